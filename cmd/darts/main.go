@@ -1,13 +1,101 @@
 // Command darts is the command-line front end of darts-go: search, derive,
 // train, eval, plot, export, data and bench subcommands.
+//
+// Each subcommand lives in its own file and registers itself from init with
+// register; main only dispatches. Exit codes: 0 success, 1 runtime error,
+// 2 usage error (bad flag or argument), 130 interrupted.
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sort"
 )
 
+// command is one subcommand of darts.
+type command struct {
+	Name    string                   // as typed: "search"
+	Summary string                   // one line for `darts --help`
+	Run     func(args []string) error // parses its own flags from args
+}
+
+var commands = map[string]*command{}
+
+// register adds a subcommand; called from the init of each subcommand's file.
+func register(c *command) {
+	if _, dup := commands[c.Name]; dup {
+		panic("darts: duplicate subcommand " + c.Name)
+	}
+	commands[c.Name] = c
+}
+
+// usageError marks an error caused by how darts was invoked (exit code 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usageErrorf returns a usage error (exit code 2) with a formatted message.
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// errInterrupted is returned by a subcommand stopped by Ctrl-C after it saved
+// its state (exit code 130).
+var errInterrupted = errors.New("interrupted")
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "darts: differentiable neural architecture search (DARTS) in Go")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: darts <command> [flags]   (darts <command> --help for its flags)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].Summary)
+	}
+}
+
 func main() {
-	fmt.Fprintln(os.Stderr, "darts: not yet implemented")
-	os.Exit(1)
+	os.Exit(run(os.Args[1:]))
+}
+
+// run dispatches to a subcommand and maps its error to an exit code.
+func run(args []string) int {
+	if len(args) == 0 {
+		printUsage(os.Stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		printUsage(os.Stdout)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "darts: unknown command %q\n\n", args[0])
+		printUsage(os.Stderr)
+		return 2
+	}
+	err := c.Run(args[1:])
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "darts %s: %v\n", c.Name, err)
+		fmt.Fprintf(os.Stderr, "Run 'darts %s --help' for usage.\n", c.Name)
+		return 2
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintf(os.Stderr, "darts %s: %v\n", c.Name, err)
+		return 130
+	default:
+		fmt.Fprintf(os.Stderr, "darts %s: %v\n", c.Name, err)
+		return 1
+	}
 }
