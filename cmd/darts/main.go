@@ -16,8 +16,8 @@ import (
 
 // command is one subcommand of darts.
 type command struct {
-	Name    string                   // as typed: "search"
-	Summary string                   // one line for `darts --help`
+	Name    string                    // as typed: "search"
+	Summary string                    // one line for `darts --help`
 	Run     func(args []string) error // parses its own flags from args
 }
 
