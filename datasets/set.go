@@ -1,0 +1,203 @@
+package datasets
+
+// Set is one split of a dataset (search-train, search-val or test): images
+// kept as bytes and turned into normalized float32 batches on demand.
+// A Set is read-only after Load; several iterators may run on it at once.
+type Set struct {
+	im  *Images
+	lut [][256]float32 // per channel: byte value → normalized float32
+}
+
+// newSet wraps im with the normalization (v/255 - mean[c]) / std[c]. A
+// channel with std 0 (constant) is only centred, to avoid dividing by zero.
+func newSet(im *Images, mean, std []float64) *Set {
+	lut := make([][256]float32, len(mean))
+	for c := range lut {
+		s := std[c]
+		if s == 0 {
+			s = 1
+		}
+		for v := range 256 {
+			lut[c][v] = float32(float64(float64(v)/255-mean[c]) / s)
+		}
+	}
+	return &Set{im: im, lut: lut}
+}
+
+// Len returns the number of examples.
+func (s *Set) Len() int { return s.im.Len() }
+
+// Shape returns the image shape (C, H, W).
+func (s *Set) Shape() [3]int { return s.im.Shape }
+
+// Classes returns the number of classes.
+func (s *Set) Classes() int { return s.im.Classes }
+
+// NumBatches returns how many batches an epoch of Batches yields. A
+// batchSize below 1 means the whole set in one batch.
+func (s *Set) NumBatches(batchSize int, dropLast bool) int {
+	n := s.Len()
+	if n == 0 {
+		return 0
+	}
+	if batchSize < 1 || batchSize >= n {
+		if dropLast && batchSize > n {
+			return 0
+		}
+		return 1
+	}
+	if dropLast {
+		return n / batchSize
+	}
+	return (n + batchSize - 1) / batchSize
+}
+
+// Augment selects the random transformations applied to training batches,
+// as in DARTS's CIFAR pipeline: Crop takes a random H×W window of the image
+// zero-padded by 4 pixels on each side (zero is black, before normalization),
+// Flip mirrors it left-right with probability 1/2, and Cutout > 0 sets a
+// Cutout×Cutout square (clipped at the border) centred on a random pixel to 0
+// after normalization. The zero value applies none (MNIST-like data).
+type Augment struct {
+	Crop, Flip bool
+	Cutout     int
+}
+
+// cropPad is the zero padding of Augment.Crop.
+const cropPad = 4
+
+// Batch is one mini-batch: X holds N images, NCHW, normalized float32;
+// Y holds their N labels. Iter.Next reuses the slices' memory.
+type Batch struct {
+	X []float32
+	Y []int
+	N int
+}
+
+// Iter yields the batches of one epoch. Everything it yields is a pure
+// function of (seed, epoch, batch index, batch size, shuffle, aug): the
+// order is a permutation drawn from (seed, epoch) and each example's
+// augmentation from (seed, epoch, its index in the Set). Nothing else needs
+// saving to resume an epoch mid-way: create the iterator again and Skip.
+type Iter struct {
+	s        *Set
+	order    []int32 // nil: in order
+	bs       int
+	pos, end int
+	seed     uint64
+	epoch    uint64
+	aug      Augment
+}
+
+// Batches returns an iterator over one epoch of s in batches of batchSize
+// (below 1: the whole set at once). With shuffle the order is a seeded
+// random permutation that differs between epochs; with dropLast a final
+// batch smaller than batchSize is left out.
+func (s *Set) Batches(batchSize int, epoch int, seed uint64, shuffle bool, aug Augment, dropLast bool) *Iter {
+	n := s.Len()
+	if batchSize < 1 {
+		batchSize = max(n, 1)
+	}
+	it := &Iter{s: s, bs: batchSize, end: n, seed: seed, epoch: uint64(epoch), aug: aug}
+	if dropLast {
+		it.end = n - n%batchSize
+	}
+	if shuffle {
+		it.order = make([]int32, n)
+		for i := range it.order {
+			it.order[i] = int32(i)
+		}
+		r := newRNG(seed, tagShuffle, uint64(epoch))
+		for i := n - 1; i > 0; i-- {
+			j := r.intn(i + 1)
+			it.order[i], it.order[j] = it.order[j], it.order[i]
+		}
+	}
+	return it
+}
+
+// Skip moves past the next k batches without producing them.
+func (it *Iter) Skip(k int) {
+	if k > 0 {
+		it.pos = min(it.end, it.pos+k*it.bs)
+	}
+}
+
+// Next fills b with the next batch and reports whether there was one. It
+// grows b.X and b.Y only when they are too small, so reusing one Batch for a
+// whole run allocates nothing after the first call.
+func (it *Iter) Next(b *Batch) bool {
+	m := min(it.bs, it.end-it.pos)
+	if m <= 0 {
+		return false
+	}
+	size := it.s.im.imageSize()
+	if cap(b.X) < m*size {
+		b.X = make([]float32, it.bs*size)
+	}
+	if cap(b.Y) < m {
+		b.Y = make([]int, it.bs)
+	}
+	b.X, b.Y, b.N = b.X[:m*size], b.Y[:m], m
+	for j := 0; j < m; j++ {
+		idx := it.pos + j
+		if it.order != nil {
+			idx = int(it.order[idx])
+		}
+		b.Y[j] = it.s.im.Labels[idx]
+		it.s.write(b.X[j*size:(j+1)*size], idx, it.aug, newRNG(it.seed, tagAugment, it.epoch, uint64(idx)))
+	}
+	it.pos += m
+	return true
+}
+
+// write stores example idx, normalized and augmented, into dst.
+func (s *Set) write(dst []float32, idx int, aug Augment, r rng) {
+	c, h, w := s.im.Shape[0], s.im.Shape[1], s.im.Shape[2]
+	hw := h * w
+	src := s.im.Pixels[idx*c*hw : (idx+1)*c*hw]
+	if !aug.Crop && !aug.Flip {
+		for ch := 0; ch < c; ch++ {
+			lut := &s.lut[ch]
+			for i, v := range src[ch*hw : (ch+1)*hw] {
+				dst[ch*hw+i] = lut[v]
+			}
+		}
+	} else {
+		var oy, ox int
+		if aug.Crop {
+			oy, ox = r.intn(2*cropPad+1)-cropPad, r.intn(2*cropPad+1)-cropPad
+		}
+		flip := aug.Flip && r.uint64()&1 == 1
+		for ch := 0; ch < c; ch++ {
+			lut := &s.lut[ch]
+			plane := src[ch*hw : (ch+1)*hw]
+			out := dst[ch*hw : (ch+1)*hw]
+			for y := 0; y < h; y++ {
+				sy := y + oy
+				for x := 0; x < w; x++ {
+					sx := x
+					if flip {
+						sx = w - 1 - x
+					}
+					sx += ox
+					v := byte(0)
+					if sy >= 0 && sy < h && sx >= 0 && sx < w {
+						v = plane[sy*w+sx]
+					}
+					out[y*w+x] = lut[v]
+				}
+			}
+		}
+	}
+	if aug.Cutout > 0 {
+		cy, cx := r.intn(h), r.intn(w)
+		y1, y2 := max(cy-aug.Cutout/2, 0), min(cy+aug.Cutout/2, h)
+		x1, x2 := max(cx-aug.Cutout/2, 0), min(cx+aug.Cutout/2, w)
+		for ch := 0; ch < c; ch++ {
+			for y := y1; y < y2; y++ {
+				clear(dst[ch*hw+y*w+x1 : ch*hw+y*w+x2])
+			}
+		}
+	}
+}
