@@ -1,0 +1,356 @@
+package mixedop
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Block is a differentiable computation with one or more activation inputs,
+// its own parameters and one output, computed by darts-go's kernels. A Block
+// becomes one gorgonia node with Graph.Apply; gorgonia sees its inputs,
+// output and gradients but none of its intermediate tensors, which the Block
+// keeps in buffers that live across steps.
+type Block[T Float] interface {
+	// Name identifies the block in graph dumps and errors.
+	Name() string
+	// Params are the block's trainable tensors. They become graph inputs
+	// of the block's node, after its activation inputs.
+	Params() []*Param[T]
+	// OutShape is the output shape for the given activation input shapes.
+	OutShape(in []tensor.Shape) (tensor.Shape, error)
+	// Forward computes the output from the activation inputs. The returned
+	// slice belongs to the block; it may be overwritten by the next Forward.
+	Forward(in [][]T, shapes []tensor.Shape) ([]T, error)
+	// Backward takes dL/d(output) of the last Forward and ADDS dL/d(in[i])
+	// into din[i] (nil when not needed) and dL/dp into every parameter's
+	// Grad. The caller zeroes what Backward accumulates into.
+	Backward(dy []T, din [][]T) error
+}
+
+var opIDs atomic.Uint64
+
+// Graph is a gorgonia ExprGraph together with the parameter nodes darts-go
+// created in it: each Param gets exactly one node, uniquely named, whose
+// value is a tensor backed by the Param's own Value slice.
+type Graph[T Float] struct {
+	G      *G.ExprGraph
+	nodes  map[*Param[T]]*G.Node
+	params []*Param[T]
+	names  map[string]*Param[T]
+}
+
+// NewGraph returns an empty graph.
+func NewGraph[T Float]() *Graph[T] {
+	return &Graph[T]{G: G.NewGraph(), nodes: map[*Param[T]]*G.Node{}, names: map[string]*Param[T]{}}
+}
+
+// Dtype is the gorgonia dtype of T.
+func Dtype[T Float]() tensor.Dtype {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return tensor.Float32
+	}
+	return tensor.Float64
+}
+
+// Param returns the node of p, creating it on first use. Two distinct
+// Params with the same name are an error: gorgonia would merge their nodes.
+func (g *Graph[T]) Param(p *Param[T]) (*G.Node, error) {
+	if n, ok := g.nodes[p]; ok {
+		return n, nil
+	}
+	if q, dup := g.names[p.Name]; dup && q != p {
+		return nil, fmt.Errorf("mixedop: two parameters named %q in one graph", p.Name)
+	}
+	shape := append([]int(nil), p.Shape...)
+	t := tensor.New(tensor.WithBacking(p.Value), tensor.WithShape(shape...))
+	n := G.NewTensor(g.G, Dtype[T](), len(shape), G.WithShape(shape...), G.WithName(p.Name), G.WithValue(t))
+	g.nodes[p] = n
+	g.names[p.Name] = p
+	g.params = append(g.params, p)
+	return n, nil
+}
+
+// Params lists every parameter that has a node in g, in creation order.
+func (g *Graph[T]) Params() []*Param[T] { return g.params }
+
+// Apply adds b to the graph as one node reading the activation inputs (then
+// b's parameters). needGrad[i] says whether input i needs a gradient (nil:
+// all do); the image input of a network does not.
+func (g *Graph[T]) Apply(b Block[T], needGrad []bool, inputs ...*G.Node) (*G.Node, error) {
+	if needGrad == nil {
+		needGrad = make([]bool, len(inputs))
+		for i := range needGrad {
+			needGrad[i] = true
+		}
+	}
+	if len(needGrad) != len(inputs) {
+		return nil, fmt.Errorf("mixedop: %s: %d gradient flags for %d inputs", b.Name(), len(needGrad), len(inputs))
+	}
+	children := append([]*G.Node(nil), inputs...)
+	for _, p := range b.Params() {
+		n, err := g.Param(p)
+		if err != nil {
+			return nil, err
+		}
+		children = append(children, n)
+	}
+	op := &blockOp[T]{b: b, id: opIDs.Add(1), nIn: len(inputs), needGrad: needGrad}
+	for _, c := range children {
+		op.inDims = append(op.inDims, c.Dims())
+	}
+	n, err := G.ApplyOp(op, children...)
+	if err != nil {
+		return nil, fmt.Errorf("mixedop: %s: %w", b.Name(), err)
+	}
+	op.outDims = n.Dims()
+	return n, nil
+}
+
+// blockOp is the gorgonia Op of a Block. Its output and gradient tensors are
+// headers over the block's own buffers, made once and reused every run.
+type blockOp[T Float] struct {
+	b        Block[T]
+	id       uint64
+	nIn      int
+	needGrad []bool
+	inDims   []int
+	outDims  int
+
+	gen, bwdGen uint64 // forward runs so far; the run whose backward is done
+	shapes      []tensor.Shape
+	out         *tensor.Dense
+	outBuf      []T
+	din         [][]T
+	dinT        []*tensor.Dense
+	gradT       []*tensor.Dense
+	scratch     [][]T
+}
+
+func (op *blockOp[T]) Arity() int { return len(op.inDims) }
+
+func fnType(inDims []int, outDims int) hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, 0, len(inDims)+1)
+	for _, d := range inDims {
+		ts = append(ts, G.TensorType{Dims: d, Of: a})
+	}
+	ts = append(ts, G.TensorType{Dims: outDims, Of: a})
+	return hm.NewFnType(ts...)
+}
+
+func (op *blockOp[T]) Type() hm.Type {
+	od := op.outDims
+	if od == 0 {
+		od = op.inDims[0]
+	}
+	return fnType(op.inDims, od)
+}
+
+func toShapes(ds []G.DimSizer) ([]tensor.Shape, error) {
+	out := make([]tensor.Shape, len(ds))
+	for i, d := range ds {
+		s, ok := d.(tensor.Shape)
+		if !ok {
+			return nil, fmt.Errorf("input %d has no shape", i)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func (op *blockOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := toShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	return op.b.OutShape(shapes[:op.nIn])
+}
+
+func (op *blockOp[T]) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != len(op.inDims) {
+		return nil, fmt.Errorf("%s: got %d inputs, want %d", op.b.Name(), len(vals), len(op.inDims))
+	}
+	in := make([][]T, op.nIn)
+	if op.shapes == nil {
+		op.shapes = make([]tensor.Shape, op.nIn)
+	}
+	for i := 0; i < op.nIn; i++ {
+		d, ok := vals[i].(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("%s: input %d is %T, want *tensor.Dense", op.b.Name(), i, vals[i])
+		}
+		s, ok := d.Data().([]T)
+		if !ok {
+			return nil, fmt.Errorf("%s: input %d has dtype %v", op.b.Name(), i, d.Dtype())
+		}
+		in[i] = s
+		op.shapes[i] = d.Shape()
+	}
+	out, err := op.b.Forward(in, op.shapes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op.b.Name(), err)
+	}
+	op.gen++
+	// The output must not alias an input: gorgonia assumes a fresh value.
+	if len(out) > 0 {
+		for _, x := range in {
+			if len(x) > 0 && &x[0] == &out[0] {
+				if len(op.scratch) == 0 || len(op.scratch[0]) != len(out) {
+					op.scratch = [][]T{make([]T, len(out))}
+				}
+				copy(op.scratch[0], out)
+				out = op.scratch[0]
+			}
+		}
+	}
+	if op.out == nil || len(op.outBuf) != len(out) || &op.outBuf[0] != &out[0] {
+		shape, err := op.b.OutShape(op.shapes)
+		if err != nil {
+			return nil, err
+		}
+		op.outBuf = out
+		op.out = tensor.New(tensor.WithBacking(out), tensor.WithShape(shape...))
+	}
+	return op.out, nil
+}
+
+// backward runs the block's backward once per forward run, whichever
+// gradient node executes first.
+func (op *blockOp[T]) backward(dy []T) error {
+	if op.bwdGen == op.gen {
+		return nil
+	}
+	if op.din == nil {
+		op.din = make([][]T, op.nIn)
+		op.dinT = make([]*tensor.Dense, op.nIn)
+	}
+	din := make([][]T, op.nIn)
+	for i := 0; i < op.nIn; i++ {
+		if !op.needGrad[i] {
+			continue
+		}
+		n := op.shapes[i].TotalSize()
+		if len(op.din[i]) != n {
+			op.din[i] = make([]T, n)
+			op.dinT[i] = tensor.New(tensor.WithBacking(op.din[i]), tensor.WithShape(op.shapes[i].Clone()...))
+		} else {
+			clear(op.din[i])
+		}
+		din[i] = op.din[i]
+	}
+	for _, p := range op.b.Params() {
+		clear(p.Grad)
+	}
+	if err := op.b.Backward(dy, din); err != nil {
+		return fmt.Errorf("%s backward: %w", op.b.Name(), err)
+	}
+	op.bwdGen = op.gen
+	return nil
+}
+
+func (op *blockOp[T]) gradValue(idx int) G.Value {
+	if idx < op.nIn {
+		return op.dinT[idx]
+	}
+	if op.gradT == nil {
+		ps := op.b.Params()
+		op.gradT = make([]*tensor.Dense, len(ps))
+		for i, p := range ps {
+			op.gradT[i] = tensor.New(tensor.WithBacking(p.Grad), tensor.WithShape(append([]int(nil), p.Shape...)...))
+		}
+	}
+	return op.gradT[idx-op.nIn]
+}
+
+func (op *blockOp[T]) ReturnsPtr() bool     { return false }
+func (op *blockOp[T]) CallsExtern() bool    { return false }
+func (op *blockOp[T]) OverwritesInput() int { return -1 }
+func (op *blockOp[T]) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "darts-block-%d", op.id)
+}
+func (op *blockOp[T]) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *blockOp[T]) String() string { return op.b.Name() }
+
+func (op *blockOp[T]) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = i >= op.nIn || op.needGrad[i]
+	}
+	return d
+}
+
+func (op *blockOp[T]) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	res := make(G.Nodes, len(inputs))
+	children := append(append(G.Nodes(nil), inputs...), grad)
+	for i := range inputs {
+		if i < op.nIn && !op.needGrad[i] {
+			continue
+		}
+		gop := &blockGradOp[T]{fwd: op, idx: i}
+		n, err := G.ApplyOp(gop, children...)
+		if err != nil {
+			return nil, fmt.Errorf("%s gradient %d: %w", op.b.Name(), i, err)
+		}
+		res[i] = n
+	}
+	return res, nil
+}
+
+// blockGradOp yields the gradient of one input of a blockOp. All of a
+// block's gradient nodes share one backward computation.
+type blockGradOp[T Float] struct {
+	fwd *blockOp[T]
+	idx int
+}
+
+func (op *blockGradOp[T]) Arity() int { return len(op.fwd.inDims) + 1 }
+func (op *blockGradOp[T]) Type() hm.Type {
+	in := append(append([]int(nil), op.fwd.inDims...), op.fwd.outDims)
+	return fnType(in, op.fwd.inDims[op.idx])
+}
+func (op *blockGradOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := ds[op.idx].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("input %d has no shape", op.idx)
+	}
+	return s.Clone(), nil
+}
+func (op *blockGradOp[T]) Do(vals ...G.Value) (G.Value, error) {
+	d, ok := vals[len(vals)-1].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s gradient: upstream is %T", op.fwd.b.Name(), vals[len(vals)-1])
+	}
+	dy, ok := d.Data().([]T)
+	if !ok {
+		return nil, fmt.Errorf("%s gradient: upstream dtype %v", op.fwd.b.Name(), d.Dtype())
+	}
+	if err := op.fwd.backward(dy); err != nil {
+		return nil, err
+	}
+	return op.fwd.gradValue(op.idx), nil
+}
+func (op *blockGradOp[T]) ReturnsPtr() bool     { return false }
+func (op *blockGradOp[T]) CallsExtern() bool    { return false }
+func (op *blockGradOp[T]) OverwritesInput() int { return -1 }
+func (op *blockGradOp[T]) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "darts-block-grad-%d-%d", op.fwd.id, op.idx)
+}
+func (op *blockGradOp[T]) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *blockGradOp[T]) String() string {
+	return fmt.Sprintf("∂%s/∂in%d", op.fwd.b.Name(), op.idx)
+}
