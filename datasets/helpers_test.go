@@ -70,3 +70,10 @@ func writeFile(t testing.TB, dir, name string, data []byte) string {
 	}
 	return p
 }
+
+func mkdir(t testing.TB, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
