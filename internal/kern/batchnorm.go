@@ -1,0 +1,189 @@
+package kern
+
+import "math"
+
+// BatchNormTrain is training-mode batch normalization of x (N,C,P) over
+// (N, P) for each channel. It overwrites y, xhat (N,C,P) and mean, uvar,
+// invstd (C) and is, for each channel c, with M = N*P:
+//
+//	mean[c] = Σ x[n,c,q] / M
+//	v := Σ (x[n,c,q]-mean[c])² / M           // biased, for the normalization
+//	uvar[c] = v * M/(M-1)                    // unbiased, for running statistics (v if M = 1)
+//	invstd[c] = 1/sqrt(v+eps)
+//	xhat[n,c,q] = (x[n,c,q]-mean[c]) * invstd[c]
+//	y[n,c,q] = xhat[n,c,q]*gamma[c] + beta[c] // gamma, beta nil: 1 and 0 (affine=False)
+//
+// Sums are accumulated in float64. y and xhat may be x itself (each element is
+// read before it is written) but not otherwise overlap it.
+func BatchNormTrain[T Float](n, c, p int, eps T, x, gamma, beta, y, xhat, mean, uvar, invstd []T) {
+	m := float64(n * p)
+	parallelFor(c, grain(3*n*p), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var s float64
+			for b := 0; b < n; b++ {
+				s += sum64(x[(b*c+ch)*p : (b*c+ch+1)*p])
+			}
+			mu := s / m
+			var ss float64
+			for b := 0; b < n; b++ {
+				ss += sqDev64(x[(b*c+ch)*p:(b*c+ch+1)*p], mu)
+			}
+			v := ss / m
+			is := 1 / math.Sqrt(v+float64(eps))
+			mean[ch], invstd[ch] = T(mu), T(is)
+			uvar[ch] = T(v)
+			if n*p > 1 {
+				uvar[ch] = T(v * m / (m - 1))
+			}
+			muT, isT := T(mu), T(is)
+			gm, bt := param(gamma, ch, 1), param(beta, ch, 0)
+			for b := 0; b < n; b++ {
+				k := (b*c + ch) * p
+				xr := x[k : k+p]
+				xh, yr := xhat[k:k+len(xr)], y[k:k+len(xr)]
+				for q, v := range xr {
+					h := (v - muT) * isT
+					xh[q] = h
+					yr[q] = h*gm + bt
+				}
+			}
+		}
+	})
+}
+
+// param returns v[i], or def if v is nil (affine=False).
+func param[T Float](v []T, i int, def T) T {
+	if v == nil {
+		return def
+	}
+	return v[i]
+}
+
+// sum64 returns Σ x in float64, with four partial sums to break the
+// dependency chain.
+func sum64[T Float](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sqDev64 returns Σ (x-mu)² in float64.
+func sqDev64[T Float](x []T, mu float64) float64 {
+	var s0, s1 float64
+	i := 0
+	for ; i+2 <= len(x); i += 2 {
+		d0, d1 := float64(x[i])-mu, float64(x[i+1])-mu
+		s0 += d0 * d0
+		s1 += d1 * d1
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - mu
+		s0 += d * d
+	}
+	return s0 + s1
+}
+
+// dot64 returns Σ x*y in float64.
+func dot64[T Float](x, y []T) float64 {
+	y = y[:len(x)]
+	var s0, s1 float64
+	i := 0
+	for ; i+2 <= len(x); i += 2 {
+		s0 += float64(x[i]) * float64(y[i])
+		s1 += float64(x[i+1]) * float64(y[i+1])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i]) * float64(y[i])
+	}
+	return s0 + s1
+}
+
+// BatchNormBackward accumulates the gradients of BatchNormTrain given dy,
+// from its saved xhat and invstd. It is, for each channel c, with M = N*P and
+// sums over (n, q):
+//
+//	dbeta[c] += Σ dy
+//	dgamma[c] += Σ dy*xhat
+//	dx[n,c,q] += gamma[c]*invstd[c]/M * (M*dy[n,c,q] - Σ dy - xhat[n,c,q]*Σ dy*xhat)
+//
+// with gamma[c] = 1 if gamma is nil. dx, dgamma or dbeta may be nil to skip it.
+// dx must not overlap the other arguments. Each channel is reduced by one
+// goroutine in a fixed order, so results do not depend on GOMAXPROCS.
+func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy, dx, dgamma, dbeta []T) {
+	m := float64(n * p)
+	parallelFor(c, grain(3*n*p), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var sdy, sdyx float64
+			for b := 0; b < n; b++ {
+				k := (b*c + ch) * p
+				sdy += sum64(dy[k : k+p])
+				sdyx += dot64(dy[k:k+p], xhat[k:k+p])
+			}
+			if dbeta != nil {
+				dbeta[ch] += T(sdy)
+			}
+			if dgamma != nil {
+				dgamma[ch] += T(sdyx)
+			}
+			if dx == nil {
+				continue
+			}
+			scale := T(float64(param(gamma, ch, 1)) * float64(invstd[ch]))
+			mdy, mdyx := T(sdy/m), T(sdyx/m)
+			for b := 0; b < n; b++ {
+				k := (b*c + ch) * p
+				dyr := dy[k : k+p]
+				xh, dxr := xhat[k:k+len(dyr)], dx[k:k+len(dyr)]
+				for q, d := range dyr {
+					dxr[q] += scale * (d - mdy - xh[q]*mdyx)
+				}
+			}
+		}
+	})
+}
+
+// BatchNormEval is evaluation-mode batch normalization with running
+// statistics. It overwrites y and is, for each n, c, q:
+//
+//	y[n,c,q] = (x[n,c,q]-rmean[c]) / sqrt(rvar[c]+eps) * gamma[c] + beta[c]
+//
+// with gamma, beta nil meaning 1 and 0. y may be x itself.
+func BatchNormEval[T Float](n, c, p int, eps T, x, rmean, rvar, gamma, beta, y []T) {
+	parallelFor(n*c, grain(2*p), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			ch := pl % c
+			a := T(float64(param(gamma, ch, 1)) / math.Sqrt(float64(rvar[ch])+float64(eps)))
+			mu, bt := rmean[ch], param(beta, ch, 0)
+			xr := x[pl*p : (pl+1)*p]
+			yr := y[pl*p : pl*p+len(xr)]
+			for q, v := range xr {
+				yr[q] = (v-mu)*a + bt
+			}
+		}
+	})
+}
+
+// UpdateRunning updates running statistics as PyTorch does, for each c:
+//
+//	rmean[c] = (1-m)*rmean[c] + m*mean[c]
+//	rvar[c] = (1-m)*rvar[c] + m*uvar[c]
+//
+// with m the momentum (0.1 in PyTorch) and uvar the unbiased batch variance
+// from BatchNormTrain.
+func UpdateRunning[T Float](m T, mean, uvar, rmean, rvar []T) {
+	for i, v := range mean {
+		rmean[i] = (1-m)*rmean[i] + m*v
+	}
+	for i, v := range uvar {
+		rvar[i] = (1-m)*rvar[i] + m*v
+	}
+}

@@ -1,0 +1,138 @@
+package kern
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// Float is the element type of every kernel.
+type Float interface{ ~float32 | ~float64 }
+
+// Geom describes a 2-D window (convolution or pooling) over an NCHW input.
+type Geom struct {
+	N, C, H, W          int // input
+	K, Stride, Pad, Dil int // square window, symmetric zero padding
+}
+
+// OutH is the output height: (H+2*Pad-Dil*(K-1)-1)/Stride + 1.
+func (g Geom) OutH() int { return (g.H+2*g.Pad-g.Dil*(g.K-1)-1)/g.Stride + 1 }
+
+// OutW is the output width: (W+2*Pad-Dil*(K-1)-1)/Stride + 1.
+func (g Geom) OutW() int { return (g.W+2*g.Pad-g.Dil*(g.K-1)-1)/g.Stride + 1 }
+
+// minWork is the number of multiply-adds below which handing work to another
+// goroutine costs more than it saves.
+const minWork = 1 << 15
+
+// grain is the minimum number of items per parallel chunk when each item costs
+// about work multiply-adds.
+func grain(work int) int {
+	if work <= 0 {
+		return minWork
+	}
+	return max(1, minWork/work)
+}
+
+type job struct {
+	f      func(lo, hi int)
+	lo, hi int
+	wg     *sync.WaitGroup
+}
+
+// workers is a pool of long-lived goroutines, so that a parallel kernel call
+// costs a channel send per chunk rather than a goroutine start.
+var workers struct {
+	mu sync.Mutex
+	n  int
+	ch chan job
+}
+
+var wgPool = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+
+func ensureWorkers(k int) {
+	workers.mu.Lock()
+	defer workers.mu.Unlock()
+	if workers.ch == nil {
+		workers.ch = make(chan job, 256)
+	}
+	for ; workers.n < k; workers.n++ {
+		go func() {
+			for j := range workers.ch {
+				j.f(j.lo, j.hi)
+				j.wg.Done()
+			}
+		}()
+	}
+}
+
+// parallelFor calls f on disjoint ranges [lo, hi) covering [0, n), on up to
+// runtime.GOMAXPROCS(0) goroutines, with at least minChunk items per range.
+// The caller's goroutine runs the first range. f must not call parallelFor:
+// a worker waiting on the pool could deadlock it. Which ranges f is called
+// with depends on GOMAXPROCS, so f must produce the same bits whatever the
+// split: reductions across items go through fixed chunks (see fixedChunks).
+func parallelFor(n, minChunk int, f func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	k := runtime.GOMAXPROCS(0)
+	if m := n / max(1, minChunk); m < k {
+		k = m
+	}
+	if k <= 1 {
+		f(0, n)
+		return
+	}
+	ensureWorkers(k - 1)
+	wg := wgPool.Get().(*sync.WaitGroup)
+	wg.Add(k - 1)
+	for i := 1; i < k; i++ {
+		workers.ch <- job{f, i * n / k, (i + 1) * n / k, wg}
+	}
+	f(0, n/k)
+	wg.Wait()
+	wgPool.Put(wg)
+}
+
+// scratch is reusable memory; a kernel views it as []T.
+type scratch struct{ b []float64 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// getScratch returns a buffer of n elements with unspecified contents, and the
+// handle to give back with putScratch once the buffer is no longer used.
+func getScratch[T Float](n int) (*scratch, []T) {
+	s := scratchPool.Get().(*scratch)
+	words := (n*int(unsafe.Sizeof(T(0))) + 7) / 8
+	if cap(s.b) < words {
+		s.b = make([]float64, words)
+	}
+	s.b = s.b[:words]
+	if n == 0 {
+		return s, nil
+	}
+	return s, unsafe.Slice((*T)(unsafe.Pointer(&s.b[0])), n)
+}
+
+func putScratch(s *scratch) { scratchPool.Put(s) }
+
+func zero[T Float](x []T) {
+	for i := range x {
+		x[i] = 0
+	}
+}
+
+// pad copies the h×w plane x into the middle of the (h+2p)×(w+2p) plane dst
+// and zeroes the border.
+func pad[T Float](x []T, h, w, p int, dst []T) {
+	pw := w + 2*p
+	zero(dst[:p*pw])
+	for i := 0; i < h; i++ {
+		row := dst[(i+p)*pw : (i+p+1)*pw]
+		zero(row[:p])
+		copy(row[p:p+w], x[i*w:(i+1)*w])
+		zero(row[p+w:])
+	}
+	zero(dst[(h+p)*pw : (h+2*p)*pw])
+}

@@ -1,0 +1,593 @@
+package kern
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+func randSlice(rng *rand.Rand, n int) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = 2*rng.Float64() - 1
+	}
+	return x
+}
+
+func to32(x []float64) []float32 {
+	if x == nil {
+		return nil
+	}
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = float32(v)
+	}
+	return y
+}
+
+func to64(x []float32) []float64 {
+	if x == nil {
+		return nil
+	}
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
+
+// round32 rounds x to float32 precision, so that float32 kernels and the
+// float64 reference see the same inputs.
+func round32(x []float64) []float64 { return to64(to32(x)) }
+
+// closeTo reports the first index where got and want differ by more than
+// tol times the largest magnitude in want (at least 1).
+func closeTo(got, want []float64, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("len %d, want %d", len(got), len(want))
+	}
+	scale := 1.0
+	for _, v := range want {
+		scale = max(scale, math.Abs(v))
+	}
+	for i := range got {
+		if got[i] == want[i] {
+			continue
+		}
+		if d := math.Abs(got[i] - want[i]); !(d <= tol*scale) {
+			return fmt.Errorf("[%d] = %g, want %g (diff %g, tol %g)", i, got[i], want[i], d, tol*scale)
+		}
+	}
+	return nil
+}
+
+const (
+	tol64 = 1e-12
+	tol32 = 1e-5
+)
+
+func check(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if err := closeTo(got, want, tol); err != nil {
+		t.Errorf("%s: %v", what, err)
+	}
+}
+
+func clone(x []float64) []float64 { return slices.Clone(x) }
+
+// geoms lists windows over odd and tiny inputs with every combination of
+// K ∈ {1,3,5}, stride ∈ {1,2}, dilation ∈ {1,2}, pad ∈ {0,1,2}, keeping those
+// with a non-empty output; N cycles through 1..3 and C through 1..5.
+func geoms(pool bool) []Geom {
+	var gs []Geom
+	sizes := [][2]int{{7, 5}, {9, 9}, {1, 1}, {4, 6}}
+	i := 0
+	for _, k := range []int{1, 3, 5} {
+		for _, s := range []int{1, 2} {
+			for _, d := range []int{1, 2} {
+				for p := 0; p <= 2; p++ {
+					for _, hw := range sizes {
+						if pool && (2*p > k || (k == 1 && d == 2)) {
+							continue // PyTorch requires Pad <= K/2
+						}
+						g := Geom{N: 1 + i%3, C: 1 + i%5, H: hw[0], W: hw[1], K: k, Stride: s, Pad: p, Dil: d}
+						if g.H+2*p-d*(k-1) < 1 || g.W+2*p-d*(k-1) < 1 {
+							continue
+						}
+						gs = append(gs, g)
+						i++
+					}
+				}
+			}
+		}
+	}
+	return gs
+}
+
+func (g Geom) String() string {
+	return fmt.Sprintf("N%dC%d_%dx%d_K%dS%dP%dD%d", g.N, g.C, g.H, g.W, g.K, g.Stride, g.Pad, g.Dil)
+}
+
+func (g Geom) inLen() int  { return g.N * g.C * g.H * g.W }
+func (g Geom) outLen() int { return g.N * g.C * g.OutH() * g.OutW() }
+
+// windowKernel bundles the fast kernel in both precisions with its reference,
+// for the kernels whose gradients are dx and dw.
+type windowKernel struct {
+	name     string
+	wLen     func(g Geom) int
+	yLen     func(g Geom) int
+	ref      func(g Geom, x, w, y []float64)
+	refBack  func(g Geom, x, w, dy, dx, dw []float64)
+	fwd64    func(g Geom, x, w, y []float64)
+	back64   func(g Geom, x, w, dy, dx, dw []float64)
+	fwd32    func(g Geom, x, w, y []float32)
+	back32   func(g Geom, x, w, dy, dx, dw []float32)
+	geometry func() []Geom
+}
+
+const testCout = 4
+
+var windowKernels = []windowKernel{
+	{
+		name:     "DepthwiseConv",
+		wLen:     func(g Geom) int { return g.C * g.K * g.K },
+		yLen:     Geom.outLen,
+		ref:      depthwiseConvRef,
+		refBack:  depthwiseConvBackwardRef,
+		fwd64:    DepthwiseConv[float64],
+		back64:   DepthwiseConvBackward[float64],
+		fwd32:    DepthwiseConv[float32],
+		back32:   DepthwiseConvBackward[float32],
+		geometry: func() []Geom { return geoms(false) },
+	},
+	{
+		name: "Conv",
+		wLen: func(g Geom) int { return testCout * g.C * g.K * g.K },
+		yLen: func(g Geom) int { return g.N * testCout * g.OutH() * g.OutW() },
+		ref: func(g Geom, x, w, y []float64) {
+			convRef(g, testCout, x, w, y)
+		},
+		refBack: func(g Geom, x, w, dy, dx, dw []float64) {
+			convBackwardRef(g, testCout, x, w, dy, dx, dw)
+		},
+		fwd64:    func(g Geom, x, w, y []float64) { Conv(g, testCout, x, w, y) },
+		back64:   func(g Geom, x, w, dy, dx, dw []float64) { ConvBackward(g, testCout, x, w, dy, dx, dw) },
+		fwd32:    func(g Geom, x, w, y []float32) { Conv(g, testCout, x, w, y) },
+		back32:   func(g Geom, x, w, dy, dx, dw []float32) { ConvBackward(g, testCout, x, w, dy, dx, dw) },
+		geometry: func() []Geom { return geoms(false) },
+	},
+	{
+		name:     "MaxPool",
+		wLen:     func(Geom) int { return 0 },
+		yLen:     Geom.outLen,
+		ref:      func(g Geom, x, _, y []float64) { maxPoolRef(g, x, y) },
+		refBack:  func(g Geom, x, _, dy, dx, _ []float64) { maxPoolBackwardRef(g, x, dy, dx) },
+		fwd64:    func(g Geom, x, _, y []float64) { MaxPool(g, x, y) },
+		back64:   func(g Geom, x, _, dy, dx, _ []float64) { MaxPoolBackward(g, x, dy, dx) },
+		fwd32:    func(g Geom, x, _, y []float32) { MaxPool(g, x, y) },
+		back32:   func(g Geom, x, _, dy, dx, _ []float32) { MaxPoolBackward(g, x, dy, dx) },
+		geometry: func() []Geom { return geoms(true) },
+	},
+	{
+		name:    "AvgPool",
+		wLen:    func(Geom) int { return 0 },
+		yLen:    Geom.outLen,
+		ref:     func(g Geom, x, _, y []float64) { avgPoolRef(g, x, y) },
+		refBack: func(g Geom, _, _, dy, dx, _ []float64) { avgPoolBackwardRef(g, dy, dx) },
+		fwd64:   func(g Geom, x, _, y []float64) { AvgPool(g, x, y) },
+		back64:  func(g Geom, _, _, dy, dx, _ []float64) { AvgPoolBackward(g, dy, dx) },
+		fwd32:   func(g Geom, x, _, y []float32) { AvgPool(g, x, y) },
+		back32:  func(g Geom, _, _, dy, dx, _ []float32) { AvgPoolBackward(g, dy, dx) },
+		geometry: func() []Geom {
+			var gs []Geom
+			for _, g := range geoms(true) {
+				if g.Dil == 1 {
+					gs = append(gs, g)
+				}
+			}
+			return gs
+		},
+	},
+}
+
+// TestWindowKernelsMatchReference holds the fast kernels, forward and
+// backward, in float64 and float32, to the reference. Gradient outputs start
+// non-zero to check that they accumulate.
+func TestWindowKernelsMatchReference(t *testing.T) {
+	for _, k := range windowKernels {
+		for _, g := range k.geometry() {
+			t.Run(k.name+"/"+g.String(), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(g.H*1000+g.K), uint64(g.N*10+g.C)))
+				x := round32(randSlice(rng, g.inLen()))
+				w := round32(randSlice(rng, k.wLen(g)))
+				dy := round32(randSlice(rng, k.yLen(g)))
+				dx0 := round32(randSlice(rng, g.inLen()))
+				dw0 := round32(randSlice(rng, k.wLen(g)))
+
+				want := make([]float64, k.yLen(g))
+				k.ref(g, x, w, want)
+				wdx, wdw := clone(dx0), clone(dw0)
+				k.refBack(g, x, w, dy, wdx, wdw)
+
+				y := randSlice(rng, len(want)) // overwritten
+				k.fwd64(g, x, w, y)
+				check(t, "y float64", y, want, tol64)
+				dx, dw := clone(dx0), clone(dw0)
+				k.back64(g, x, w, dy, dx, dw)
+				check(t, "dx float64", dx, wdx, tol64)
+				check(t, "dw float64", dw, wdw, tol64)
+
+				y32 := make([]float32, len(want))
+				k.fwd32(g, to32(x), to32(w), y32)
+				check(t, "y float32", to64(y32), want, tol32)
+				dx32, dw32 := to32(dx0), to32(dw0)
+				k.back32(g, to32(x), to32(w), to32(dy), dx32, dw32)
+				check(t, "dx float32", to64(dx32), wdx, tol32)
+				check(t, "dw float32", to64(dw32), wdw, tol32)
+
+				// Each gradient alone, the other skipped with nil.
+				if len(w) > 0 {
+					dx, dw = clone(dx0), clone(dw0)
+					k.back64(g, x, w, dy, dx, nil)
+					check(t, "dx alone", dx, wdx, tol64)
+					k.back64(g, x, w, dy, nil, dw)
+					check(t, "dw alone", dw, wdw, tol64)
+				}
+			})
+		}
+	}
+}
+
+func TestPointwiseMatchesReference(t *testing.T) {
+	i := 0
+	for _, cin := range []int{1, 3, 5, 8} {
+		for _, cout := range []int{1, 4, 5, 9} {
+			for _, p := range []int{1, 7, 35, 130} {
+				for _, relu := range []bool{false, true} {
+					n := 1 + i%3
+					i++
+					t.Run(fmt.Sprintf("N%d_%dto%d_P%d_relu%v", n, cin, cout, p, relu), func(t *testing.T) {
+						rng := rand.New(rand.NewPCG(uint64(i), 7))
+						x := round32(randSlice(rng, n*cin*p))
+						w := round32(randSlice(rng, cout*cin))
+						dy := round32(randSlice(rng, n*cout*p))
+						dx0 := round32(randSlice(rng, len(x)))
+						dw0 := round32(randSlice(rng, len(w)))
+						want := make([]float64, n*cout*p)
+						pointwiseRef(n, cin, cout, p, relu, x, w, want)
+						wdx, wdw := clone(dx0), clone(dw0)
+						pointwiseBackwardRef(n, cin, cout, p, relu, x, w, dy, wdx, wdw)
+
+						y := randSlice(rng, len(want))
+						Pointwise(n, cin, cout, p, relu, x, w, y)
+						check(t, "y float64", y, want, tol64)
+						dx, dw := clone(dx0), clone(dw0)
+						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, dx, dw)
+						check(t, "dx float64", dx, wdx, tol64)
+						check(t, "dw float64", dw, wdw, tol64)
+						dx = clone(dx0)
+						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, dx, nil)
+						check(t, "dx alone", dx, wdx, tol64)
+						dw = clone(dw0)
+						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, nil, dw)
+						check(t, "dw alone", dw, wdw, tol64)
+
+						y32 := make([]float32, len(want))
+						Pointwise(n, cin, cout, p, relu, to32(x), to32(w), y32)
+						check(t, "y float32", to64(y32), want, tol32)
+						dx32, dw32 := to32(dx0), to32(dw0)
+						PointwiseBackward(n, cin, cout, p, relu, to32(x), to32(w), to32(dy), dx32, dw32)
+						check(t, "dx float32", to64(dx32), wdx, tol32)
+						check(t, "dw float32", to64(dw32), wdw, tol32)
+					})
+				}
+			}
+		}
+	}
+}
+
+type bnCase struct {
+	n, c, p int
+	affine  bool
+}
+
+func bnCases() []bnCase {
+	var cs []bnCase
+	i := 0
+	for _, c := range []int{1, 2, 5} {
+		for _, p := range []int{1, 7, 35} {
+			for _, affine := range []bool{false, true} {
+				cs = append(cs, bnCase{n: 1 + i%3, c: c, p: p, affine: affine})
+				i++
+			}
+		}
+	}
+	return cs
+}
+
+func TestBatchNormMatchesReference(t *testing.T) {
+	const eps = 1e-5
+	for i, bc := range bnCases() {
+		n, c, p := bc.n, bc.c, bc.p
+		t.Run(fmt.Sprintf("N%dC%dP%d_affine%v", n, c, p, bc.affine), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(i), 11))
+			x := round32(randSlice(rng, n*c*p))
+			for k := range x {
+				x[k] = 3*x[k] + 0.5 // mean and variance away from 0 and 1
+			}
+			var gamma, beta []float64
+			if bc.affine {
+				gamma, beta = round32(randSlice(rng, c)), round32(randSlice(rng, c))
+			}
+			dy := round32(randSlice(rng, len(x)))
+			dx0 := round32(randSlice(rng, len(x)))
+			dg0, db0 := round32(randSlice(rng, c)), round32(randSlice(rng, c))
+
+			wy, wxh := make([]float64, len(x)), make([]float64, len(x))
+			wm, wv, wis := make([]float64, c), make([]float64, c), make([]float64, c)
+			batchNormTrainRef(n, c, p, eps, x, gamma, beta, wy, wxh, wm, wv, wis)
+			wdx, wdg, wdb := clone(dx0), clone(dg0), clone(db0)
+			batchNormBackwardRef(n, c, p, wxh, wis, gamma, dy, wdx, wdg, wdb)
+
+			y, xh := make([]float64, len(x)), make([]float64, len(x))
+			m, v, is := make([]float64, c), make([]float64, c), make([]float64, c)
+			BatchNormTrain(n, c, p, eps, x, gamma, beta, y, xh, m, v, is)
+			for _, r := range []struct {
+				name      string
+				got, want []float64
+			}{{"y", y, wy}, {"xhat", xh, wxh}, {"mean", m, wm}, {"uvar", v, wv}, {"invstd", is, wis}} {
+				check(t, r.name, r.got, r.want, 1e-11)
+			}
+			dx, dg, db := clone(dx0), clone(dg0), clone(db0)
+			BatchNormBackward(n, c, p, xh, is, gamma, dy, dx, dg, db)
+			check(t, "dx", dx, wdx, 1e-11)
+			check(t, "dgamma", dg, wdg, 1e-11)
+			check(t, "dbeta", db, wdb, 1e-11)
+
+			// y may be x itself.
+			xa := clone(x)
+			BatchNormTrain(n, c, p, eps, xa, gamma, beta, xa, xh, m, v, is)
+			check(t, "y aliasing x", xa, wy, 1e-11)
+
+			x32, y32, xh32 := to32(x), make([]float32, len(x)), make([]float32, len(x))
+			m32, v32, is32 := make([]float32, c), make([]float32, c), make([]float32, c)
+			BatchNormTrain(n, c, p, eps, x32, to32(gamma), to32(beta), y32, xh32, m32, v32, is32)
+			check(t, "y float32", to64(y32), wy, tol32)
+			check(t, "invstd float32", to64(is32), wis, tol32)
+			dx32, dg32, db32 := to32(dx0), to32(dg0), to32(db0)
+			BatchNormBackward(n, c, p, xh32, is32, to32(gamma), to32(dy), dx32, dg32, db32)
+			check(t, "dx float32", to64(dx32), wdx, 1e-4)
+			check(t, "dgamma float32", to64(dg32), wdg, tol32)
+			check(t, "dbeta float32", to64(db32), wdb, tol32)
+
+			// Eval with running statistics unrelated to the batch.
+			rm, rv := randSlice(rng, c), randSlice(rng, c)
+			for k := range rv {
+				rv[k] += 1.5
+			}
+			want := make([]float64, len(x))
+			batchNormEvalRef(n, c, p, eps, x, rm, rv, gamma, beta, want)
+			ye := clone(x)
+			BatchNormEval(n, c, p, eps, ye, rm, rv, gamma, beta, ye)
+			check(t, "eval (in place)", ye, want, tol64)
+		})
+	}
+}
+
+func TestUpdateRunning(t *testing.T) {
+	rmean, rvar := []float64{1, -2}, []float64{4, 0.5}
+	UpdateRunning(0.1, []float64{2, 3}, []float64{1, 2.5}, rmean, rvar)
+	// 0.9*1 + 0.1*2, 0.9*-2 + 0.1*3, 0.9*4 + 0.1*1, 0.9*0.5 + 0.1*2.5
+	check(t, "rmean", rmean, []float64{1.1, -1.5}, 1e-15)
+	check(t, "rvar", rvar, []float64{3.7, 0.7}, 1e-15)
+}
+
+func TestReLU(t *testing.T) {
+	x := []float64{-2, -0.5, 0, 0.25, 3, math.Inf(-1), math.Inf(1)}
+	y := make([]float64, len(x))
+	ReLU(x, y)
+	check(t, "y", y, []float64{0, 0, 0, 0.25, 3, 0, math.Inf(1)}, 0)
+	nan := []float64{math.NaN()}
+	ReLU(nan, nan)
+	if !math.IsNaN(nan[0]) {
+		t.Errorf("ReLU(NaN) = %g, want NaN as in PyTorch", nan[0])
+	}
+	dx := []float64{1, 1, 1, 1, 1, 1, 1}
+	ReLUBackward(x, []float64{10, 20, 30, 40, 50, 60, 70}, dx)
+	check(t, "dx", dx, []float64{1, 1, 1, 41, 51, 1, 71}, 0)
+
+	// Long enough to be split across goroutines; in place.
+	rng := rand.New(rand.NewPCG(1, 2))
+	big := randSlice(rng, 3*reluGrain+5)
+	want := make([]float64, len(big))
+	for i, v := range big {
+		want[i] = max(v, 0)
+	}
+	ReLU(big, big)
+	check(t, "big in place", big, want, 0)
+}
+
+func TestMaxPoolTiesAndNaN(t *testing.T) {
+	g := Geom{N: 1, C: 1, H: 2, W: 4, K: 2, Stride: 2, Pad: 0, Dil: 1}
+	// Window 0 holds 5 at (0,1) and (1,0): the first in scan order wins.
+	// Window 1 holds NaN at (0,2) and (1,3): the last NaN wins, as PyTorch.
+	x := []float64{1, 5, math.NaN(), 3, 5, 2, 4, math.NaN()}
+	y := make([]float64, 2)
+	MaxPool(g, x, y)
+	if y[0] != 5 || !math.IsNaN(y[1]) {
+		t.Errorf("y = %v, want [5 NaN]", y)
+	}
+	dx := make([]float64, 8)
+	MaxPoolBackward(g, x, []float64{1, 10}, dx)
+	check(t, "dx", dx, []float64{0, 1, 0, 0, 0, 0, 0, 10}, 0)
+}
+
+// TestGeomOut checks the output size formula on PyTorch's documented cases.
+func TestGeomOut(t *testing.T) {
+	for _, c := range []struct {
+		g      Geom
+		oh, ow int
+	}{
+		{Geom{H: 32, W: 32, K: 3, Stride: 1, Pad: 1, Dil: 1}, 32, 32},
+		{Geom{H: 32, W: 31, K: 3, Stride: 2, Pad: 1, Dil: 1}, 16, 16},
+		{Geom{H: 16, W: 16, K: 5, Stride: 1, Pad: 4, Dil: 2}, 16, 16},
+		{Geom{H: 7, W: 7, K: 1, Stride: 2, Pad: 0, Dil: 1}, 4, 4},
+	} {
+		if oh, ow := c.g.OutH(), c.g.OutW(); oh != c.oh || ow != c.ow {
+			t.Errorf("%v: out %dx%d, want %dx%d", c.g, oh, ow, c.oh, c.ow)
+		}
+	}
+}
+
+// fdGrad returns the central-difference gradient of l with respect to v.
+func fdGrad(v []float64, l func() float64) []float64 {
+	const h = 1e-6
+	g := make([]float64, len(v))
+	for i := range v {
+		old := v[i]
+		v[i] = old + h
+		lp := l()
+		v[i] = old - h
+		lm := l()
+		v[i] = old
+		g[i] = (lp - lm) / (2 * h)
+	}
+	return g
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+const tolFD = 1e-6
+
+// TestWindowKernelGradients checks each fast backward against central
+// differences of its fast forward on L = Σ y⊙r.
+func TestWindowKernelGradients(t *testing.T) {
+	gs := []Geom{
+		{N: 2, C: 3, H: 7, W: 5, K: 3, Stride: 1, Pad: 1, Dil: 1},
+		{N: 1, C: 2, H: 9, W: 9, K: 3, Stride: 2, Pad: 1, Dil: 1},
+		{N: 2, C: 2, H: 9, W: 8, K: 5, Stride: 1, Pad: 4, Dil: 2},
+		{N: 1, C: 3, H: 7, W: 7, K: 5, Stride: 2, Pad: 2, Dil: 1},
+		{N: 3, C: 2, H: 6, W: 5, K: 1, Stride: 2, Pad: 0, Dil: 1},
+	}
+	for _, k := range windowKernels {
+		for _, g := range gs {
+			if k.name == "AvgPool" && g.Dil != 1 || (k.name == "AvgPool" || k.name == "MaxPool") && 2*g.Pad > g.K {
+				continue
+			}
+			t.Run(k.name+"/"+g.String(), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(g.K), uint64(g.H)))
+				x, w := randSlice(rng, g.inLen()), randSlice(rng, k.wLen(g))
+				r := randSlice(rng, k.yLen(g))
+				y := make([]float64, len(r))
+				loss := func() float64 { k.fwd64(g, x, w, y); return dot(y, r) }
+				dx, dw := make([]float64, len(x)), make([]float64, len(w))
+				k.back64(g, x, w, r, dx, dw)
+				check(t, "dx", dx, fdGrad(x, loss), tolFD)
+				check(t, "dw", dw, fdGrad(w, loss), tolFD)
+			})
+		}
+	}
+}
+
+func TestPointwiseGradients(t *testing.T) {
+	for _, relu := range []bool{false, true} {
+		n, cin, cout, p := 2, 3, 5, 11
+		rng := rand.New(rand.NewPCG(3, 4))
+		x, w, r := randSlice(rng, n*cin*p), randSlice(rng, cout*cin), randSlice(rng, n*cout*p)
+		y := make([]float64, len(r))
+		loss := func() float64 { Pointwise(n, cin, cout, p, relu, x, w, y); return dot(y, r) }
+		dx, dw := make([]float64, len(x)), make([]float64, len(w))
+		PointwiseBackward(n, cin, cout, p, relu, x, w, r, dx, dw)
+		check(t, fmt.Sprintf("dx relu=%v", relu), dx, fdGrad(x, loss), tolFD)
+		check(t, fmt.Sprintf("dw relu=%v", relu), dw, fdGrad(w, loss), tolFD)
+	}
+}
+
+func TestBatchNormGradients(t *testing.T) {
+	for _, bc := range []bnCase{{2, 3, 5, true}, {3, 2, 4, false}, {1, 2, 9, true}} {
+		n, c, p := bc.n, bc.c, bc.p
+		rng := rand.New(rand.NewPCG(uint64(n), uint64(p)))
+		x, r := randSlice(rng, n*c*p), randSlice(rng, n*c*p)
+		var gamma, beta []float64
+		if bc.affine {
+			gamma, beta = randSlice(rng, c), randSlice(rng, c)
+		}
+		y, xh := make([]float64, len(x)), make([]float64, len(x))
+		m, v, is := make([]float64, c), make([]float64, c), make([]float64, c)
+		loss := func() float64 {
+			BatchNormTrain(n, c, p, 1e-5, x, gamma, beta, y, xh, m, v, is)
+			return dot(y, r)
+		}
+		loss()
+		dx, dg, db := make([]float64, len(x)), make([]float64, c), make([]float64, c)
+		BatchNormBackward(n, c, p, slices.Clone(xh), slices.Clone(is), gamma, r, dx, dg, db)
+		name := fmt.Sprintf("N%dC%dP%d", n, c, p)
+		check(t, name+" dx", dx, fdGrad(x, loss), tolFD)
+		if bc.affine {
+			check(t, name+" dgamma", dg, fdGrad(gamma, loss), tolFD)
+			check(t, name+" dbeta", db, fdGrad(beta, loss), tolFD)
+		}
+	}
+}
+
+func TestReLUGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, r := randSlice(rng, 50), randSlice(rng, 50)
+	for i := range x {
+		if math.Abs(x[i]) < 1e-3 {
+			x[i] = 0.5 // keep central differences away from the kink
+		}
+	}
+	y := make([]float64, len(x))
+	loss := func() float64 { ReLU(x, y); return dot(y, r) }
+	dx := make([]float64, len(x))
+	ReLUBackward(x, r, dx)
+	check(t, "dx", dx, fdGrad(x, loss), tolFD)
+}
+
+// TestBackwardDeterministic checks that gradients reduced over the batch are
+// bit-identical whatever GOMAXPROCS is.
+func TestBackwardDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	g := Geom{N: 13, C: 6, H: 16, W: 16, K: 3, Stride: 1, Pad: 1, Dil: 1}
+	rng := rand.New(rand.NewPCG(8, 9))
+	x32 := to32(randSlice(rng, g.inLen()))
+	dy32 := to32(randSlice(rng, g.inLen()))
+	w32 := to32(randSlice(rng, 8*g.C*9))
+	dyc := to32(randSlice(rng, g.N*8*g.H*g.W))
+	xh, is := make([]float32, len(x32)), make([]float32, g.C)
+	m, v := make([]float32, g.C), make([]float32, g.C)
+	BatchNormTrain(g.N, g.C, g.H*g.W, 1e-5, x32, nil, nil, make([]float32, len(x32)), xh, m, v, is)
+	run := func() [][]float32 {
+		dwDW := make([]float32, g.C*9)
+		DepthwiseConvBackward(g, x32, w32[:g.C*9], dy32, nil, dwDW)
+		dwPW := make([]float32, 8*g.C)
+		PointwiseBackward(g.N, g.C, 8, g.H*g.W, true, x32, w32[:8*g.C], dyc, nil, dwPW)
+		dwC := make([]float32, 8*g.C*9)
+		ConvBackward(g, 8, x32, w32, dyc, nil, dwC)
+		dg, db := make([]float32, g.C), make([]float32, g.C)
+		BatchNormBackward(g.N, g.C, g.H*g.W, xh, is, nil, dy32, nil, dg, db)
+		return [][]float32{dwDW, dwPW, dwC, dg, db}
+	}
+	runtime.GOMAXPROCS(1)
+	want := run()
+	for _, procs := range []int{2, 3, 7} {
+		runtime.GOMAXPROCS(procs)
+		got := run()
+		for i := range want {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("GOMAXPROCS=%d: gradient %d differs from GOMAXPROCS=1", procs, i)
+			}
+		}
+	}
+}
