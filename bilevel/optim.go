@@ -1,0 +1,374 @@
+package bilevel
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/darts-go/darts/internal/tensorio"
+)
+
+// Float is the element type of parameters: float32 or float64, or a type
+// defined on them.
+type Float interface{ ~float32 | ~float64 }
+
+// Param is one parameter tensor: its values and the gradient of the loss with
+// respect to them. Value and Grad must have the same length; the optimizers
+// update Value in place and only read Grad. The slices belong to the network;
+// an optimizer keeps them, so a network that reallocates its parameters needs
+// a new optimizer.
+type Param[T Float] struct {
+	Name        string
+	Value, Grad []T
+}
+
+// CheckParams reports the first parameter whose Value and Grad lengths
+// differ, or whose name is empty or repeated (names key the optimizer
+// state). Step on such parameters would index out of range, so call it once
+// where the parameter list is built.
+func CheckParams[T Float](params []Param[T]) error {
+	seen := make(map[string]bool, len(params))
+	for i, p := range params {
+		if p.Name == "" {
+			return fmt.Errorf("bilevel: parameter %d has no name", i)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("bilevel: parameter name %q repeated", p.Name)
+		}
+		seen[p.Name] = true
+		if len(p.Value) != len(p.Grad) {
+			return fmt.Errorf("bilevel: parameter %q has %d values but %d gradients", p.Name, len(p.Value), len(p.Grad))
+		}
+	}
+	return nil
+}
+
+// The arithmetic in Step follows PyTorch 1.13's single-tensor (CPU, non
+// foreach) code paths operation by operation: Python-float hyperparameters
+// are rounded to the parameter type once, each tensor operation rounds its
+// result to the parameter type, and derived scalars that PyTorch computes
+// as Python floats (bias corrections, step size) are computed in float64
+// first. Every product is wrapped in an explicit conversion so that Go
+// never fuses it into an FMA: results are then the same on every
+// architecture. (PyTorch's vectorised CPU kernel for add(x, alpha=a) does
+// use FMA, so agreement with PyTorch is to the last bit or so, not
+// guaranteed bit for bit.)
+
+// SGD is torch.optim.SGD with momentum and coupled weight decay as DARTS uses
+// it (no dampening, no Nesterov). For each element, with g the gradient and w
+// the value:
+//
+//	d = g + wd*w                       (only if WeightDecay != 0)
+//	buf = d on the first step, else buf = mu*buf + d   (only if Momentum != 0)
+//	w = w - lr*buf                     (w - lr*d without momentum)
+//
+// The fields may be changed between steps; the schedule sets LR each epoch.
+type SGD[T Float] struct {
+	LR, Momentum, WeightDecay float64
+
+	params []Param[T]
+	bufs   [][]T
+	steps  int64
+}
+
+// NewSGD returns an SGD optimizer over params (see CheckParams) with zero
+// momentum buffers.
+func NewSGD[T Float](params []Param[T], lr, momentum, weightDecay float64) *SGD[T] {
+	o := &SGD[T]{LR: lr, Momentum: momentum, WeightDecay: weightDecay, params: params}
+	o.bufs = make([][]T, len(params))
+	for i, p := range params {
+		o.bufs[i] = make([]T, len(p.Value))
+	}
+	return o
+}
+
+// Steps returns the number of steps taken (restored by SetState).
+func (o *SGD[T]) Steps() int64 { return o.steps }
+
+// Params returns the parameters the optimizer updates.
+func (o *SGD[T]) Params() []Param[T] { return o.params }
+
+// Buffers returns the momentum buffers, one per parameter, in parameter
+// order. They are the optimizer's own slices, to be read, not written.
+//
+// Before the first step (and always when Momentum is 0) every buffer holds
+// zeros; PyTorch has no buffer yet then, which its second-order DARTS code
+// treats as zero, so m = 0 needs no special case: mu*0 + d is the first
+// step's buffer.
+func (o *SGD[T]) Buffers() [][]T { return o.bufs }
+
+// Step updates every parameter from its current gradient.
+func (o *SGD[T]) Step() {
+	lr, mu, wd := T(o.LR), T(o.Momentum), T(o.WeightDecay)
+	useWD, useMom, first := o.WeightDecay != 0, o.Momentum != 0, o.steps == 0
+	for i, p := range o.params {
+		w := p.Value
+		g := p.Grad[:len(w)]
+		buf := o.bufs[i][:len(w)]
+		switch {
+		case useMom && !first:
+			// The steady state of a DARTS search, kept free of branches.
+			if useWD {
+				for j := range w {
+					d := g[j] + T(wd*w[j])
+					b := T(buf[j]*mu) + d
+					buf[j] = b
+					w[j] -= T(lr * b)
+				}
+			} else {
+				for j := range w {
+					b := T(buf[j]*mu) + g[j]
+					buf[j] = b
+					w[j] -= T(lr * b)
+				}
+			}
+		default:
+			for j := range w {
+				d := g[j]
+				if useWD {
+					d += T(wd * w[j])
+				}
+				if useMom {
+					buf[j] = d
+				}
+				w[j] -= T(lr * d)
+			}
+		}
+	}
+	o.steps++
+}
+
+// Adam is torch.optim.Adam (amsgrad off) with coupled weight decay. At step t
+// (1-based), for each element:
+//
+//	g = g + wd*w                       (only if WeightDecay != 0)
+//	m = b1*m + (1-b1)*g
+//	v = b2*v + (1-b2)*g*g
+//	w = w - (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+//
+// with the scalars in parentheses computed in float64 as PyTorch does; eps is
+// added after the bias correction of sqrt(v), as in PyTorch (not inside the
+// square root, not before the correction).
+type Adam[T Float] struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+
+	params []Param[T]
+	m, v   [][]T
+	steps  int64
+}
+
+// NewAdam returns an Adam optimizer over params (see CheckParams) with zero
+// moments.
+func NewAdam[T Float](params []Param[T], lr, beta1, beta2, eps, weightDecay float64) *Adam[T] {
+	o := &Adam[T]{LR: lr, Beta1: beta1, Beta2: beta2, Eps: eps, WeightDecay: weightDecay, params: params}
+	o.m = make([][]T, len(params))
+	o.v = make([][]T, len(params))
+	for i, p := range params {
+		o.m[i] = make([]T, len(p.Value))
+		o.v[i] = make([]T, len(p.Value))
+	}
+	return o
+}
+
+// Steps returns the number of steps taken (restored by SetState).
+func (o *Adam[T]) Steps() int64 { return o.steps }
+
+// Params returns the parameters the optimizer updates.
+func (o *Adam[T]) Params() []Param[T] { return o.params }
+
+// Moments returns the first and second moment estimates (PyTorch's exp_avg
+// and exp_avg_sq), one slice per parameter, zero before the first step. They
+// are the optimizer's own slices, to be read, not written.
+func (o *Adam[T]) Moments() (m, v [][]T) { return o.m, o.v }
+
+// Step updates every parameter from its current gradient.
+func (o *Adam[T]) Step() {
+	o.steps++
+	t := float64(o.steps)
+	bc1 := 1 - math.Pow(o.Beta1, t)
+	bc2 := 1 - math.Pow(o.Beta2, t)
+	negStep := T(-(o.LR / bc1))
+	bc2Sqrt := T(math.Sqrt(bc2))
+	b1, c1 := T(o.Beta1), T(1-o.Beta1)
+	b2, c2 := T(o.Beta2), T(1-o.Beta2)
+	eps, wd := T(o.Eps), T(o.WeightDecay)
+	useWD := o.WeightDecay != 0
+	for i, p := range o.params {
+		w := p.Value
+		g := p.Grad[:len(w)]
+		m := o.m[i][:len(w)]
+		v := o.v[i][:len(w)]
+		for j := range w {
+			gj := g[j]
+			if useWD {
+				gj += T(wd * w[j])
+			}
+			mj := T(m[j]*b1) + T(c1*gj)
+			vj := T(v[j]*b2) + T(T(c2*gj)*gj)
+			m[j], v[j] = mj, vj
+			denom := T(math.Sqrt(float64(vj)))/bc2Sqrt + eps
+			w[j] += T(negStep*mj) / denom
+		}
+	}
+}
+
+// OptimState is an optimizer's complete state, for checkpoints. Kind, Step
+// and Hyper marshal to JSON exactly (Go writes the shortest decimal that
+// reads back to the same float64); Tensors hold the per-parameter buffers in
+// the parameters' own precision, one tensorio.Tensor per buffer, named
+// "<buffer>/<parameter name>" in parameter order:
+//
+//	SGD:  "momentum_buffer/<name>"
+//	Adam: "exp_avg/<name>", then "exp_avg_sq/<name>", per parameter
+//
+// so a checkpoint can store them with tensorio.Write (in the archive's
+// tensor list, Kind/Step/Hyper in its metadata) and get every bit back.
+type OptimState struct {
+	Kind    string             `json:"kind"` // "sgd" or "adam"
+	Step    int64              `json:"step"`
+	Hyper   map[string]float64 `json:"hyper"`
+	Tensors []tensorio.Tensor  `json:"-"`
+}
+
+// State returns a deep copy of the optimizer's state.
+func (o *SGD[T]) State() OptimState {
+	s := OptimState{
+		Kind:  "sgd",
+		Step:  o.steps,
+		Hyper: map[string]float64{"lr": o.LR, "momentum": o.Momentum, "weight_decay": o.WeightDecay},
+	}
+	for i, p := range o.params {
+		s.Tensors = append(s.Tensors, toTensor("momentum_buffer/"+p.Name, o.bufs[i]))
+	}
+	return s
+}
+
+// SetState restores a state from State, hyperparameters included, into an
+// optimizer over parameters with the same names, order, lengths and
+// precision. It copies the data; on error the optimizer is unchanged.
+func (o *SGD[T]) SetState(s OptimState) error {
+	if s.Kind != "sgd" {
+		return fmt.Errorf("bilevel: SGD.SetState: state is for %q, not \"sgd\"", s.Kind)
+	}
+	hyper, err := hyperValues(s, "lr", "momentum", "weight_decay")
+	if err != nil {
+		return fmt.Errorf("bilevel: SGD.SetState: %w", err)
+	}
+	want := make([]string, len(o.params))
+	for i, p := range o.params {
+		want[i] = "momentum_buffer/" + p.Name
+	}
+	if err := restore(s, want, o.bufs); err != nil {
+		return fmt.Errorf("bilevel: SGD.SetState: %w", err)
+	}
+	o.steps = s.Step
+	o.LR, o.Momentum, o.WeightDecay = hyper[0], hyper[1], hyper[2]
+	return nil
+}
+
+// State returns a deep copy of the optimizer's state.
+func (o *Adam[T]) State() OptimState {
+	s := OptimState{
+		Kind: "adam",
+		Step: o.steps,
+		Hyper: map[string]float64{"lr": o.LR, "beta1": o.Beta1, "beta2": o.Beta2,
+			"eps": o.Eps, "weight_decay": o.WeightDecay},
+	}
+	for i, p := range o.params {
+		s.Tensors = append(s.Tensors, toTensor("exp_avg/"+p.Name, o.m[i]), toTensor("exp_avg_sq/"+p.Name, o.v[i]))
+	}
+	return s
+}
+
+// SetState restores a state from State, hyperparameters included, into an
+// optimizer over parameters with the same names, order, lengths and
+// precision. It copies the data; on error the optimizer is unchanged.
+func (o *Adam[T]) SetState(s OptimState) error {
+	if s.Kind != "adam" {
+		return fmt.Errorf("bilevel: Adam.SetState: state is for %q, not \"adam\"", s.Kind)
+	}
+	hyper, err := hyperValues(s, "lr", "beta1", "beta2", "eps", "weight_decay")
+	if err != nil {
+		return fmt.Errorf("bilevel: Adam.SetState: %w", err)
+	}
+	want := make([]string, 0, 2*len(o.params))
+	dst := make([][]T, 0, 2*len(o.params))
+	for i, p := range o.params {
+		want = append(want, "exp_avg/"+p.Name, "exp_avg_sq/"+p.Name)
+		dst = append(dst, o.m[i], o.v[i])
+	}
+	if err := restore(s, want, dst); err != nil {
+		return fmt.Errorf("bilevel: Adam.SetState: %w", err)
+	}
+	o.steps = s.Step
+	o.LR, o.Beta1, o.Beta2, o.Eps, o.WeightDecay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+	return nil
+}
+
+func hyperValues(s OptimState, keys ...string) ([]float64, error) {
+	if s.Step < 0 {
+		return nil, fmt.Errorf("negative step count %d", s.Step)
+	}
+	out := make([]float64, len(keys))
+	for i, k := range keys {
+		v, ok := s.Hyper[k]
+		if !ok {
+			return nil, fmt.Errorf("hyperparameter %q missing", k)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// restore validates every tensor before copying any, so that a bad state
+// leaves the optimizer as it was.
+func restore[T Float](s OptimState, names []string, dst [][]T) error {
+	if len(s.Tensors) != len(names) {
+		return fmt.Errorf("state has %d tensors, optimizer needs %d", len(s.Tensors), len(names))
+	}
+	var z T
+	wantType := "float64"
+	if unsafe.Sizeof(z) == 4 {
+		wantType = "float32"
+	}
+	for i := range s.Tensors {
+		t := &s.Tensors[i]
+		if t.Name != names[i] {
+			return fmt.Errorf("state tensor %d is %q, want %q", i, t.Name, names[i])
+		}
+		if dt := t.DType(); dt != wantType {
+			return fmt.Errorf("state tensor %q is %s, parameters are %s", t.Name, dt, wantType)
+		}
+		if t.Len() != len(dst[i]) {
+			return fmt.Errorf("state tensor %q has %d elements, parameter has %d", t.Name, t.Len(), len(dst[i]))
+		}
+	}
+	for i := range s.Tensors {
+		if wantType == "float32" {
+			copy(f32View(dst[i]), s.Tensors[i].F32)
+		} else {
+			copy(f64View(dst[i]), s.Tensors[i].F64)
+		}
+	}
+	return nil
+}
+
+// toTensor copies xs into a tensor of xs's own precision. Copying bits
+// through a view, rather than converting value by value, keeps NaN payloads
+// and works for types defined on float32/float64.
+func toTensor[T Float](name string, xs []T) tensorio.Tensor {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		return tensorio.Tensor{Name: name, F32: append([]float32{}, f32View(xs)...)}
+	}
+	return tensorio.Tensor{Name: name, F64: append([]float64{}, f64View(xs)...)}
+}
+
+// f32View and f64View reinterpret xs; callers check the element size first.
+func f32View[T Float](xs []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(xs))), len(xs))
+}
+
+func f64View[T Float](xs []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(xs))), len(xs))
+}
