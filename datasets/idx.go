@@ -53,10 +53,12 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 	for i := range dims {
 		d := binary.BigEndian.Uint32(dimBytes[4*i:])
 		dims[i] = int(d)
-		total *= int64(d)
-		if total > maxIDXBytes {
+		// Checked before multiplying: the product of four 32-bit sizes
+		// overflows int64.
+		if d != 0 && total > maxIDXBytes/int64(d) {
 			return nil, fmt.Errorf("header dimensions %v describe more than %d bytes", dims[:i+1], int64(maxIDXBytes))
 		}
+		total *= int64(d)
 	}
 	data, err := readExactly(r, total, fmt.Sprintf("data for dimensions %v", dims))
 	if err != nil {
