@@ -41,7 +41,7 @@ func writeDOTCell(b *strings.Builder, cell, title string, pairs []Pair, concat [
 	out := dotQuote(cell + ":c_{k}")
 
 	fmt.Fprintf(b, "  subgraph %s {\n", dotQuote("cluster_"+cell))
-	fmt.Fprintf(b, "    label=%s;\n", dotQuote(title))
+	fmt.Fprintf(b, "    label=%s;\n    fontsize=24;\n", dotQuote(title))
 	fmt.Fprintf(b, "    %s [label=\"c_{k-2}\", fillcolor=darkseagreen2];\n", id(0))
 	fmt.Fprintf(b, "    %s [label=\"c_{k-1}\", fillcolor=darkseagreen2];\n", id(1))
 	for i := 0; i < steps; i++ {
