@@ -1,0 +1,127 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/rundir"
+)
+
+// WeightsHeatmap draws one cell type's softmax weights of a single alphas
+// line (normally the last) as an edges × ops table: each cell shaded by its
+// weight with the value printed in it, and the (edge, op) pairs the DARTS
+// rule derives from that line boxed.
+func WeightsHeatmap(a rundir.Alphas, cell Cell) (*Figure, error) {
+	w, err := cell.weights(a)
+	if err != nil {
+		return nil, err
+	}
+	if len(w) == 0 {
+		return nil, errors.New("plots: weights heatmap: no weights")
+	}
+	g, err := deriveLine(a)
+	if err != nil {
+		return nil, fmt.Errorf("plots: weights heatmap: %w", err)
+	}
+	steps, err := derive.StepsForEdges(len(w))
+	if err != nil {
+		return nil, fmt.Errorf("plots: weights heatmap: %w", err)
+	}
+	edges := cellEdges(steps)
+	p := newPlot(fmt.Sprintf("%s: softmax weights at epoch %d (boxed: kept by the derived genotype)", cell.title(), a.Epoch), "operation", "edge", 11)
+	p.Title.Padding = 0.15 * vg.Inch
+	p.NominalX(a.Primitives...)
+	names := make([]string, len(edges))
+	for e, ed := range edges {
+		names[len(edges)-1-e] = ed.String() // edge 0 at the top
+	}
+	p.NominalY(names...)
+	p.X.Tick.Label.Font.Size = 10
+	p.Y.Tick.Label.Font.Size = 10
+	p.Add(&heatGrid{w: w, chosen: chosenOps(cell.pairs(g)), prims: a.Primitives, edges: edges})
+	fig := &Figure{Width: 1.2*vg.Inch + vg.Length(len(a.Primitives))*0.95*vg.Inch,
+		Height: 1.2*vg.Inch + vg.Length(len(w))*0.34*vg.Inch}
+	fig.draw = func(c draw.Canvas) { p.Draw(c) }
+	return fig, nil
+}
+
+// heatGrid is a plot.Plotter drawing the shaded, labeled weight table.
+type heatGrid struct {
+	w      [][]float64
+	chosen map[int]string
+	prims  []string
+	edges  []edge
+}
+
+func (h *heatGrid) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return -0.5, float64(len(h.prims)) - 0.5, -0.5, float64(len(h.w)) - 0.5
+}
+
+func (h *heatGrid) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, ty := p.Transforms(&c)
+	vmax := 0.0
+	for _, row := range h.w {
+		for _, v := range row {
+			vmax = math.Max(vmax, v)
+		}
+	}
+	if vmax <= 0 {
+		vmax = 1
+	}
+	rect := func(e, k int) vg.Rectangle {
+		y := float64(len(h.w) - 1 - e)
+		return vg.Rectangle{
+			Min: vg.Point{X: tx(float64(k) - 0.5), Y: ty(y - 0.5)},
+			Max: vg.Point{X: tx(float64(k) + 0.5), Y: ty(y + 0.5)},
+		}
+	}
+	for e, row := range h.w {
+		for k, v := range row {
+			r := rect(e, k)
+			t := v / vmax
+			c.SetColor(shade(t))
+			c.Fill(r.Path())
+			txtColor := color.Color(black)
+			if t > 0.55 {
+				txtColor = color.White
+			}
+			c.FillText(textStyle(10, txtColor), vg.Point{X: (r.Min.X + r.Max.X) / 2, Y: (r.Min.Y + r.Max.Y) / 2}, fmt.Sprintf("%.3f", v))
+		}
+	}
+	// Separate the intermediate nodes' groups of edges.
+	sep := draw.LineStyle{Color: darkGray, Width: 1}
+	for e := 1; e < len(h.edges); e++ {
+		if h.edges[e].Node != h.edges[e-1].Node {
+			r := rect(e-1, 0)
+			c.StrokeLine2(sep, r.Min.X, r.Min.Y, tx(float64(len(h.prims))-0.5), r.Min.Y)
+		}
+	}
+	box := draw.LineStyle{Color: color.RGBA{0xd6, 0x27, 0x28, 0xff}, Width: 2.5}
+	for e, op := range h.chosen {
+		for k, name := range h.prims {
+			if name == op && e < len(h.w) {
+				r := rect(e, k)
+				in := vg.Length(1.5)
+				c.StrokeLines(box, []vg.Point{
+					{X: r.Min.X + in, Y: r.Min.Y + in}, {X: r.Max.X - in, Y: r.Min.Y + in},
+					{X: r.Max.X - in, Y: r.Max.Y - in}, {X: r.Min.X + in, Y: r.Max.Y - in},
+					{X: r.Min.X + in, Y: r.Min.Y + in},
+				})
+			}
+		}
+	}
+}
+
+// shade maps t in [0, 1] from white to dark blue.
+func shade(t float64) color.Color {
+	t = math.Max(0, math.Min(1, t))
+	lerp := func(a, b uint8) uint8 { return uint8(float64(a) + t*(float64(b)-float64(a))) }
+	return color.RGBA{lerp(0xff, 0x08), lerp(0xff, 0x30), lerp(0xff, 0x6b), 0xff}
+}
