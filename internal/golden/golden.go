@@ -1,0 +1,96 @@
+// Package golden loads the reference vectors computed with PyTorch from the
+// original DARTS code (testdata/darts_ops.json, or the file named by the
+// DARTS_GOLDEN environment variable) for the tests of mixedop and supernet.
+package golden
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// Tensor is a named, shaped float64 tensor.
+type Tensor struct {
+	Name  string    `json:"name"`
+	Shape []int     `json:"shape"`
+	Data  []float64 `json:"data"`
+}
+
+// Case is one golden case: inputs and parameters, the upstream gradient u of
+// L = Σ output ⊙ u, and the expected output and gradients.
+type Case struct {
+	Name          string   `json:"name"`
+	Kind          string   `json:"kind"` // candidate, mixed or cell
+	Op            string   `json:"op"`
+	Stride        int      `json:"stride"`
+	Channels      int      `json:"channels"`
+	Primitives    []string `json:"primitives"`
+	Reduction     bool     `json:"reduction"`
+	ReductionPrev bool     `json:"reduction_prev"`
+	Steps         int      `json:"steps"`
+	Multiplier    int      `json:"multiplier"`
+	Inputs        []Tensor `json:"inputs"`
+	Params        []Tensor `json:"params"`
+	Upstream      Tensor   `json:"upstream"`
+	Output        Tensor   `json:"output"`
+	GradInputs    []Tensor `json:"grad_inputs"`
+	GradParams    []Tensor `json:"grad_params"`
+}
+
+// File is the whole golden file.
+type File struct {
+	About      string   `json:"about"`
+	Primitives []string `json:"primitives"`
+	Cases      []Case   `json:"cases"`
+}
+
+// Path is the golden file the tests use: $DARTS_GOLDEN if set, else the
+// repository's testdata/darts_ops.json.
+func Path() string {
+	if p := os.Getenv("DARTS_GOLDEN"); p != "" {
+		return p
+	}
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..", "testdata", "darts_ops.json")
+}
+
+// Load reads and checks the golden file at Path.
+func Load() (*File, error) {
+	p := Path()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("golden: %w", err)
+	}
+	var f File
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("golden: %s: %w", p, err)
+	}
+	if len(f.Cases) == 0 {
+		return nil, fmt.Errorf("golden: %s: no cases", p)
+	}
+	for _, c := range f.Cases {
+		for _, t := range append(append(append([]Tensor{c.Upstream, c.Output}, c.Inputs...), c.Params...), c.GradInputs...) {
+			n := 1
+			for _, d := range t.Shape {
+				n *= d
+			}
+			if n != len(t.Data) {
+				return nil, fmt.Errorf("golden: %s: case %s: tensor %q has shape %v but %d values", p, c.Name, t.Name, t.Shape, len(t.Data))
+			}
+		}
+	}
+	return &f, nil
+}
+
+// Cases returns the cases of the given kind.
+func (f *File) CasesOf(kind string) []Case {
+	var out []Case
+	for _, c := range f.Cases {
+		if c.Kind == kind {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,237 @@
+package mixedop
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kind is the family of a candidate operation; a Spec picks its size.
+type Kind int
+
+// The kinds of candidate operation.
+const (
+	KindZero       Kind = iota // none: x[:, :, ::s, ::s]·0
+	KindMaxPool                // max pooling, padding never selected (+BN in search)
+	KindAvgPool                // average pooling excluding padding (+BN in search)
+	KindSkip                   // identity; FactorizedReduce at stride 2
+	KindSepConv                // DARTS SepConv: (ReLU, dw k×k, pw 1×1, BN) twice, stride on the first
+	KindDilConv                // DARTS DilConv: ReLU, dw k×k dilated, pw 1×1, BN
+	KindReLUConvBN             // ReLU, dense k×k conv, BN (NAS-Bench-201's nor_conv)
+)
+
+// Spec describes a registered candidate operation.
+type Spec struct {
+	Name string
+	Kind Kind
+	K    int // window size
+	Dil  int // dilation (DilConv)
+}
+
+var registry = map[string]Spec{}
+
+// Register adds a candidate operation under spec.Name. It is how an op
+// becomes available to op sets, --ops and genotypes.
+func Register(spec Spec) error {
+	if spec.Name == "" || strings.ContainsAny(spec.Name, ", \t") {
+		return fmt.Errorf("mixedop: bad op name %q", spec.Name)
+	}
+	if _, dup := registry[spec.Name]; dup {
+		return fmt.Errorf("mixedop: op %q registered twice", spec.Name)
+	}
+	registry[spec.Name] = spec
+	return nil
+}
+
+func mustRegister(s Spec) {
+	if err := Register(s); err != nil {
+		panic(err)
+	}
+}
+
+func init() {
+	for _, s := range []Spec{
+		{Name: "none", Kind: KindZero},
+		{Name: "max_pool_3x3", Kind: KindMaxPool, K: 3},
+		{Name: "avg_pool_3x3", Kind: KindAvgPool, K: 3},
+		{Name: "skip_connect", Kind: KindSkip},
+		{Name: "sep_conv_3x3", Kind: KindSepConv, K: 3},
+		{Name: "sep_conv_5x5", Kind: KindSepConv, K: 5},
+		{Name: "sep_conv_7x7", Kind: KindSepConv, K: 7},
+		{Name: "dil_conv_3x3", Kind: KindDilConv, K: 3, Dil: 2},
+		{Name: "dil_conv_5x5", Kind: KindDilConv, K: 5, Dil: 2},
+		{Name: "nor_conv_1x1", Kind: KindReLUConvBN, K: 1},
+		{Name: "nor_conv_3x3", Kind: KindReLUConvBN, K: 3},
+	} {
+		mustRegister(s)
+	}
+}
+
+// Known lists the registered op names, sorted.
+func Known() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the Spec of a registered op.
+func Lookup(name string) (Spec, error) {
+	s, ok := registry[name]
+	if !ok {
+		return Spec{}, fmt.Errorf("unknown op %q (known: %s)", name, strings.Join(Known(), ", "))
+	}
+	return s, nil
+}
+
+// Named op sets, in alpha-column order.
+var sets = map[string][]string{
+	"darts":         {"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"},
+	"nas-bench-201": {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"},
+}
+
+// OpSet resolves a named set ("darts", "nas-bench-201") or a comma-separated
+// list of op names into the ordered list of primitives. Duplicates and
+// unknown names are errors that list what is known.
+func OpSet(spec string) ([]string, error) {
+	if s, ok := sets[spec]; ok {
+		return append([]string(nil), s...), nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(spec, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if _, err := Lookup(n); err != nil {
+			return nil, fmt.Errorf("op set %q: %w; named sets: darts, nas-bench-201", spec, err)
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("op set %q: %q listed twice", spec, n)
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("op set %q is empty; use a named set (darts, nas-bench-201) or op names separated by commas", spec)
+	}
+	return out, nil
+}
+
+// Args are the settings a candidate op is built with.
+type Args struct {
+	C      int  // channels in and out
+	Stride int  // 1, or 2 on the input edges of a reduction cell
+	Affine bool // BatchNorm with learned scale and shift (derived network)
+	PoolBN bool // BatchNorm without affine after pools (search network)
+}
+
+// Build makes the candidate op called name. Parameter names start with
+// prefix: "<prefix>.dw1", "<prefix>.fr.conv1", …, as in the golden vectors.
+func Build[T Float](ctx *Ctx, name, prefix string, a Args) (Module[T], error) {
+	spec, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if a.Stride != 1 && a.Stride != 2 {
+		return nil, fmt.Errorf("%s: stride %d (want 1 or 2)", prefix, a.Stride)
+	}
+	p := func(role string) string { return prefix + "." + role }
+	var m Module[T]
+	switch spec.Kind {
+	case KindZero:
+		m = &zero[T]{stride: a.Stride}
+	case KindMaxPool, KindAvgPool:
+		pl := &pool[T]{max: spec.Kind == KindMaxPool, k: spec.K, stride: a.Stride, pad: spec.K / 2}
+		if !a.PoolBN {
+			m = pl
+		} else {
+			m = &seq[T]{mods: []Module[T]{pl, newBatchNorm[T](ctx, p("bn"), a.C, false)}}
+		}
+	case KindSkip:
+		if a.Stride == 1 {
+			m = identity[T]{}
+		} else {
+			fr, err := newFactorizedReduce[T](ctx, p("fr"), a.C, a.C, a.Affine)
+			if err != nil {
+				return nil, err
+			}
+			m = fr
+		}
+	case KindSepConv:
+		pad := spec.K / 2
+		m = &seq[T]{mods: []Module[T]{
+			&relu[T]{},
+			newDWConv[T](p("dw1"), a.C, spec.K, a.Stride, pad, 1),
+			newPWConv[T](p("pw1"), a.C, a.C, false),
+			newBatchNorm[T](ctx, p("bn1"), a.C, a.Affine),
+			&relu[T]{},
+			newDWConv[T](p("dw2"), a.C, spec.K, 1, pad, 1),
+			newPWConv[T](p("pw2"), a.C, a.C, false),
+			newBatchNorm[T](ctx, p("bn2"), a.C, a.Affine),
+		}}
+	case KindDilConv:
+		m = &seq[T]{mods: []Module[T]{
+			&relu[T]{},
+			newDWConv[T](p("dw"), a.C, spec.K, a.Stride, spec.Dil*(spec.K-1)/2, spec.Dil),
+			newPWConv[T](p("pw"), a.C, a.C, false),
+			newBatchNorm[T](ctx, p("bn"), a.C, a.Affine),
+		}}
+	case KindReLUConvBN:
+		return NewReLUConvBN[T](ctx, prefix, a.C, a.C, spec.K, a.Stride, spec.K/2, a.Affine), nil
+	default:
+		return nil, fmt.Errorf("%s: op %q has unknown kind %d", prefix, name, spec.Kind)
+	}
+	initParams(ctx, m.Params())
+	return m, nil
+}
+
+// NewReLUConvBN is DARTS's ReLUConvBN: ReLU, k×k convolution (no bias),
+// BatchNorm. The 1×1 stride-1 case, used to preprocess every cell input, reads
+// ReLU(x) inside the convolution instead of storing it.
+func NewReLUConvBN[T Float](ctx *Ctx, prefix string, cin, cout, k, stride, pad int, affine bool) Module[T] {
+	var m Module[T]
+	if k == 1 && stride == 1 && pad == 0 {
+		m = &seq[T]{mods: []Module[T]{
+			newPWConv[T](prefix+".conv", cin, cout, true),
+			newBatchNorm[T](ctx, prefix+".bn", cout, affine),
+		}}
+	} else {
+		m = &seq[T]{mods: []Module[T]{
+			&relu[T]{},
+			newConv[T](prefix+".conv", cin, cout, k, stride, pad),
+			newBatchNorm[T](ctx, prefix+".bn", cout, affine),
+		}}
+	}
+	initParams(ctx, m.Params())
+	return m
+}
+
+// NewFactorizedReduce is DARTS's FactorizedReduce (cout even, input height
+// and width even): it halves the resolution without losing half the pixels.
+func NewFactorizedReduce[T Float](ctx *Ctx, prefix string, cin, cout int, affine bool) (Module[T], error) {
+	m, err := newFactorizedReduce[T](ctx, prefix, cin, cout, affine)
+	if err != nil {
+		return nil, err
+	}
+	initParams(ctx, m.Params())
+	return m, nil
+}
+
+// initParams draws conv weights as PyTorch does by default; BatchNorm's
+// scale and shift keep their 1 and 0.
+func initParams[T Float](ctx *Ctx, ps []*Param[T]) {
+	if ctx == nil || ctx.Rand == nil {
+		return
+	}
+	for _, p := range ps {
+		if len(p.Shape) != 4 {
+			continue
+		}
+		fanIn := p.Shape[1] * p.Shape[2] * p.Shape[3]
+		fillUniform(ctx.Rand, p.Value, fanIn)
+	}
+}

@@ -1,0 +1,501 @@
+package mixedop
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/darts-go/darts/internal/kern"
+)
+
+// Module is a differentiable function of one NCHW activation with its own
+// parameters and buffers: the unit candidate operations are built from.
+// Buffers are sized on the first Forward of a shape and reused after.
+type Module[T Float] interface {
+	// OutShape is the output shape for input shape in, or an error if the
+	// module cannot take that input.
+	OutShape(in Shape) (Shape, error)
+	// Params are the trainable tensors.
+	Params() []*Param[T]
+	// State are the non-trained tensors a checkpoint keeps (BatchNorm
+	// running statistics).
+	State() []*Param[T]
+	// Forward computes the output of x. The result belongs to the module
+	// (it may be x itself for an identity) and stays valid until the next
+	// Forward; x must stay unchanged until Backward.
+	Forward(x []T, in Shape) []T
+	// Backward takes dL/dy of the last Forward and adds dL/dx into dx (nil:
+	// not needed) and dL/dp into each parameter's Grad.
+	Backward(dy, dx []T)
+}
+
+func grow[T Float](b []T, n int) []T {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	return make([]T, n)
+}
+
+// --- ReLU ---
+
+type relu[T Float] struct {
+	x, y []T
+}
+
+func (m *relu[T]) OutShape(in Shape) (Shape, error) { return in, nil }
+func (m *relu[T]) Params() []*Param[T]              { return nil }
+func (m *relu[T]) State() []*Param[T]               { return nil }
+func (m *relu[T]) Forward(x []T, in Shape) []T {
+	m.x = x
+	m.y = grow(m.y, len(x))
+	kern.ReLU(x, m.y)
+	return m.y
+}
+func (m *relu[T]) Backward(dy, dx []T) {
+	if dx != nil {
+		kern.ReLUBackward(m.x, dy, dx)
+	}
+}
+
+// --- depthwise convolution ---
+
+type dwConv[T Float] struct {
+	w                   *Param[T]
+	k, stride, pad, dil int
+	g                   kern.Geom
+	x, y                []T
+}
+
+func newDWConv[T Float](name string, c, k, stride, pad, dil int) *dwConv[T] {
+	return &dwConv[T]{w: newParam[T](name, c, 1, k, k), k: k, stride: stride, pad: pad, dil: dil}
+}
+
+func (m *dwConv[T]) geom(in Shape) kern.Geom {
+	return kern.Geom{N: in.N, C: in.C, H: in.H, W: in.W, K: m.k, Stride: m.stride, Pad: m.pad, Dil: m.dil}
+}
+func (m *dwConv[T]) OutShape(in Shape) (Shape, error) {
+	g := m.geom(in)
+	if in.C != m.w.Shape[0] {
+		return Shape{}, fmt.Errorf("%s: input has %d channels, want %d", m.w.Name, in.C, m.w.Shape[0])
+	}
+	if g.OutH() < 1 || g.OutW() < 1 {
+		return Shape{}, fmt.Errorf("%s: input %v too small for a %dx%d window", m.w.Name, in, m.k, m.k)
+	}
+	return Shape{in.N, in.C, g.OutH(), g.OutW()}, nil
+}
+func (m *dwConv[T]) Params() []*Param[T] { return []*Param[T]{m.w} }
+func (m *dwConv[T]) State() []*Param[T]  { return nil }
+func (m *dwConv[T]) Forward(x []T, in Shape) []T {
+	m.g = m.geom(in)
+	m.x = x
+	m.y = grow(m.y, in.N*in.C*m.g.OutH()*m.g.OutW())
+	kern.DepthwiseConv(m.g, x, m.w.Value, m.y)
+	return m.y
+}
+func (m *dwConv[T]) Backward(dy, dx []T) {
+	kern.DepthwiseConvBackward(m.g, m.x, m.w.Value, dy, dx, m.w.Grad)
+}
+
+// --- pointwise (1x1) convolution, optionally reading ReLU(x) ---
+
+type pwConv[T Float] struct {
+	w         *Param[T]
+	cin, cout int
+	reluIn    bool
+	n, p      int
+	x, y      []T
+}
+
+func newPWConv[T Float](name string, cin, cout int, reluIn bool) *pwConv[T] {
+	return &pwConv[T]{w: newParam[T](name, cout, cin, 1, 1), cin: cin, cout: cout, reluIn: reluIn}
+}
+func (m *pwConv[T]) OutShape(in Shape) (Shape, error) {
+	if in.C != m.cin {
+		return Shape{}, fmt.Errorf("%s: input has %d channels, want %d", m.w.Name, in.C, m.cin)
+	}
+	return Shape{in.N, m.cout, in.H, in.W}, nil
+}
+func (m *pwConv[T]) Params() []*Param[T] { return []*Param[T]{m.w} }
+func (m *pwConv[T]) State() []*Param[T]  { return nil }
+func (m *pwConv[T]) Forward(x []T, in Shape) []T {
+	m.n, m.p, m.x = in.N, in.Plane(), x
+	m.y = grow(m.y, in.N*m.cout*m.p)
+	kern.Pointwise(m.n, m.cin, m.cout, m.p, m.reluIn, x, m.w.Value, m.y)
+	return m.y
+}
+func (m *pwConv[T]) Backward(dy, dx []T) {
+	kern.PointwiseBackward(m.n, m.cin, m.cout, m.p, m.reluIn, m.x, m.w.Value, dy, dx, m.w.Grad)
+}
+
+// --- dense convolution ---
+
+type conv[T Float] struct {
+	w                         *Param[T]
+	cin, cout, k, stride, pad int
+	g                         kern.Geom
+	x, y                      []T
+}
+
+func newConv[T Float](name string, cin, cout, k, stride, pad int) *conv[T] {
+	return &conv[T]{w: newParam[T](name, cout, cin, k, k), cin: cin, cout: cout, k: k, stride: stride, pad: pad}
+}
+func (m *conv[T]) geom(in Shape) kern.Geom {
+	return kern.Geom{N: in.N, C: in.C, H: in.H, W: in.W, K: m.k, Stride: m.stride, Pad: m.pad, Dil: 1}
+}
+func (m *conv[T]) OutShape(in Shape) (Shape, error) {
+	if in.C != m.cin {
+		return Shape{}, fmt.Errorf("%s: input has %d channels, want %d", m.w.Name, in.C, m.cin)
+	}
+	g := m.geom(in)
+	if g.OutH() < 1 || g.OutW() < 1 {
+		return Shape{}, fmt.Errorf("%s: input %v too small for a %dx%d window", m.w.Name, in, m.k, m.k)
+	}
+	return Shape{in.N, m.cout, g.OutH(), g.OutW()}, nil
+}
+func (m *conv[T]) Params() []*Param[T] { return []*Param[T]{m.w} }
+func (m *conv[T]) State() []*Param[T]  { return nil }
+func (m *conv[T]) Forward(x []T, in Shape) []T {
+	m.g, m.x = m.geom(in), x
+	m.y = grow(m.y, in.N*m.cout*m.g.OutH()*m.g.OutW())
+	kern.Conv(m.g, m.cout, x, m.w.Value, m.y)
+	return m.y
+}
+func (m *conv[T]) Backward(dy, dx []T) {
+	kern.ConvBackward(m.g, m.cout, m.x, m.w.Value, dy, dx, m.w.Grad)
+}
+
+// --- batch normalization ---
+
+// BNMomentum and BNEps are PyTorch's BatchNorm2d defaults, which DARTS uses.
+const (
+	BNMomentum = 0.1
+	BNEps      = 1e-5
+)
+
+type batchNorm[T Float] struct {
+	ctx                *Ctx
+	c                  int
+	gamma, beta        *Param[T] // nil when affine=False
+	rmean, rvar        *Param[T]
+	n, p               int
+	training           bool // mode of the last Forward
+	y, xhat            []T
+	mean, uvar, invstd []T
+}
+
+func newBatchNorm[T Float](ctx *Ctx, name string, c int, affine bool) *batchNorm[T] {
+	m := &batchNorm[T]{ctx: ctx, c: c,
+		rmean: newState[T](name+".running_mean", 0, c),
+		rvar:  newState[T](name+".running_var", 1, c),
+		mean:  make([]T, c), uvar: make([]T, c), invstd: make([]T, c),
+	}
+	if affine {
+		m.gamma = newState[T](name+".weight", 1, c)
+		m.gamma.Grad = make([]T, c)
+		m.beta = newParam[T](name+".bias", c)
+	}
+	return m
+}
+func (m *batchNorm[T]) OutShape(in Shape) (Shape, error) {
+	if in.C != m.c {
+		return Shape{}, fmt.Errorf("%s: input has %d channels, want %d", m.rmean.Name, in.C, m.c)
+	}
+	return in, nil
+}
+func (m *batchNorm[T]) Params() []*Param[T] {
+	if m.gamma == nil {
+		return nil
+	}
+	return []*Param[T]{m.gamma, m.beta}
+}
+func (m *batchNorm[T]) State() []*Param[T] { return []*Param[T]{m.rmean, m.rvar} }
+func (m *batchNorm[T]) gb() (g, b []T) {
+	if m.gamma != nil {
+		return m.gamma.Value, m.beta.Value
+	}
+	return nil, nil
+}
+func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
+	m.n, m.p = in.N, in.Plane()
+	m.y = grow(m.y, len(x))
+	g, b := m.gb()
+	m.training = m.ctx == nil || m.ctx.Training
+	if m.training {
+		m.xhat = grow(m.xhat, len(x))
+		kern.BatchNormTrain(m.n, m.c, m.p, T(BNEps), x, g, b, m.y, m.xhat, m.mean, m.uvar, m.invstd)
+		kern.UpdateRunning(T(BNMomentum), m.mean, m.uvar, m.rmean.Value, m.rvar.Value)
+	} else {
+		kern.BatchNormEval(m.n, m.c, m.p, T(BNEps), x, m.rmean.Value, m.rvar.Value, g, b, m.y)
+		if m.gamma != nil {
+			m.xhat = grow(m.xhat, len(x))
+			copy(m.xhat, x) // eval backward needs x for dγ
+		}
+	}
+	return m.y
+}
+func (m *batchNorm[T]) Backward(dy, dx []T) {
+	var g, dg, db []T
+	if m.gamma != nil {
+		g, dg, db = m.gamma.Value, m.gamma.Grad, m.beta.Grad
+	}
+	if m.training {
+		kern.BatchNormBackward(m.n, m.c, m.p, m.xhat, m.invstd, g, dy, dx, dg, db)
+		return
+	}
+	// Eval mode is an affine map per channel: y = (x-μ)·s·γ + β.
+	for c := 0; c < m.c; c++ {
+		s := T(1 / math.Sqrt(float64(m.rvar.Value[c])+BNEps))
+		gc := T(1)
+		if g != nil {
+			gc = g[c]
+		}
+		for n := 0; n < m.n; n++ {
+			o := (n*m.c + c) * m.p
+			for i := o; i < o+m.p; i++ {
+				if dx != nil {
+					dx[i] += dy[i] * s * gc
+				}
+				if dg != nil {
+					dg[c] += dy[i] * (m.xhat[i] - m.rmean.Value[c]) * s
+					db[c] += dy[i]
+				}
+			}
+		}
+	}
+}
+
+// --- pooling ---
+
+type pool[T Float] struct {
+	max            bool
+	k, stride, pad int
+	g              kern.Geom
+	x, y           []T
+}
+
+func (m *pool[T]) geom(in Shape) kern.Geom {
+	return kern.Geom{N: in.N, C: in.C, H: in.H, W: in.W, K: m.k, Stride: m.stride, Pad: m.pad, Dil: 1}
+}
+func (m *pool[T]) OutShape(in Shape) (Shape, error) {
+	g := m.geom(in)
+	if g.OutH() < 1 || g.OutW() < 1 {
+		return Shape{}, fmt.Errorf("pool: input %v too small for a %dx%d window", in, m.k, m.k)
+	}
+	return Shape{in.N, in.C, g.OutH(), g.OutW()}, nil
+}
+func (m *pool[T]) Params() []*Param[T] { return nil }
+func (m *pool[T]) State() []*Param[T]  { return nil }
+func (m *pool[T]) Forward(x []T, in Shape) []T {
+	m.g, m.x = m.geom(in), x
+	m.y = grow(m.y, in.N*in.C*m.g.OutH()*m.g.OutW())
+	if m.max {
+		kern.MaxPool(m.g, x, m.y)
+	} else {
+		kern.AvgPool(m.g, x, m.y)
+	}
+	return m.y
+}
+func (m *pool[T]) Backward(dy, dx []T) {
+	if dx == nil {
+		return
+	}
+	if m.max {
+		kern.MaxPoolBackward(m.g, m.x, dy, dx)
+	} else {
+		kern.AvgPoolBackward(m.g, dy, dx)
+	}
+}
+
+// --- identity and zero ---
+
+type identity[T Float] struct{}
+
+func (identity[T]) OutShape(in Shape) (Shape, error) { return in, nil }
+func (identity[T]) Params() []*Param[T]              { return nil }
+func (identity[T]) State() []*Param[T]               { return nil }
+func (identity[T]) Forward(x []T, in Shape) []T      { return x }
+func (identity[T]) Backward(dy, dx []T) {
+	if dx != nil {
+		for i, v := range dy {
+			dx[i] += v
+		}
+	}
+}
+
+// zero is DARTS's 'none': x[:, :, ::s, ::s]·0.
+type zero[T Float] struct {
+	stride int
+	y      []T
+}
+
+func (m *zero[T]) OutShape(in Shape) (Shape, error) {
+	return Shape{in.N, in.C, (in.H-1)/m.stride + 1, (in.W-1)/m.stride + 1}, nil
+}
+func (m *zero[T]) Params() []*Param[T] { return nil }
+func (m *zero[T]) State() []*Param[T]  { return nil }
+func (m *zero[T]) Forward(x []T, in Shape) []T {
+	out, _ := m.OutShape(in)
+	m.y = grow(m.y, out.Size())
+	clear(m.y)
+	return m.y
+}
+func (m *zero[T]) Backward(dy, dx []T) {}
+
+// --- sequence ---
+
+// seq runs modules one after another, keeping the gradient buffers between
+// them.
+type seq[T Float] struct {
+	mods   []Module[T]
+	shapes []Shape // input shape of each module
+	grads  [][]T   // dL/d(input of module i), i ≥ 1
+}
+
+func (m *seq[T]) OutShape(in Shape) (Shape, error) {
+	s := in
+	for _, mod := range m.mods {
+		var err error
+		if s, err = mod.OutShape(s); err != nil {
+			return Shape{}, err
+		}
+	}
+	return s, nil
+}
+func (m *seq[T]) Params() []*Param[T] {
+	var ps []*Param[T]
+	for _, mod := range m.mods {
+		ps = append(ps, mod.Params()...)
+	}
+	return ps
+}
+func (m *seq[T]) State() []*Param[T] {
+	var ps []*Param[T]
+	for _, mod := range m.mods {
+		ps = append(ps, mod.State()...)
+	}
+	return ps
+}
+func (m *seq[T]) Forward(x []T, in Shape) []T {
+	if len(m.shapes) != len(m.mods) {
+		m.shapes = make([]Shape, len(m.mods))
+		m.grads = make([][]T, len(m.mods))
+	}
+	s := in
+	for i, mod := range m.mods {
+		m.shapes[i] = s
+		x = mod.Forward(x, s)
+		s, _ = mod.OutShape(s)
+	}
+	return x
+}
+func (m *seq[T]) Backward(dy, dx []T) {
+	g := dy
+	for i := len(m.mods) - 1; i >= 1; i-- {
+		m.grads[i] = grow(m.grads[i], m.shapes[i].Size())
+		clear(m.grads[i])
+		m.mods[i].Backward(g, m.grads[i])
+		g = m.grads[i]
+	}
+	m.mods[0].Backward(g, dx)
+}
+
+// --- factorized reduce ---
+
+// factorizedReduce is DARTS's FactorizedReduce: ReLU, then two 1×1 stride-2
+// convolutions, one on x and one on x[:, :, 1:, 1:], concatenated along the
+// channels, then BatchNorm.
+type factorizedReduce[T Float] struct {
+	cin, cout int
+	relu      relu[T]
+	c1, c2    *conv[T]
+	bn        *batchNorm[T]
+	in        Shape
+	xs        []T // relu(x)[:, :, 1:, 1:]
+	cat       []T
+	g1, g2    []T
+	dxr, dxs  []T
+}
+
+func newFactorizedReduce[T Float](ctx *Ctx, name string, cin, cout int, affine bool) (*factorizedReduce[T], error) {
+	if cout%2 != 0 {
+		return nil, fmt.Errorf("%s: FactorizedReduce needs an even number of output channels, got %d", name, cout)
+	}
+	return &factorizedReduce[T]{cin: cin, cout: cout,
+		c1: newConv[T](name+".conv1", cin, cout/2, 1, 2, 0),
+		c2: newConv[T](name+".conv2", cin, cout/2, 1, 2, 0),
+		bn: newBatchNorm[T](ctx, name+".bn", cout, affine),
+	}, nil
+}
+func (m *factorizedReduce[T]) OutShape(in Shape) (Shape, error) {
+	if in.C != m.cin {
+		return Shape{}, fmt.Errorf("%s: input has %d channels, want %d", m.c1.w.Name, in.C, m.cin)
+	}
+	if in.H%2 != 0 || in.W%2 != 0 {
+		return Shape{}, fmt.Errorf("%s: FactorizedReduce needs an even height and width, got %dx%d", m.c1.w.Name, in.H, in.W)
+	}
+	return Shape{in.N, m.cout, in.H / 2, in.W / 2}, nil
+}
+func (m *factorizedReduce[T]) Params() []*Param[T] {
+	return append([]*Param[T]{m.c1.w, m.c2.w}, m.bn.Params()...)
+}
+func (m *factorizedReduce[T]) State() []*Param[T]     { return m.bn.State() }
+func (m *factorizedReduce[T]) shifted(in Shape) Shape { return Shape{in.N, in.C, in.H - 1, in.W - 1} }
+func (m *factorizedReduce[T]) Forward(x []T, in Shape) []T {
+	m.in = in
+	r := m.relu.Forward(x, in)
+	ss := m.shifted(in)
+	m.xs = grow(m.xs, ss.Size())
+	for nc := 0; nc < in.N*in.C; nc++ {
+		for h := 1; h < in.H; h++ {
+			copy(m.xs[(nc*ss.H+h-1)*ss.W:][:ss.W], r[(nc*in.H+h)*in.W+1:][:ss.W])
+		}
+	}
+	y1 := m.c1.Forward(r, in)
+	y2 := m.c2.Forward(m.xs, ss)
+	out, _ := m.OutShape(in)
+	half := m.cout / 2 * out.Plane()
+	m.cat = grow(m.cat, out.Size())
+	for n := 0; n < in.N; n++ {
+		copy(m.cat[(2*n)*half:][:half], y1[n*half:][:half])
+		copy(m.cat[(2*n+1)*half:][:half], y2[n*half:][:half])
+	}
+	return m.bn.Forward(m.cat, out)
+}
+func (m *factorizedReduce[T]) Backward(dy, dx []T) {
+	in := m.in
+	out, _ := m.OutShape(in)
+	dcat := grow(m.g1, out.Size())
+	m.g1 = dcat
+	clear(dcat)
+	m.bn.Backward(dy, dcat)
+	half := m.cout / 2 * out.Plane()
+	m.g2 = grow(m.g2, 2*in.N*half)
+	d1, d2 := m.g2[:in.N*half], m.g2[in.N*half:]
+	for n := 0; n < in.N; n++ {
+		copy(d1[n*half:][:half], dcat[(2*n)*half:][:half])
+		copy(d2[n*half:][:half], dcat[(2*n+1)*half:][:half])
+	}
+	var dr, ds []T
+	if dx != nil {
+		m.dxr = grow(m.dxr, in.Size())
+		clear(m.dxr)
+		m.dxs = grow(m.dxs, m.shifted(in).Size())
+		clear(m.dxs)
+		dr, ds = m.dxr, m.dxs
+	}
+	m.c1.Backward(d1, dr)
+	m.c2.Backward(d2, ds)
+	if dx == nil {
+		return
+	}
+	ss := m.shifted(in)
+	for nc := 0; nc < in.N*in.C; nc++ {
+		for h := 1; h < in.H; h++ {
+			src := ds[(nc*ss.H+h-1)*ss.W:][:ss.W]
+			dst := dr[(nc*in.H+h)*in.W+1:][:ss.W]
+			for i, v := range src {
+				dst[i] += v
+			}
+		}
+	}
+	m.relu.Backward(dr, dx)
+}
