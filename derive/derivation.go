@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/darts-go/darts/internal/rng"
 )
 
 // Derive applies the DARTS derivation rule to the softmax weights of both
@@ -136,22 +138,23 @@ func DeriveCell(w [][]float64, primitives []string) ([]Pair, error) {
 }
 
 // Random returns the DARTS random baseline: alphas drawn from N(0, 1) for
-// both cells with a generator of its own seeded by seed (the same draws on
-// every machine and Go version), a softmax per edge, then Derive. It
+// both cells (normal first) with the project's seeded generator
+// internal/rng, whose stream is the same on every machine, a softmax per
+// edge, then Derive. It
 // returns the zero Genotype if steps < 1 or primitives has no op other than
 // 'none' or repeats one, since no cell can be derived then.
 func Random(seed uint64, primitives []string, steps int) Genotype {
 	if steps < 1 {
 		return Genotype{}
 	}
-	rng := normalSource{state: seed}
+	r := rng.New(seed)
 	edges := steps * (steps + 3) / 2
 	cell := func() [][]float64 {
 		w := make([][]float64, edges)
 		for e := range w {
 			w[e] = make([]float64, len(primitives))
 			for k := range w[e] {
-				w[e][k] = rng.norm()
+				w[e][k] = r.NormFloat64()
 			}
 			softmax(w[e])
 		}
@@ -180,36 +183,4 @@ func softmax(x []float64) {
 	for i := range x {
 		x[i] /= sum
 	}
-}
-
-// normalSource is SplitMix64 with Box–Muller on top: a few lines whose
-// output is fixed by this file, unlike math/rand's, which may change
-// between Go releases.
-type normalSource struct {
-	state  uint64
-	spare  float64
-	hasOne bool
-}
-
-func (s *normalSource) uint64() uint64 {
-	s.state += 0x9e3779b97f4a7c15
-	z := s.state
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-// norm returns a standard normal variate.
-func (s *normalSource) norm() float64 {
-	if s.hasOne {
-		s.hasOne = false
-		return s.spare
-	}
-	// u1 in (0, 1] keeps the log finite; u2 in [0, 1).
-	u1 := float64(s.uint64()>>11+1) / (1 << 53)
-	u2 := float64(s.uint64()>>11) / (1 << 53)
-	r := math.Sqrt(-2 * math.Log(u1))
-	s.spare = r * math.Sin(2*math.Pi*u2)
-	s.hasOne = true
-	return r * math.Cos(2*math.Pi*u2)
 }
