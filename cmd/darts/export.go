@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/rundir"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{Name: "export", Summary: "convert a genotype file to JSON, DARTS text or Graphviz DOT", Run: runExport})
+}
+
+const exportHelp = `Usage: darts export --genotype FILE --format json|darts|dot [--out FILE]
+
+Reads a genotype in any form darts understands (genotype.json, the
+original DARTS Genotype(...) text, with or without a NAME = prefix) and
+writes it as:
+  json   {"normal": [["sep_conv_3x3", 0], ...], "normal_concat": [2, 3, 4, 5], ...}
+  darts  Genotype(normal=[('sep_conv_3x3', 0), ...], ...), ready to paste into
+         the original genotypes.py
+  dot    a Graphviz digraph of both cells (render with dot -Tpng)
+
+Example:
+  darts export --genotype runs/mnist/genotype.json --format dot | dot -Tpng -o cells.png
+
+Flags:
+`
+
+func runExport(args []string) error { return export(args, os.Stdout) }
+
+// export is runExport with its standard output passed in, for tests.
+func export(args []string, stdout io.Writer) error {
+	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard) // main reports the error once
+	var genotype, format, out string
+	fs.StringVar(&genotype, "genotype", "", "read the genotype from `file` (JSON or DARTS text)")
+	fs.StringVar(&format, "format", "", "output `format`: json, darts or dot")
+	fs.StringVar(&out, "out", "", "write to `file` (replaced atomically) instead of standard output")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, exportHelp)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	if genotype == "" {
+		return usageErrorf("--genotype is required")
+	}
+	var render func(derive.Genotype) ([]byte, error)
+	switch format {
+	case "json":
+		render = func(g derive.Genotype) ([]byte, error) {
+			b, err := g.MarshalJSON()
+			return append(b, '\n'), err
+		}
+	case "darts":
+		render = func(g derive.Genotype) ([]byte, error) { return []byte(g.FormatDARTS() + "\n"), nil }
+	case "dot":
+		render = func(g derive.Genotype) ([]byte, error) { return []byte(g.DOT()), nil }
+	case "":
+		return usageErrorf("--format is required (json, darts or dot)")
+	default:
+		return usageErrorf("--format %q: want json, darts or dot", format)
+	}
+
+	g, err := derive.ReadFile(genotype)
+	if err != nil {
+		return err
+	}
+	data, err := render(g)
+	if err != nil {
+		return fmt.Errorf("%s: %w", genotype, err)
+	}
+	if out == "" {
+		if _, err := stdout.Write(data); err != nil {
+			return fmt.Errorf("writing standard output: %w", err)
+		}
+		return nil
+	}
+	return rundir.WriteFileAtomic(out, data, 0o644)
+}
