@@ -235,3 +235,14 @@ func initParams[T Float](ctx *Ctx, ps []*Param[T]) {
 		fillUniform(ctx.Rand, p.Value, fanIn)
 	}
 }
+
+// NewConvBN is a k×k convolution (no bias) followed by BatchNorm: the stem
+// of DARTS networks.
+func NewConvBN[T Float](ctx *Ctx, prefix string, cin, cout, k, stride, pad int, affine bool) Module[T] {
+	m := &seq[T]{mods: []Module[T]{
+		newConv[T](prefix+".conv", cin, cout, k, stride, pad),
+		newBatchNorm[T](ctx, prefix+".bn", cout, affine),
+	}}
+	initParams(ctx, m.Params())
+	return m
+}

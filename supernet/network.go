@@ -1,0 +1,301 @@
+package supernet
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/darts-go/darts/internal/rng"
+	"github.com/darts-go/darts/mixedop"
+	G "gorgonia.org/gorgonia"
+)
+
+// Config is the shape of a DARTS search network. Everything DARTS fixes is a
+// setting here, with DARTS's values as defaults (see Defaults).
+type Config struct {
+	InputC, InputH, InputW int      // image shape
+	Classes                int      // classifier outputs
+	C                      int      // initial channels (init_channels)
+	Layers                 int      // cells; ⌊L/3⌋ and ⌊2L/3⌋ are reduction cells
+	Steps                  int      // intermediate nodes per cell (4)
+	Multiplier             int      // nodes concatenated into the output (4)
+	StemMultiplier         int      // stem channels = StemMultiplier·C (3)
+	Primitives             []string // candidate ops, in alpha-column order
+}
+
+// WithDefaults fills zero fields with the DARTS values.
+func (c Config) WithDefaults() Config {
+	if c.Steps == 0 {
+		c.Steps = 4
+	}
+	if c.Multiplier == 0 {
+		c.Multiplier = c.Steps
+	}
+	if c.StemMultiplier == 0 {
+		c.StemMultiplier = 3
+	}
+	if c.Primitives == nil {
+		c.Primitives, _ = mixedop.OpSet("darts")
+	}
+	return c
+}
+
+// Edges is the number of mixed edges per cell: Σ_{i<steps} (i+2).
+func (c Config) Edges() int { return c.Steps * (c.Steps + 3) / 2 }
+
+// Validate reports the first setting that cannot make a network.
+func (c Config) Validate() error {
+	switch {
+	case c.InputC < 1 || c.InputH < 1 || c.InputW < 1:
+		return fmt.Errorf("input shape %dx%dx%d: every dimension must be at least 1", c.InputC, c.InputH, c.InputW)
+	case c.Classes < 2:
+		return fmt.Errorf("classes %d: need at least 2", c.Classes)
+	case c.C < 1 || c.C%2 != 0:
+		return fmt.Errorf("init channels %d: need a positive even number (FactorizedReduce splits channels in two)", c.C)
+	case c.Layers < 1:
+		return fmt.Errorf("layers %d: need at least 1", c.Layers)
+	case c.Steps < 1:
+		return fmt.Errorf("steps %d: need at least 1", c.Steps)
+	case c.Multiplier < 1 || c.Multiplier > c.Steps:
+		return fmt.Errorf("multiplier %d: need 1..steps (%d)", c.Multiplier, c.Steps)
+	case len(c.Primitives) == 0:
+		return fmt.Errorf("no candidate ops")
+	}
+	for _, p := range c.Primitives {
+		if _, err := mixedop.Lookup(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IsReduction reports whether cell i is a reduction cell.
+func (c Config) IsReduction(i int) bool { return i == c.Layers/3 || i == 2*c.Layers/3 }
+
+func join(prefix, role string) string {
+	if prefix == "" {
+		return role
+	}
+	return prefix + "." + role
+}
+
+// SearchCell is a DARTS search cell: two preprocessed inputs, Steps nodes,
+// each the sum of mixed ops over all earlier states, and the concatenation
+// of the last Multiplier nodes.
+type SearchCell[T Float] struct {
+	Reduction, ReductionPrev bool
+	Prefix                   string
+	steps, multiplier        int
+	pre0, pre1               mixedop.Module[T]
+	Edges                    []*mixedop.Mixed[T]
+}
+
+// NewSearchCell builds a cell taking inputs with cpp and cp channels to c
+// channels per node. Parameter names are "<prefix>.pre0.conv",
+// "<prefix>.edge<e>.<op>.<role>", as in the golden vectors.
+func NewSearchCell[T Float](ctx *mixedop.Ctx, prefix string, steps, multiplier, cpp, cp, c int, reduction, reductionPrev bool, prims []string) (*SearchCell[T], error) {
+	cell := &SearchCell[T]{Reduction: reduction, ReductionPrev: reductionPrev, Prefix: prefix, steps: steps, multiplier: multiplier}
+	if reductionPrev {
+		fr, err := mixedop.NewFactorizedReduce[T](ctx, join(prefix, "pre0"), cpp, c, false)
+		if err != nil {
+			return nil, err
+		}
+		cell.pre0 = fr
+	} else {
+		cell.pre0 = mixedop.NewReLUConvBN[T](ctx, join(prefix, "pre0"), cpp, c, 1, 1, 0, false)
+	}
+	cell.pre1 = mixedop.NewReLUConvBN[T](ctx, join(prefix, "pre1"), cp, c, 1, 1, 0, false)
+	e := 0
+	for i := 0; i < steps; i++ {
+		for j := 0; j < i+2; j++ {
+			stride := 1
+			if reduction && j < 2 {
+				stride = 2
+			}
+			m, err := mixedop.NewMixed[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), prims, e, mixedop.Args{C: c, Stride: stride, PoolBN: true})
+			if err != nil {
+				return nil, err
+			}
+			cell.Edges = append(cell.Edges, m)
+			e++
+		}
+	}
+	return cell, nil
+}
+
+// Apply adds the cell to g, reading states s0, s1 and the edge weights w
+// (Edges × ops), and returns its output node.
+func (c *SearchCell[T]) Apply(g *mixedop.Graph[T], s0, s1, w *G.Node) (*G.Node, error) {
+	p0, err := g.Apply(&mixedop.ModuleBlock[T]{Label: join(c.Prefix, "pre0"), M: c.pre0}, nil, s0)
+	if err != nil {
+		return nil, err
+	}
+	p1, err := g.Apply(&mixedop.ModuleBlock[T]{Label: join(c.Prefix, "pre1"), M: c.pre1}, nil, s1)
+	if err != nil {
+		return nil, err
+	}
+	states := []*G.Node{p0, p1}
+	e := 0
+	for i := 0; i < c.steps; i++ {
+		var terms []*G.Node
+		for _, h := range states {
+			t, err := g.Apply(c.Edges[e], nil, h, w)
+			if err != nil {
+				return nil, err
+			}
+			terms = append(terms, t)
+			e++
+		}
+		s, err := g.Apply(&sumBlock[T]{label: join(c.Prefix, fmt.Sprintf("node%d", i))}, nil, terms...)
+		if err != nil {
+			return nil, err
+		}
+		states = append(states, s)
+	}
+	return g.Apply(&concatBlock[T]{label: join(c.Prefix, "concat")}, nil, states[len(states)-c.multiplier:]...)
+}
+
+// State lists the cell's BatchNorm running statistics.
+func (c *SearchCell[T]) State() []*mixedop.Param[T] {
+	st := append(c.pre0.State(), c.pre1.State()...)
+	for _, e := range c.Edges {
+		st = append(st, e.State()...)
+	}
+	return st
+}
+
+// Network is the DARTS search network: stem, cells with mixed edges,
+// global pooling and a linear classifier, with the architecture parameters
+// AlphaNormal and AlphaReduce (Edges × ops) shared by all cells of a kind.
+type Network[T Float] struct {
+	Cfg         Config
+	Ctx         *mixedop.Ctx
+	AlphaNormal *mixedop.Param[T]
+	AlphaReduce *mixedop.Param[T]
+	stem        mixedop.Module[T]
+	cells       []*SearchCell[T]
+	head        *classifier[T]
+	weights     []*mixedop.Param[T]
+	state       []*mixedop.Param[T]
+}
+
+// NewNetwork builds a search network with parameters drawn from seed: conv
+// and linear weights as PyTorch initializes them, alphas 1e-3·N(0,1).
+func NewNetwork[T Float](cfg Config, seed uint64) (*Network[T], error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := rng.New(seed)
+	ctx := &mixedop.Ctx{Training: true, Rand: r}
+	n := &Network[T]{Cfg: cfg, Ctx: ctx}
+	cCurr := cfg.StemMultiplier * cfg.C
+	n.stem = mixedop.NewConvBN[T](ctx, "stem", cfg.InputC, cCurr, 3, 1, 1, true)
+	cpp, cp, cCurr := cCurr, cCurr, cfg.C
+	redPrev := false
+	h, w := cfg.InputH, cfg.InputW
+	for i := 0; i < cfg.Layers; i++ {
+		red := cfg.IsReduction(i)
+		if red {
+			cCurr *= 2
+			if h%2 != 0 || w%2 != 0 {
+				return nil, fmt.Errorf("cell %d reduces a %dx%d input: reductions need even sizes (use another input size or fewer layers)", i, h, w)
+			}
+			h, w = h/2, w/2
+		}
+		cell, err := NewSearchCell[T](ctx, fmt.Sprintf("cells.%d", i), cfg.Steps, cfg.Multiplier, cpp, cp, cCurr, red, redPrev, cfg.Primitives)
+		if err != nil {
+			return nil, err
+		}
+		n.cells = append(n.cells, cell)
+		redPrev = red
+		cpp, cp = cp, cfg.Multiplier*cCurr
+	}
+	n.head = newClassifier[T](cp, cfg.Classes)
+	b := 1 / math.Sqrt(float64(cp))
+	for _, p := range n.head.Params() {
+		for i := range p.Value {
+			p.Value[i] = T((2*r.Float64() - 1) * b)
+		}
+	}
+	k := len(cfg.Primitives)
+	mk := func(name string) *mixedop.Param[T] {
+		p := &mixedop.Param[T]{Name: name, Shape: []int{cfg.Edges(), k}, Value: make([]T, cfg.Edges()*k), Grad: make([]T, cfg.Edges()*k)}
+		for i := range p.Value {
+			p.Value[i] = T(1e-3 * r.NormFloat64())
+		}
+		return p
+	}
+	n.AlphaNormal, n.AlphaReduce = mk("alphas_normal"), mk("alphas_reduce")
+
+	n.weights = append(n.weights, n.stem.Params()...)
+	n.state = append(n.state, n.stem.State()...)
+	for _, c := range n.cells {
+		n.weights = append(n.weights, c.pre0.Params()...)
+		n.weights = append(n.weights, c.pre1.Params()...)
+		for _, e := range c.Edges {
+			n.weights = append(n.weights, e.Params()...)
+		}
+		n.state = append(n.state, c.State()...)
+	}
+	n.weights = append(n.weights, n.head.Params()...)
+	return n, nil
+}
+
+// Weights are the network weights (everything but the alphas), in a fixed
+// order.
+func (n *Network[T]) Weights() []*mixedop.Param[T] { return n.weights }
+
+// Alphas are the architecture parameters: normal, then reduce.
+func (n *Network[T]) Alphas() []*mixedop.Param[T] {
+	return []*mixedop.Param[T]{n.AlphaNormal, n.AlphaReduce}
+}
+
+// State are the BatchNorm running statistics.
+func (n *Network[T]) State() []*mixedop.Param[T] { return n.state }
+
+// NumParams counts the network weights (alphas excluded).
+func (n *Network[T]) NumParams() int {
+	s := 0
+	for _, p := range n.weights {
+		s += len(p.Value)
+	}
+	return s
+}
+
+// Apply adds the whole network to g for input x (N,C,H,W) and returns the
+// logits node.
+func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
+	an, err := g.Param(n.AlphaNormal)
+	if err != nil {
+		return nil, err
+	}
+	ar, err := g.Param(n.AlphaReduce)
+	if err != nil {
+		return nil, err
+	}
+	wn, err := g.Apply(&mixedop.Softmax[T]{Label: "softmax(alphas_normal)"}, nil, an)
+	if err != nil {
+		return nil, err
+	}
+	wr, err := g.Apply(&mixedop.Softmax[T]{Label: "softmax(alphas_reduce)"}, nil, ar)
+	if err != nil {
+		return nil, err
+	}
+	s, err := g.Apply(&mixedop.ModuleBlock[T]{Label: "stem", M: n.stem}, []bool{false}, x)
+	if err != nil {
+		return nil, err
+	}
+	s0, s1 := s, s
+	for _, c := range n.cells {
+		w := wn
+		if c.Reduction {
+			w = wr
+		}
+		out, err := c.Apply(g, s0, s1, w)
+		if err != nil {
+			return nil, err
+		}
+		s0, s1 = s1, out
+	}
+	return g.Apply(n.head, nil, s1)
+}
