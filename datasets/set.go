@@ -169,23 +169,41 @@ func (s *Set) write(dst []float32, idx int, aug Augment, r rng) {
 			oy, ox = r.intn(2*cropPad+1)-cropPad, r.intn(2*cropPad+1)-cropPad
 		}
 		flip := aug.Flip && r.uint64()&1 == 1
+		// Output column x reads source column x+ox, or w-1-x+ox when
+		// flipped; [x0, x1) is where that column exists, the rest is
+		// padding.
+		x0, x1 := max(0, -ox), min(w, w-ox)
+		if flip {
+			x0, x1 = max(0, ox), min(w, w+ox)
+		}
 		for ch := 0; ch < c; ch++ {
 			lut := &s.lut[ch]
+			pad := lut[0]
 			plane := src[ch*hw : (ch+1)*hw]
-			out := dst[ch*hw : (ch+1)*hw]
 			for y := 0; y < h; y++ {
+				out := dst[ch*hw+y*w : ch*hw+(y+1)*w]
 				sy := y + oy
-				for x := 0; x < w; x++ {
-					sx := x
-					if flip {
-						sx = w - 1 - x
+				if sy < 0 || sy >= h || x0 >= x1 {
+					for x := range out {
+						out[x] = pad
 					}
-					sx += ox
-					v := byte(0)
-					if sy >= 0 && sy < h && sx >= 0 && sx < w {
-						v = plane[sy*w+sx]
+					continue
+				}
+				row := plane[sy*w : (sy+1)*w]
+				for x := 0; x < x0; x++ {
+					out[x] = pad
+				}
+				if flip {
+					for x := x0; x < x1; x++ {
+						out[x] = lut[row[w-1-x+ox]]
 					}
-					out[y*w+x] = lut[v]
+				} else {
+					for x := x0; x < x1; x++ {
+						out[x] = lut[row[x+ox]]
+					}
+				}
+				for x := x1; x < w; x++ {
+					out[x] = pad
 				}
 			}
 		}

@@ -273,26 +273,42 @@ func TestAugmentFlipAndCrop(t *testing.T) {
 	if nSame == 0 || nMirror == 0 {
 		t.Errorf("%d unchanged and %d mirrored of 40, want both", nSame, nMirror)
 	}
-	cropped := collect(s.Batches(40, 0, 0, false, Augment{Crop: true}, false))[0].X
-	for i := 0; i < 40; i++ {
-		img, out := plain[i*90:(i+1)*90], cropped[i*90:(i+1)*90]
-		found := false
-		for oy := -cropPad; oy <= cropPad && !found; oy++ {
-			for ox := -cropPad; ox <= cropPad && !found; ox++ {
-				ok := true
-				for p := 0; p < c*h*w && ok; p++ {
-					ch, y, x := p/(h*w), p/w%h, p%w
-					want := float32(0)
-					if sy, sx := y+oy, x+ox; sy >= 0 && sy < h && sx >= 0 && sx < w {
-						want = img[ch*h*w+sy*w+sx]
+	// With Crop (and Flip) each output is the image (or its mirror image)
+	// shifted by at most cropPad, black where the shift uncovers padding.
+	for _, aug := range []Augment{{Crop: true}, {Crop: true, Flip: true}} {
+		out := collect(s.Batches(40, 0, 0, false, aug, false))[0].X
+		mirrored := 0
+		for i := 0; i < 40; i++ {
+			img, got := plain[i*90:(i+1)*90], out[i*90:(i+1)*90]
+			found := false
+			for _, mirror := range []bool{false, true} {
+				for oy := -cropPad; oy <= cropPad && !found; oy++ {
+					for ox := -cropPad; ox <= cropPad && !found; ox++ {
+						ok := true
+						for p := 0; p < c*h*w && ok; p++ {
+							ch, y, x := p/(h*w), p/w%h, p%w
+							if mirror {
+								x = w - 1 - x
+							}
+							want := float32(0)
+							if sy, sx := y+oy, x+ox; sy >= 0 && sy < h && sx >= 0 && sx < w {
+								want = img[ch*h*w+sy*w+sx]
+							}
+							ok = got[p] == want
+						}
+						found = ok
+						if found && mirror {
+							mirrored++
+						}
 					}
-					ok = out[p] == want
 				}
-				found = ok
+			}
+			if !found {
+				t.Fatalf("%+v, image %d: output is no shift within ±%d of the image or its mirror", aug, i, cropPad)
 			}
 		}
-		if !found {
-			t.Fatalf("image %d: crop output is no shift of the image within ±%d", i, cropPad)
+		if aug.Flip && mirrored == 0 {
+			t.Errorf("%+v: no image needed mirroring", aug)
 		}
 	}
 }
