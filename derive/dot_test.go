@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,12 +65,12 @@ func TestDOTStructure(t *testing.T) {
 		"normal:0>normal:3:skip_connect",       // normal pair 7 reads state 2 = node 0
 		"reduce:c_{k-2}>reduce:3:avg_pool_3x3", // reduce pair 7
 	} {
-		if !contains(opEdges, want) {
+		if !slices.Contains(opEdges, want) {
 			t.Errorf("missing op edge %s in %v", want, opEdges)
 		}
 	}
 	for _, want := range []string{"normal:c_{k-2}>normal:c_{k}", "normal:1>normal:c_{k}", "normal:3>normal:c_{k}", "reduce:0>reduce:c_{k}"} {
-		if !contains(outEdges, want) {
+		if !slices.Contains(outEdges, want) {
 			t.Errorf("missing output edge %s in %v", want, outEdges)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -106,6 +107,7 @@ const (
 	tokInt
 	tokString
 	tokPunct
+	tokSeq // a value only: list, tuple or expanded range
 )
 
 type token struct {
@@ -127,8 +129,8 @@ func (t token) String() string {
 	return "'" + t.text + "'"
 }
 
-// value is a Python literal: a string, an int or a sequence (list, tuple or
-// expanded range).
+// value is a Python literal: a string, an int or a sequence (tokSeq: list,
+// tuple or expanded range).
 type value struct {
 	tok   token // first token, for error positions
 	kind  tokKind
@@ -189,24 +191,21 @@ func (p *textParser) peekAt(k int) token {
 	return p.toks[p.i+k]
 }
 
-func (p *textParser) peek() (token, error) { return p.peekAt(0), nil }
+func (p *textParser) peek() token { return p.peekAt(0) }
 
-func (p *textParser) next() (token, error) {
+func (p *textParser) next() token {
 	t := p.peekAt(0)
 	if p.i < len(p.toks) {
 		p.i++
 	}
-	return t, nil
+	return t
 }
 
 func isPunct(t token, s string) bool { return t.kind == tokPunct && t.text == s }
 
 func (p *textParser) expect(punct string) (token, error) {
-	t, err := p.next()
-	if err != nil {
-		return t, err
-	}
-	if t.kind != tokPunct || t.text != punct {
+	t := p.next()
+	if !isPunct(t, punct) {
 		return t, p.errorf(t, "want '%s', got %s", punct, t)
 	}
 	return t, nil
@@ -343,16 +342,13 @@ func (p *textParser) scanString(t token, skip int) (token, error) {
 
 // genotype parses [NAME =] Genotype( args ) [;] and nothing after it.
 func (p *textParser) genotype() (Genotype, error) {
-	t, err := p.next()
-	if err != nil {
-		return Genotype{}, err
-	}
+	t := p.next()
 	if t.kind == tokEOF {
 		return Genotype{}, p.errorf(t, "empty input, want Genotype(...)")
 	}
 	if t.kind == tokIdent && isPunct(p.peekAt(0), "=") {
 		p.next()
-		t, _ = p.next()
+		t = p.next()
 	}
 	if t.kind != tokIdent || (t.text != "Genotype" && !strings.HasSuffix(t.text, ".Genotype")) {
 		return Genotype{}, p.errorf(t, "want Genotype(...), got %s", t)
@@ -365,11 +361,8 @@ func (p *textParser) genotype() (Genotype, error) {
 	args := map[string]value{}
 	positional := 0
 	for {
-		t, err := p.peek()
-		if err != nil {
-			return Genotype{}, err
-		}
-		if t.kind == tokPunct && t.text == ")" {
+		t := p.peek()
+		if isPunct(t, ")") {
 			p.next()
 			break
 		}
@@ -378,7 +371,7 @@ func (p *textParser) genotype() (Genotype, error) {
 			p.next()
 			p.next()
 			name = t.text
-			if !contains(names, name) {
+			if !slices.Contains(names, name) {
 				return Genotype{}, p.errorf(t, "unknown field %q (want normal, normal_concat, reduce, reduce_concat)", name)
 			}
 			if _, dup := args[name]; dup {
@@ -400,29 +393,24 @@ func (p *textParser) genotype() (Genotype, error) {
 			return Genotype{}, err
 		}
 		args[name] = v
-		t, err = p.next()
-		if err != nil {
-			return Genotype{}, err
-		}
-		if t.kind == tokPunct && t.text == ")" {
+		t = p.next()
+		if isPunct(t, ")") {
 			break
 		}
-		if t.kind != tokPunct || t.text != "," {
+		if !isPunct(t, ",") {
 			return Genotype{}, p.errorf(t, "want ',' or ')' after %s, got %s", name, t)
 		}
 	}
-	end, err := p.next()
-	if err == nil && end.kind == tokPunct && end.text == ";" {
-		end, err = p.next()
-	}
-	if err != nil {
-		return Genotype{}, err
+	end := p.next()
+	if isPunct(end, ";") {
+		end = p.next()
 	}
 	if end.kind != tokEOF {
 		return Genotype{}, p.errorf(end, "unexpected %s after Genotype(...)", end)
 	}
 
 	var g Genotype
+	var err error
 	for _, n := range names {
 		if _, ok := args[n]; !ok {
 			return Genotype{}, p.errorf(end, "Genotype(...) has no %s", n)
@@ -443,21 +431,9 @@ func (p *textParser) genotype() (Genotype, error) {
 	return g, nil
 }
 
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // value parses a string, an int, a list or tuple, range(...) or list(...).
 func (p *textParser) value() (value, error) {
-	t, err := p.next()
-	if err != nil {
-		return value{}, err
-	}
+	t := p.next()
 	switch t.kind {
 	case tokString:
 		return value{tok: t, kind: tokString, s: t.text}, nil
@@ -475,7 +451,7 @@ func (p *textParser) value() (value, error) {
 			if err != nil {
 				return value{}, err
 			}
-			if v.kind != tokPunct {
+			if v.kind != tokSeq {
 				return value{}, p.errorf(v.tok, "%s(...) of a non-sequence", t.text)
 			}
 			_, err = p.expect(")")
@@ -503,17 +479,14 @@ func (p *textParser) nested(at token, f func() (value, error)) (value, error) {
 }
 
 // sequence parses the items of a list or tuple after its opening bracket.
-// The kind of a sequence is tokPunct. A parenthesized single item without
+// A parenthesized single item without
 // a trailing comma is that item, as in Python.
 func (p *textParser) sequence(open token, closer string) (value, error) {
-	seq := value{tok: open, kind: tokPunct}
+	seq := value{tok: open, kind: tokSeq}
 	comma := false
 	for {
-		t, err := p.peek()
-		if err != nil {
-			return value{}, err
-		}
-		if t.kind == tokPunct && t.text == closer {
+		t := p.peek()
+		if isPunct(t, closer) {
 			p.next()
 			break
 		}
@@ -522,14 +495,11 @@ func (p *textParser) sequence(open token, closer string) (value, error) {
 			return value{}, err
 		}
 		seq.items = append(seq.items, v)
-		t, err = p.next()
-		if err != nil {
-			return value{}, err
-		}
-		if t.kind == tokPunct && t.text == closer {
+		t = p.next()
+		if isPunct(t, closer) {
 			break
 		}
-		if t.kind != tokPunct || t.text != "," {
+		if !isPunct(t, ",") {
 			return value{}, p.errorf(t, "want ',' or '%s', got %s", closer, t)
 		}
 		comma = true
@@ -548,24 +518,19 @@ func (p *textParser) rangeCall(name token) (value, error) {
 	}
 	var args []int
 	for {
-		t, err := p.next()
-		if err != nil {
-			return value{}, err
-		}
-		if t.kind == tokPunct && t.text == ")" && len(args) > 0 {
+		t := p.next()
+		if isPunct(t, ")") && len(args) > 0 {
 			break
 		}
 		if t.kind != tokInt {
 			return value{}, p.errorf(t, "range: want an integer, got %s", t)
 		}
 		args = append(args, t.n)
-		if t, err = p.next(); err != nil {
-			return value{}, err
-		}
-		if t.kind == tokPunct && t.text == ")" {
+		t = p.next()
+		if isPunct(t, ")") {
 			break
 		}
-		if t.kind != tokPunct || t.text != "," {
+		if !isPunct(t, ",") {
 			return value{}, p.errorf(t, "range: want ',' or ')', got %s", t)
 		}
 	}
@@ -583,7 +548,7 @@ func (p *textParser) rangeCall(name token) (value, error) {
 	if step == 0 {
 		return value{}, p.errorf(name, "range step must not be zero")
 	}
-	seq := value{tok: name, kind: tokPunct}
+	seq := value{tok: name, kind: tokSeq}
 	for x := start; step > 0 && x < stop || step < 0 && x > stop; x += step {
 		if len(seq.items) == maxRange {
 			return value{}, p.errorf(name, "range longer than %d", maxRange)
@@ -594,13 +559,13 @@ func (p *textParser) rangeCall(name token) (value, error) {
 }
 
 func isPair(v value) bool {
-	return v.kind == tokPunct && len(v.items) == 2 && v.items[0].kind == tokString && v.items[1].kind == tokInt
+	return v.kind == tokSeq && len(v.items) == 2 && v.items[0].kind == tokString && v.items[1].kind == tokInt
 }
 
 // pairs converts a list of (op, input) pairs, or of per-node lists of them,
 // into Pairs.
 func (p *textParser) pairs(field string, v value) ([]Pair, error) {
-	if v.kind != tokPunct {
+	if v.kind != tokSeq {
 		return nil, p.errorf(v.tok, "%s: want a list of ('op', input) pairs", field)
 	}
 	out := []Pair{}
@@ -609,7 +574,7 @@ func (p *textParser) pairs(field string, v value) ([]Pair, error) {
 			out = append(out, Pair{Op: it.items[0].s, Input: it.items[1].n})
 			continue
 		}
-		if it.kind == tokPunct && len(it.items) > 0 {
+		if it.kind == tokSeq && len(it.items) > 0 {
 			group := true
 			for _, sub := range it.items {
 				group = group && isPair(sub)
@@ -628,7 +593,7 @@ func (p *textParser) pairs(field string, v value) ([]Pair, error) {
 
 // ints converts a list of integers (or an expanded range) into []int.
 func (p *textParser) ints(field string, v value) ([]int, error) {
-	if v.kind != tokPunct {
+	if v.kind != tokSeq {
 		return nil, p.errorf(v.tok, "%s: want a list of integers or range(...)", field)
 	}
 	out := make([]int, len(v.items))
