@@ -1,0 +1,145 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/rundir"
+)
+
+// All draws every figure the files of run directory runDir allow into
+// outDir (runDir/plots if empty) in format (png, svg or pdf; png if empty)
+// and returns the paths written, in a fixed order:
+//
+//	alphas_normal, alphas_reduce   AlphaEvolution        (alphas.jsonl)
+//	weights_normal, weights_reduce WeightsHeatmap, last line (alphas.jsonl)
+//	skip_count                     SkipCount             (alphas.jsonl)
+//	curves                         Curves                (metrics.jsonl)
+//	cell_normal, cell_reduce       CellDiagram           (genotype.json, else derived from the last alphas line)
+//
+// Missing or damaged files do not stop it: a missing file, a truncated last
+// line, or a bad line (after which only the lines before it are used)
+// becomes a warning and the figures that can still be drawn are. err is for
+// what stops everything: a bad format, an unreadable run directory, a
+// failed write, or no figure at all.
+func All(runDir, outDir, format string) (written, warnings []string, err error) {
+	if format == "" {
+		format = "png"
+	}
+	format = strings.ToLower(format)
+	if !slices.Contains(Formats, format) {
+		return nil, nil, fmt.Errorf("plots: unknown format %q (want png, svg or pdf)", format)
+	}
+	st, err := os.Stat(runDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("plots: run directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, nil, fmt.Errorf("plots: run directory %s is not a directory", runDir)
+	}
+	if outDir == "" {
+		outDir = rundir.PlotsPath(runDir)
+	}
+	warn := func(format string, args ...any) { warnings = append(warnings, fmt.Sprintf(format, args...)) }
+
+	type job struct {
+		name string
+		make func() (*Figure, error)
+	}
+	var jobs []job
+
+	alphas, aerr := rundir.ReadAlphas(rundir.AlphasPath(runDir))
+	noteReadErr(aerr, rundir.AlphasFile, len(alphas), "alpha evolution, weight heatmaps and skip count", warn)
+	var derived *derive.Genotype
+	if len(alphas) > 0 {
+		for _, c := range []Cell{Normal, Reduce} {
+			jobs = append(jobs, job{"alphas_" + string(c), func() (*Figure, error) { return AlphaEvolution(alphas, c) }})
+		}
+		for _, c := range []Cell{Normal, Reduce} {
+			jobs = append(jobs, job{"weights_" + string(c), func() (*Figure, error) { return WeightsHeatmap(alphas[len(alphas)-1], c) }})
+		}
+		jobs = append(jobs, job{"skip_count", func() (*Figure, error) {
+			f, ws, err := SkipCount(alphas)
+			warnings = append(warnings, ws...)
+			return f, err
+		}})
+		if g, err := deriveLine(alphas[len(alphas)-1]); err == nil {
+			derived = &g
+		}
+	}
+
+	metrics, merr := rundir.ReadMetrics(rundir.MetricsPath(runDir))
+	noteReadErr(merr, rundir.MetricsFile, len(metrics), "learning curves", warn)
+	if len(metrics) > 0 {
+		jobs = append(jobs, job{"curves", func() (*Figure, error) { return Curves(metrics) }})
+	}
+
+	var geno *derive.Genotype
+	gpath := rundir.GenotypeJSONPath(runDir)
+	switch g, err := derive.ReadFile(gpath); {
+	case err == nil:
+		geno = &g
+		if derived != nil && !g.Equal(*derived) {
+			warn("%s differs from the genotype derived from the last line of %s (epoch %d); the cell diagrams show %s, the alpha figures mark the derived one",
+				rundir.GenotypeJSONFile, rundir.AlphasFile, alphas[len(alphas)-1].Epoch, rundir.GenotypeJSONFile)
+		}
+	case errors.Is(err, os.ErrNotExist) && derived != nil:
+		geno = derived
+		warn("no %s: the cell diagrams show the genotype derived from the last line of %s (epoch %d)",
+			rundir.GenotypeJSONFile, rundir.AlphasFile, alphas[len(alphas)-1].Epoch)
+	case errors.Is(err, os.ErrNotExist):
+		warn("no %s and no usable %s: skipped the cell diagrams", rundir.GenotypeJSONFile, rundir.AlphasFile)
+	default:
+		warn("%v: skipped the cell diagrams", err)
+	}
+	if geno != nil {
+		for _, c := range []Cell{Normal, Reduce} {
+			jobs = append(jobs, job{"cell_" + string(c), func() (*Figure, error) { return CellDiagram(*geno, c) }})
+		}
+	}
+
+	if len(jobs) == 0 {
+		return nil, warnings, fmt.Errorf("plots: nothing to plot in %s (%s)", runDir, strings.Join(warnings, "; "))
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, warnings, fmt.Errorf("plots: %w", err)
+	}
+	for _, j := range jobs {
+		f, err := j.make()
+		if err != nil {
+			warn("%s: %v", j.name, err)
+			continue
+		}
+		path := filepath.Join(outDir, j.name+"."+format)
+		if err := f.Save(path); err != nil {
+			return written, warnings, err
+		}
+		written = append(written, path)
+	}
+	if len(written) == 0 {
+		return nil, warnings, fmt.Errorf("plots: no figure could be drawn from %s (%s)", runDir, strings.Join(warnings, "; "))
+	}
+	return written, warnings, nil
+}
+
+// noteReadErr turns the error of reading a run file into a warning saying
+// what is lost.
+func noteReadErr(err error, file string, kept int, figures string, warn func(string, ...any)) {
+	var te *rundir.TruncatedError
+	switch {
+	case err == nil:
+	case errors.Is(err, os.ErrNotExist):
+		warn("no %s: skipped the %s", file, figures)
+	case errors.As(err, &te):
+		warn("%v", err)
+	case kept > 0:
+		warn("%v; using the %d lines before it", err, kept)
+	default:
+		warn("%v: skipped the %s", err, figures)
+	}
+}
