@@ -1,6 +1,7 @@
 package kern
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -125,14 +126,67 @@ func zero[T Float](x []T) {
 
 // pad copies the h×w plane x into the middle of the (h+2p)×(w+2p) plane dst
 // and zeroes the border.
-func pad[T Float](x []T, h, w, p int, dst []T) {
+func pad[T Float](x []T, h, w, p int, dst []T) { padFill(x, h, w, p, dst, 0) }
+
+// padFill is pad with the border set to v.
+func padFill[T Float](x []T, h, w, p int, dst []T, v T) {
 	pw := w + 2*p
-	zero(dst[:p*pw])
+	fill(dst[:p*pw], v)
 	for i := 0; i < h; i++ {
 		row := dst[(i+p)*pw : (i+p+1)*pw]
-		zero(row[:p])
+		fill(row[:p], v)
 		copy(row[p:p+w], x[i*w:(i+1)*w])
-		zero(row[p+w:])
+		fill(row[p+w:], v)
 	}
-	zero(dst[(h+p)*pw : (h+2*p)*pw])
+	fill(dst[(h+p)*pw:(h+2*p)*pw], v)
+}
+
+func fill[T Float](x []T, v T) {
+	for i := range x {
+		x[i] = v
+	}
+}
+
+// maskAdd is: for i, v := range x { if v > 0 { dst[i] += src[i] } }, without
+// branches: the signs of activations are random, and mispredicted branches
+// made this loop cost several times the arithmetic around it.
+func maskAdd[T Float](x, src, dst []T) {
+	if len(x) == 0 {
+		return
+	}
+	n := len(x)
+	src, dst = src[:n], dst[:n]
+	if unsafe.Sizeof(x[0]) == 4 {
+		maskAdd32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), n),
+			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), n),
+			unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), n))
+		return
+	}
+	maskAdd64(unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), n),
+		unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), n),
+		unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), n))
+}
+
+// maskAdd32 tests v > 0 on the bits: v is positive, non-zero and not NaN
+// exactly when bits-1 < bits(+Inf) as unsigned integers.
+func maskAdd32(x, src, dst []float32) {
+	src, dst = src[:len(x)], dst[:len(x)]
+	for i, v := range x {
+		var m uint32
+		if math.Float32bits(v)-1 < 0x7f800000 {
+			m = ^uint32(0)
+		}
+		dst[i] += math.Float32frombits(math.Float32bits(src[i]) & m)
+	}
+}
+
+func maskAdd64(x, src, dst []float64) {
+	src, dst = src[:len(x)], dst[:len(x)]
+	for i, v := range x {
+		var m uint64
+		if math.Float64bits(v)-1 < 0x7ff0000000000000 {
+			m = ^uint64(0)
+		}
+		dst[i] += math.Float64frombits(math.Float64bits(src[i]) & m)
+	}
 }

@@ -75,13 +75,7 @@ func PointwiseBackward[T Float](n, cin, cout, p int, reluIn bool, x, w, dy, dx, 
 				continue
 			}
 			gemmNN(cin, p, cout, wt, dyb, buf, false)
-			dxb = dxb[:len(xb)]
-			buf := buf[:len(xb)]
-			for k, v := range xb {
-				if v > 0 {
-					dxb[k] += buf[k]
-				}
-			}
+			maskAdd(xb, buf, dxb)
 		}
 	})
 }

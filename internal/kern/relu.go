@@ -21,11 +21,6 @@ func ReLU[T Float](x, y []T) {
 func ReLUBackward[T Float](x, dy, dx []T) {
 	dy, dx = dy[:len(x)], dx[:len(x)]
 	parallelFor(len(x), reluGrain, func(lo, hi int) {
-		d, o := dy[lo:hi], dx[lo:hi]
-		for i, v := range x[lo:hi] {
-			if v > 0 {
-				o[i] += d[i]
-			}
-		}
+		maskAdd(x[lo:hi], dy[lo:hi], dx[lo:hi])
 	})
 }

@@ -1,0 +1,188 @@
+package kern
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// Measured numbers are in doc.go.
+
+func benchData(n int) []float32 {
+	return to32(randSlice(rand.New(rand.NewPCG(1, uint64(n))), n))
+}
+
+// reportFlops reports the rate of flops floating-point operations per call
+// (a multiply-add counts 2; a comparison or add in pooling and batch norm 1).
+func reportFlops(b *testing.B, flops float64) {
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+var benchGeoms = []Geom{
+	{N: 32, C: 16, H: 16, W: 16, K: 3, Stride: 1, Pad: 1, Dil: 1},
+	{N: 32, C: 16, H: 16, W: 16, K: 3, Stride: 2, Pad: 1, Dil: 1},
+	{N: 32, C: 16, H: 16, W: 16, K: 5, Stride: 1, Pad: 2, Dil: 1},
+	{N: 32, C: 16, H: 16, W: 16, K: 5, Stride: 2, Pad: 2, Dil: 1},
+	{N: 32, C: 16, H: 16, W: 16, K: 3, Stride: 1, Pad: 2, Dil: 2},
+}
+
+func BenchmarkDepthwiseConv(b *testing.B) {
+	for _, g := range benchGeoms {
+		x, w, y := benchData(g.inLen()), benchData(g.C*g.K*g.K), make([]float32, g.outLen())
+		dy, dx, dw := benchData(g.outLen()), make([]float32, g.inLen()), make([]float32, len(w))
+		flops := 2 * float64(g.outLen()*g.K*g.K)
+		b.Run(g.String()+"/fwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				DepthwiseConv(g, x, w, y)
+			}
+			reportFlops(b, flops)
+		})
+		b.Run(g.String()+"/bwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				DepthwiseConvBackward(g, x, w, dy, dx, dw)
+			}
+			reportFlops(b, 2*flops)
+		})
+	}
+}
+
+func BenchmarkPointwise(b *testing.B) {
+	for _, c := range []struct{ n, cin, cout, p int }{
+		{32, 16, 16, 256},
+		{32, 64, 64, 64},
+		{32, 16, 16, 1024},
+	} {
+		x, w := benchData(c.n*c.cin*c.p), benchData(c.cout*c.cin)
+		y, dy := make([]float32, c.n*c.cout*c.p), benchData(c.n*c.cout*c.p)
+		dx, dw := make([]float32, len(x)), make([]float32, len(w))
+		flops := 2 * float64(c.n*c.cin*c.cout*c.p)
+		name := fmt.Sprintf("N%d_%dto%d_P%d", c.n, c.cin, c.cout, c.p)
+		b.Run(name+"/fwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Pointwise(c.n, c.cin, c.cout, c.p, true, x, w, y)
+			}
+			reportFlops(b, flops)
+		})
+		b.Run(name+"/bwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				PointwiseBackward(c.n, c.cin, c.cout, c.p, true, x, w, dy, dx, dw)
+			}
+			reportFlops(b, 2*flops)
+		})
+	}
+}
+
+func BenchmarkConv(b *testing.B) {
+	for _, c := range []struct {
+		g    Geom
+		cout int
+	}{
+		{Geom{N: 32, C: 16, H: 16, W: 16, K: 3, Stride: 1, Pad: 1, Dil: 1}, 16},
+		{Geom{N: 32, C: 16, H: 16, W: 16, K: 1, Stride: 2, Pad: 0, Dil: 1}, 8},
+		{Geom{N: 32, C: 3, H: 32, W: 32, K: 3, Stride: 1, Pad: 1, Dil: 1}, 48},
+	} {
+		g := c.g
+		ylen := g.N * c.cout * g.OutH() * g.OutW()
+		x, w := benchData(g.inLen()), benchData(c.cout*g.C*g.K*g.K)
+		y, dy := make([]float32, ylen), benchData(ylen)
+		dx, dw := make([]float32, len(x)), make([]float32, len(w))
+		flops := 2 * float64(ylen*g.C*g.K*g.K)
+		name := fmt.Sprintf("%s_Cout%d", g, c.cout)
+		b.Run(name+"/fwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Conv(g, c.cout, x, w, y)
+			}
+			reportFlops(b, flops)
+		})
+		b.Run(name+"/bwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ConvBackward(g, c.cout, x, w, dy, dx, dw)
+			}
+			reportFlops(b, 2*flops)
+		})
+	}
+}
+
+func BenchmarkPool(b *testing.B) {
+	for _, g := range benchGeoms[:2] {
+		x, y := benchData(g.inLen()), make([]float32, g.outLen())
+		dy, dx := benchData(g.outLen()), make([]float32, g.inLen())
+		flops := float64(g.outLen() * g.K * g.K)
+		for _, k := range []struct {
+			name string
+			fwd  func()
+			bwd  func()
+		}{
+			{"Max", func() { MaxPool(g, x, y) }, func() { MaxPoolBackward(g, x, dy, dx) }},
+			{"Avg", func() { AvgPool(g, x, y) }, func() { AvgPoolBackward(g, dy, dx) }},
+		} {
+			b.Run(k.name+"/"+g.String()+"/fwd", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					k.fwd()
+				}
+				reportFlops(b, flops)
+			})
+			b.Run(k.name+"/"+g.String()+"/bwd", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					k.bwd()
+				}
+				reportFlops(b, flops)
+			})
+		}
+	}
+}
+
+func BenchmarkBatchNorm(b *testing.B) {
+	n, c, p := 32, 16, 256
+	x, gamma, beta := benchData(n*c*p), benchData(c), benchData(c)
+	y, xh := make([]float32, len(x)), make([]float32, len(x))
+	m, v, is := make([]float32, c), make([]float32, c), make([]float32, c)
+	dy, dx, dg, db := benchData(len(x)), make([]float32, len(x)), make([]float32, c), make([]float32, c)
+	b.Run("train", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			BatchNormTrain(n, c, p, 1e-5, x, gamma, beta, y, xh, m, v, is)
+		}
+		reportFlops(b, 6*float64(len(x))) // sum, squared deviation, normalize and affine
+	})
+	b.Run("bwd", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			BatchNormBackward(n, c, p, xh, is, gamma, dy, dx, dg, db)
+		}
+		reportFlops(b, 7*float64(len(x)))
+	})
+	b.Run("eval", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			BatchNormEval(n, c, p, 1e-5, x, m, v, gamma, beta, y)
+		}
+		reportFlops(b, 3*float64(len(x)))
+	})
+}
+
+func BenchmarkReLU(b *testing.B) {
+	x, y, dx := benchData(32*16*256), make([]float32, 32*16*256), make([]float32, 32*16*256)
+	b.Run("fwd", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ReLU(x, y)
+		}
+		reportFlops(b, float64(len(x)))
+	})
+	b.Run("bwd", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ReLUBackward(x, y, dx)
+		}
+		reportFlops(b, float64(len(x)))
+	})
+}
