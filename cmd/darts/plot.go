@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/darts-go/darts/plots"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{Name: "plot", Summary: "draw the figures of a run directory (alphas, weights, curves, cells)", Run: runPlot})
+}
+
+const plotHelp = `Usage: darts plot --run DIR [--out DIR] [--format png|svg|pdf]
+
+Draws every figure the files of a run directory allow, from those files
+alone:
+  alphas_normal, alphas_reduce    softmax weight of every op per edge over the epochs
+  weights_normal, weights_reduce  final weights, edges x ops, derived choices boxed
+  skip_count                      skip connections in the derived normal cell per epoch
+  curves                          loss, accuracy and learning rate per epoch
+  cell_normal, cell_reduce        the genotype's cells as graphs
+A missing or damaged file (no alphas.jsonl, a truncated last line, ops
+that change between lines) is reported as a warning on standard error and
+the remaining figures are still drawn. The files written are listed on
+standard output.
+
+Example:
+  darts plot --run runs/mnist --format pdf
+
+Flags:
+`
+
+func runPlot(args []string) error { return plot(args, os.Stdout, os.Stderr) }
+
+// plot is runPlot with its output streams passed in, for tests.
+func plot(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("plot", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard) // main reports the error once
+	var run, out, format string
+	fs.StringVar(&run, "run", "", "read the run directory `dir`")
+	fs.StringVar(&out, "out", "", "write the figures to `dir` (default DIR/plots)")
+	fs.StringVar(&format, "format", "png", "image `format`: png, svg or pdf")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, plotHelp)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	if run == "" {
+		return usageErrorf("--run is required")
+	}
+	switch format {
+	case "png", "svg", "pdf":
+	default:
+		return usageErrorf("--format %q: want png, svg or pdf", format)
+	}
+	written, warnings, err := plots.All(run, out, format)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	for _, p := range written {
+		fmt.Fprintln(stdout, p)
+	}
+	return err
+}
