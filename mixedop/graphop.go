@@ -102,14 +102,20 @@ func (g *Graph[T]) Apply(b Block[T], needGrad []bool, inputs ...*G.Node) (*G.Nod
 		children = append(children, n)
 	}
 	op := &blockOp[T]{b: b, id: opIDs.Add(1), nIn: len(inputs), needGrad: needGrad}
+	var shapes []tensor.Shape
 	for _, c := range children {
 		op.inDims = append(op.inDims, c.Dims())
+		shapes = append(shapes, c.Shape())
 	}
+	out, err := b.OutShape(shapes[:len(inputs)])
+	if err != nil {
+		return nil, fmt.Errorf("mixedop: %s: %w", b.Name(), err)
+	}
+	op.outDims = len(out)
 	n, err := G.ApplyOp(op, children...)
 	if err != nil {
 		return nil, fmt.Errorf("mixedop: %s: %w", b.Name(), err)
 	}
-	op.outDims = n.Dims()
 	return n, nil
 }
 
@@ -146,11 +152,7 @@ func fnType(inDims []int, outDims int) hm.Type {
 }
 
 func (op *blockOp[T]) Type() hm.Type {
-	od := op.outDims
-	if od == 0 {
-		od = op.inDims[0]
-	}
-	return fnType(op.inDims, od)
+	return fnType(op.inDims, op.outDims)
 }
 
 func toShapes(ds []G.DimSizer) ([]tensor.Shape, error) {
