@@ -400,6 +400,17 @@ func TestReLU(t *testing.T) {
 	ReLUBackward(x, []float64{10, 20, 30, 40, 50, 60, 70}, dx)
 	check(t, "dx", dx, []float64{1, 1, 1, 41, 51, 1, 71}, 0)
 
+	// The branch-free mask on the edges of v > 0, in both precisions.
+	edge := []float64{math.Copysign(0, -1), math.NaN(), 0, 5e-324, -5e-324, 1e-40, math.Inf(1), -1}
+	wantEdge := []float64{0, 0, 0, 1, 0, 1, 1, 0}
+	got := make([]float64, len(edge))
+	ReLUBackward(edge, []float64{1, 1, 1, 1, 1, 1, 1, 1}, got)
+	check(t, "dx edges float64", got, wantEdge, 0)
+	got32 := make([]float32, len(edge))
+	ReLUBackward(to32(edge), []float32{1, 1, 1, 1, 1, 1, 1, 1}, got32)
+	wantEdge[3] = 0 // 5e-324 rounds to +0 in float32
+	check(t, "dx edges float32", to64(got32), wantEdge, 0)
+
 	// Long enough to be split across goroutines; in place.
 	rng := rand.New(rand.NewPCG(1, 2))
 	big := randSlice(rng, 3*reluGrain+5)
@@ -424,6 +435,23 @@ func TestMaxPoolTiesAndNaN(t *testing.T) {
 	dx := make([]float64, 8)
 	MaxPoolBackward(g, x, []float64{1, 10}, dx)
 	check(t, "dx", dx, []float64{0, 1, 0, 0, 0, 0, 0, 10}, 0)
+
+	// All -Inf with padding: the padding must still never be selected.
+	g = Geom{N: 1, C: 1, H: 3, W: 3, K: 3, Stride: 2, Pad: 1, Dil: 1}
+	x = []float64{math.Inf(-1), math.Inf(-1), math.Inf(-1), math.Inf(-1), math.Inf(-1), math.Inf(-1), math.Inf(-1), math.Inf(-1), math.Inf(-1)}
+	dy := []float64{1, 2, 3, 4}
+	want := make([]float64, 9)
+	maxPoolBackwardRef(g, x, dy, want)
+	dx = make([]float64, 9)
+	MaxPoolBackward(g, x, dy, dx)
+	check(t, "dx all -Inf", dx, want, 0)
+	y = make([]float64, 4)
+	MaxPool(g, x, y)
+	for _, v := range y {
+		if !math.IsInf(v, -1) {
+			t.Errorf("all -Inf: y = %v", y)
+		}
+	}
 }
 
 // TestGeomOut checks the output size formula on PyTorch's documented cases.
