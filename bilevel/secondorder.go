@@ -1,0 +1,132 @@
+package bilevel
+
+import (
+	"math"
+
+	"github.com/darts-go/darts/datasets"
+)
+
+// SecondOrder is the unrolled architecture gradient of DARTS (architect.py
+// with unrolled=True). With ξ the current weight learning rate, m the SGD
+// momentum buffer, μ the momentum and λ the weight decay:
+//
+//	w' = w − ξ·(μ·m + ∇w L_train(w, α) + λ·w)
+//	g1 = ∇α L_val(w', α),  v = ∇w' L_val(w', α)
+//	R  = 0.01/‖v‖
+//	h  = (∇α L_train(w + R·v, α) − ∇α L_train(w − R·v, α)) / (2R)
+//	∇α ≈ g1 − ξ·h
+//
+// The weights and the BatchNorm running statistics are restored bit for bit
+// afterwards (copied back, not recomputed), and the momentum buffers are
+// only read.
+type SecondOrder[T Float] struct {
+	w, v   [][]T // snapshot of the weights; the direction v
+	state  [][]T // snapshot of the BatchNorm running statistics
+	g1, gp [][]T // alpha gradients at w' and at w + R·v
+}
+
+func alloc[T Float](dst *[][]T, src []Param[T]) {
+	if len(*dst) == len(src) {
+		return
+	}
+	*dst = make([][]T, len(src))
+	for i, p := range src {
+		(*dst)[i] = make([]T, len(p.Value))
+	}
+}
+
+func copyValues[T Float](dst [][]T, ps []Param[T]) {
+	for i, p := range ps {
+		copy(dst[i], p.Value)
+	}
+}
+
+func copyGrads[T Float](dst [][]T, ps []Param[T]) {
+	for i, p := range ps {
+		copy(dst[i], p.Grad)
+	}
+}
+
+func restoreValues[T Float](ps []Param[T], src [][]T) {
+	for i, p := range ps {
+		copy(p.Value, src[i])
+	}
+}
+
+// ArchGrad implements ArchGradient.
+func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) error {
+	ws, as := s.weights, s.alphas
+	state := toParams(s.Net.State())
+	alloc(&o.w, ws)
+	alloc(&o.v, ws)
+	alloc(&o.state, state)
+	alloc(&o.g1, as)
+	alloc(&o.gp, as)
+	copyValues(o.w, ws)
+	copyValues(o.state, state)
+	defer restoreValues(ws, o.w)
+	defer restoreValues(state, o.state)
+
+	xi := s.wOpt.LR
+	mu, wd := s.S.Momentum, s.S.WeightDecay
+	bufs := s.wOpt.Buffers()
+
+	// ∇w L_train(w, α), then the virtual step.
+	if _, err := s.run(s.train, train, "unrolled step (train)"); err != nil {
+		return err
+	}
+	for i, p := range ws {
+		for j, w := range p.Value {
+			d := T(mu)*bufs[i][j] + p.Grad[j] + T(wd)*w
+			p.Value[j] = w - T(xi)*d
+		}
+	}
+	// g1 and v at w'.
+	if _, err := s.run(s.train, val, "unrolled step (val at w')"); err != nil {
+		return err
+	}
+	copyGrads(o.g1, as)
+	copyGrads(o.v, ws)
+	var norm float64
+	for _, v := range o.v {
+		for _, x := range v {
+			norm += float64(x) * float64(x)
+		}
+	}
+	norm = math.Sqrt(norm)
+	if norm == 0 || math.IsNaN(norm) || math.IsInf(norm, 0) {
+		// No direction: the Hessian term vanishes.
+		for i, a := range as {
+			copy(a.Grad, o.g1[i])
+		}
+		if norm != 0 {
+			return &NonFiniteError{s.Epoch, s.Step, "validation gradient at the unrolled weights"}
+		}
+		return nil
+	}
+	r := 0.01 / norm
+	shift := func(sign float64) {
+		for i, p := range ws {
+			for j := range p.Value {
+				p.Value[j] = o.w[i][j] + T(sign*r)*o.v[i][j]
+			}
+		}
+	}
+	shift(+1)
+	if _, err := s.run(s.train, train, "Hessian-vector product (w+R·v)"); err != nil {
+		return err
+	}
+	copyGrads(o.gp, as)
+	shift(-1)
+	if _, err := s.run(s.train, train, "Hessian-vector product (w−R·v)"); err != nil {
+		return err
+	}
+	scale := xi / (2 * r)
+	for i, a := range as {
+		for j := range a.Grad {
+			h := float64(o.gp[i][j]) - float64(a.Grad[j])
+			a.Grad[j] = T(float64(o.g1[i][j]) - scale*h)
+		}
+	}
+	return nil
+}
