@@ -154,8 +154,9 @@ func (s *Search[T]) Done() bool { return s.Epoch >= s.S.Epochs }
 // LR is the weight learning rate of the epoch in progress.
 func (s *Search[T]) LR() float64 { return DARTSEpochLR(s.S.LR, s.S.LRMin, s.Epoch, s.S.Epochs) }
 
-// NonFiniteError reports a NaN or Inf loss or gradient; the search state
-// is left as it was before the failing step's update.
+// NonFiniteError reports a NaN or Inf loss or gradient. The search in
+// memory may be half-way through the failing step; the last checkpoint on
+// disk is untouched, and the run resumes from it.
 type NonFiniteError struct {
 	Epoch, Step int
 	What        string
@@ -210,27 +211,13 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 		if !ti.Next(&s.tb) || !vi.Next(&s.vb) {
 			return rundir.Metrics{}, fmt.Errorf("epoch %d: data ran out at step %d of %d", s.Epoch, s.Step, steps)
 		}
-		// Architecture step on the validation batch.
-		if err := s.Arch.ArchGrad(s, &s.tb, &s.vb); err != nil {
+		if err := s.archStep(&s.tb, &s.vb); err != nil {
 			return rundir.Metrics{}, err
 		}
-		for _, a := range s.alphas {
-			if !AllFinite(a.Grad) {
-				return rundir.Metrics{}, &NonFiniteError{s.Epoch, s.Step, "gradient of " + a.Name}
-			}
-		}
-		// Weight step on the training batch.
-		res, err := s.run(s.train, &s.tb, "weight step")
+		res, err := s.weightStep(&s.tb)
 		if err != nil {
 			return rundir.Metrics{}, err
 		}
-		if n := GradNorm(s.weights); math.IsNaN(n) || math.IsInf(n, 0) {
-			return rundir.Metrics{}, &NonFiniteError{s.Epoch, s.Step, "weight gradient norm"}
-		}
-		// Both gradients are known to be finite: only now change anything.
-		s.aOpt.Step()
-		ClipGradNorm(s.weights, s.S.GradClip)
-		s.wOpt.Step()
 		s.Step++
 		s.acc.Loss += res.Loss * float64(s.tb.N)
 		s.acc.Correct += res.Correct
@@ -252,6 +239,36 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 	s.Step = 0
 	s.acc = accum{}
 	return m, nil
+}
+
+// archStep is the architecture step of train_search.py: an estimate of
+// dL_val/dα (s.Arch) and an Adam step on the alphas alone.
+func (s *Search[T]) archStep(train, val *datasets.Batch) error {
+	if err := s.Arch.ArchGrad(s, train, val); err != nil {
+		return err
+	}
+	for _, a := range s.alphas {
+		if !AllFinite(a.Grad) {
+			return &NonFiniteError{s.Epoch, s.Step, "gradient of " + a.Name}
+		}
+	}
+	s.aOpt.Step()
+	return nil
+}
+
+// weightStep is the weight step: the training loss at the new alphas, its
+// gradient clipped to GradClip, and an SGD step on the weights alone.
+func (s *Search[T]) weightStep(train *datasets.Batch) (supernet.Result, error) {
+	res, err := s.run(s.train, train, "weight step")
+	if err != nil {
+		return res, err
+	}
+	if n := GradNorm(s.weights); math.IsNaN(n) || math.IsInf(n, 0) {
+		return res, &NonFiniteError{s.Epoch, s.Step, "weight gradient norm"}
+	}
+	ClipGradNorm(s.weights, s.S.GradClip)
+	s.wOpt.Step()
+	return res, nil
 }
 
 // Evaluate runs the network in eval mode (BatchNorm running statistics)
