@@ -1,0 +1,123 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/rundir"
+)
+
+// tinySearch are the flags of a search that takes about a second.
+func tinySearch(out string, extra ...string) []string {
+	return append([]string{"--dataset", "synthetic", "--input-shape", "1x8x8", "--classes", "3",
+		"--limit", "96", "--batch-size", "16", "--layers", "3", "--init-channels", "4",
+		"--ops", "none,max_pool_3x3,skip_connect,sep_conv_3x3", "--no-plots", "--out", out}, extra...)
+}
+
+func TestSearchWritesRunDirectory(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if err := runSearch(tinySearch(out, "--epochs", "2")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.json", "metrics.jsonl", "alphas.jsonl", "genotype.json", "genotype.txt", "checkpoint.dgo"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	ms, err := rundir.ReadMetrics(rundir.MetricsPath(out))
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("metrics: %d lines, %v; want 2", len(ms), err)
+	}
+	as, err := rundir.ReadAlphas(rundir.AlphasPath(out))
+	if err != nil || len(as) != 3 || as[0].Epoch != 0 || as[2].Epoch != 2 {
+		t.Fatalf("alphas: %d lines, %v; want epochs 0..2", len(as), err)
+	}
+	gj, err := derive.ReadFile(rundir.GenotypeJSONPath(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt, err := derive.ReadFile(rundir.GenotypeTextPath(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := as[len(as)-1]
+	gd, err := derive.Derive(last.Normal.Weights, last.Reduce.Weights, last.Primitives)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gj.Equal(gt) || !gj.Equal(gd) {
+		t.Errorf("genotype.json %v, genotype.txt %v and the last alphas' %v differ", gj, gt, gd)
+	}
+}
+
+// TestSearchResumeMatchesUninterrupted runs 1 epoch, resumes to 2, and
+// requires the alphas history and genotype of a straight 2-epoch run.
+func TestSearchResumeMatchesUninterrupted(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := runSearch(tinySearch(a, "--epochs", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := runSearch(tinySearch(b, "--epochs", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := runSearch([]string{"--resume", "--out", b, "--epochs", "2", "--no-plots"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"alphas.jsonl", "genotype.txt"} {
+		x, err1 := os.ReadFile(filepath.Join(a, f))
+		y, err2 := os.ReadFile(filepath.Join(b, f))
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if string(x) != string(y) {
+			t.Errorf("%s of the resumed run differs from the uninterrupted run", f)
+		}
+	}
+}
+
+func TestSearchErrors(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "done")
+	if err := runSearch(tinySearch(existing, "--epochs", "1")); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args  []string
+		usage bool
+		want  string
+	}{
+		{tinySearch(filepath.Join(dir, "x"), "--order", "3"), true, "order 3"},
+		{tinySearch(filepath.Join(dir, "x"), "--ops", "sep_conv_3x3,bogus"), true, `"bogus"`},
+		{[]string{"--dataset", "nope"}, true, `--dataset "nope"`},
+		{tinySearch(filepath.Join(dir, "x"), "--init-channels", "3"), true, "init channels 3"},
+		{tinySearch(filepath.Join(dir, "x"), "--epochs", "0"), true, "epochs 0"},
+		{[]string{"stray"}, true, `"stray"`},
+		{tinySearch(existing, "--epochs", "1"), false, "already holds a run"},
+		{[]string{"--resume", "--out", filepath.Join(dir, "empty")}, false, "config.json"},
+	}
+	for _, c := range cases {
+		err := runSearch(c.args)
+		var ue *usageError
+		if err == nil || errors.As(err, &ue) != c.usage || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("search %v: error %v; want usage=%v containing %q", c.args, err, c.usage, c.want)
+		}
+	}
+	// A corrupt checkpoint is a clear error, not a silent restart.
+	ck := filepath.Join(existing, "checkpoint.dgo")
+	data, err := os.ReadFile(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ck, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = runSearch([]string{"--resume", "--out", existing, "--epochs", "2", "--no-plots"})
+	if err == nil || !strings.Contains(err.Error(), "checkpoint.dgo") {
+		t.Errorf("resume from a truncated checkpoint: %v", err)
+	}
+}
