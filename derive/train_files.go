@@ -1,0 +1,339 @@
+package derive
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/darts-go/darts/bilevel"
+	"github.com/darts-go/darts/internal/tensorio"
+	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/supernet"
+)
+
+// File names in a training run directory.
+const (
+	// WeightsFile holds the trained model (see SaveWeights).
+	WeightsFile = "weights.dgo"
+	// TrainCheckpointFile holds the full training state (see Trainer.Save).
+	TrainCheckpointFile = "checkpoint.dgo"
+)
+
+const (
+	weightsFormat    = "darts-go model weights v1"
+	checkpointFormat = "darts-go train checkpoint v1"
+)
+
+// weightsMeta is the JSON metadata of a weights file.
+type weightsMeta struct {
+	Format  string                  `json:"format"`
+	Network supernet.DiscreteConfig `json:"network"`
+	Params  int                     `json:"params"`
+	Epoch   int                     `json:"epoch"`
+}
+
+// SaveWeights writes net's model to path atomically as a tensorio archive
+// (internal/tensorio's documented layout), for darts eval and other tools.
+//
+// Its metadata is the JSON object
+//
+//	{"format": "darts-go model weights v1",
+//	 "network": {supernet.DiscreteConfig: input_c, input_h, input_w, classes,
+//	             init_channels, layers, stem_multiplier, auxiliary,
+//	             normal: {edges: [{op, input}, ...], concat: [...]}, reduce: {...}},
+//	 "params": <parameter count>, "epoch": <epochs trained>}
+//
+// and its tensors are, in network order, every parameter (float32 for a
+// float32 network) under its own name as documented on supernet.Discrete
+// ("stem.conv" (3C,C_in,3,3), "cells.0.pre0.bn.weight" (C), ...,
+// "classifier.weight" (classes,C_last), "classifier.bias"), then every
+// BatchNorm running statistic ("<bn>.running_mean", "<bn>.running_var").
+// Convolution weights are (out, in, kh, kw) and depthwise ones (C, 1, k,
+// k), as PyTorch stores them; the auxiliary head, a training aid, is not
+// saved.
+func SaveWeights[T Float](path string, net *supernet.Discrete[T], epoch int) error {
+	meta := weightsMeta{Format: weightsFormat, Network: net.Cfg, Params: net.NumParams(), Epoch: epoch}
+	var ts []tensorio.Tensor
+	for _, p := range modelTensors(net) {
+		ts = append(ts, toTensor(p.Name, p.Shape, p.Value))
+	}
+	if err := tensorio.WriteFileAtomic(path, meta, ts); err != nil {
+		return fmt.Errorf("saving weights: %w", err)
+	}
+	return nil
+}
+
+// modelTensors are the tensors of a weights file: parameters, then running
+// statistics, the auxiliary head's left out.
+func modelTensors[T Float](net *supernet.Discrete[T]) []*mixedop.Param[T] {
+	ps := append([]*mixedop.Param[T](nil), net.Weights()...)
+	for _, p := range net.State() {
+		if !strings.HasPrefix(p.Name, "aux.") {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// LoadWeights reads a file written by SaveWeights into net, converting
+// float32 and float64 as needed, and returns the epochs it was trained
+// for. A file of another network is an error that names what differs; net
+// is unchanged on any error.
+func LoadWeights[T Float](path string, net *supernet.Discrete[T]) (epoch int, err error) {
+	raw, ts, err := tensorio.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	var meta weightsMeta
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return 0, fmt.Errorf("%s: weights metadata: %w", path, err)
+	}
+	if meta.Format != weightsFormat {
+		return 0, fmt.Errorf("%s: not a darts-go weights file (format %q, want %q)", path, meta.Format, weightsFormat)
+	}
+	if d := configDiff(meta.Network, net.Cfg, false); d != "" {
+		return 0, fmt.Errorf("%s: the weights are of another network: %s", path, d)
+	}
+	if err := loadTensors(path, "", ts, modelTensors(net), true); err != nil {
+		return 0, err
+	}
+	return meta.Epoch, nil
+}
+
+// configDiff describes how the network of a file (have) differs from the
+// one built (want), or returns "" if they are the same. The auxiliary head
+// is compared only if withAux.
+func configDiff(have, want supernet.DiscreteConfig, withAux bool) string {
+	var d []string
+	f := func(name string, a, b any) {
+		if !reflect.DeepEqual(a, b) {
+			d = append(d, fmt.Sprintf("%s %v in the file, %v here", name, a, b))
+		}
+	}
+	f("input shape", [3]int{have.InputC, have.InputH, have.InputW}, [3]int{want.InputC, want.InputH, want.InputW})
+	f("classes", have.Classes, want.Classes)
+	f("init channels", have.C, want.C)
+	f("layers", have.Layers, want.Layers)
+	f("stem multiplier", have.StemMultiplier, want.StemMultiplier)
+	if withAux {
+		f("auxiliary", have.Auxiliary, want.Auxiliary)
+	}
+	cell := func(name string, a, b supernet.CellArch) {
+		if !reflect.DeepEqual(a, b) {
+			d = append(d, fmt.Sprintf("%s cell %s in the file, %s here", name, cellString(a), cellString(b)))
+		}
+	}
+	cell("normal", have.Normal, want.Normal)
+	cell("reduce", have.Reduce, want.Reduce)
+	return strings.Join(d, "; ")
+}
+
+func cellString(c supernet.CellArch) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, e := range c.Edges {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s<-%d", e.Op, e.Input)
+	}
+	fmt.Fprintf(&b, "] concat %v", c.Concat)
+	return b.String()
+}
+
+// loadTensors copies the tensors prefix+p.Name of ts into ps, after
+// checking all of them (and, if exact, that ts holds nothing else).
+func loadTensors[T Float](path, prefix string, ts []tensorio.Tensor, ps []*mixedop.Param[T], exact bool) error {
+	byName := map[string]*tensorio.Tensor{}
+	for i := range ts {
+		byName[ts[i].Name] = &ts[i]
+	}
+	want := map[string]bool{}
+	for _, p := range ps {
+		name := prefix + p.Name
+		want[name] = true
+		t, ok := byName[name]
+		if !ok {
+			return fmt.Errorf("%s: no tensor %q (the file is of another network or version)", path, name)
+		}
+		if t.F32 == nil && t.F64 == nil {
+			return fmt.Errorf("%s: tensor %q is %s, want float32 or float64", path, name, t.DType())
+		}
+		if !slices.Equal(t.Shape, p.Shape) {
+			return fmt.Errorf("%s: tensor %q has shape %v, the network needs %v", path, name, t.Shape, p.Shape)
+		}
+	}
+	if exact {
+		for _, t := range ts {
+			if !want[t.Name] {
+				return fmt.Errorf("%s: tensor %q is not part of this network", path, t.Name)
+			}
+		}
+	}
+	for _, p := range ps {
+		t := byName[prefix+p.Name]
+		for i := range p.Value {
+			if t.F32 != nil {
+				p.Value[i] = T(t.F32[i])
+			} else {
+				p.Value[i] = T(t.F64[i])
+			}
+		}
+	}
+	return nil
+}
+
+// toTensor copies xs into a tensor of its own precision.
+func toTensor[T Float](name string, shape []int, xs []T) tensorio.Tensor {
+	t := tensorio.Tensor{Name: name, Shape: append([]int(nil), shape...)}
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		t.F32 = make([]float32, len(xs))
+		for i, v := range xs {
+			t.F32[i] = float32(v)
+		}
+	} else {
+		t.F64 = make([]float64, len(xs))
+		for i, v := range xs {
+			t.F64[i] = float64(v)
+		}
+	}
+	return t
+}
+
+// checkpointMeta is the JSON part of a training checkpoint; its tensors are
+// "weight/<name>" (auxiliary head included), "bn/<name>" and
+// "sgd/momentum_buffer/<name>".
+type checkpointMeta struct {
+	Format   string                  `json:"format"`
+	Epoch    int                     `json:"epoch"`
+	Step     int                     `json:"step"`
+	Acc      accum                   `json:"accumulated"`
+	Settings TrainSettings           `json:"settings"`
+	Network  supernet.DiscreteConfig `json:"network"`
+	SGD      bilevel.OptimState      `json:"sgd"`
+}
+
+// Save writes the whole training state to path atomically: weights,
+// BatchNorm statistics, the SGD state, the position (epoch, step) and the
+// epoch's running metrics. Data order, augmentation and drop-path masks are
+// pure functions of the seed and the position, so nothing else is needed
+// to resume exactly.
+func (t *Trainer[T]) Save(path string) error {
+	meta := checkpointMeta{Format: checkpointFormat, Epoch: t.Epoch, Step: t.Step, Acc: t.acc,
+		Settings: t.S, Network: t.Net.Cfg, SGD: t.opt.State()}
+	var ts []tensorio.Tensor
+	for _, p := range t.weightParams() {
+		ts = append(ts, toTensor("weight/"+p.Name, p.Shape, p.Value))
+	}
+	for _, p := range t.Net.State() {
+		ts = append(ts, toTensor("bn/"+p.Name, p.Shape, p.Value))
+	}
+	for _, s := range meta.SGD.Tensors {
+		s.Name = "sgd/" + s.Name
+		ts = append(ts, s)
+	}
+	if err := tensorio.WriteFileAtomic(path, meta, ts); err != nil {
+		return fmt.Errorf("saving checkpoint: %w", err)
+	}
+	return nil
+}
+
+func (t *Trainer[T]) weightParams() []*mixedop.Param[T] {
+	return append(append([]*mixedop.Param[T](nil), t.Net.Weights()...), t.Net.AuxWeights()...)
+}
+
+// Load restores a state written by Save into t, whose network and settings
+// must match the checkpoint's (the number of epochs may differ, to extend a
+// run). Nothing is changed if the checkpoint does not fit.
+func (t *Trainer[T]) Load(path string) error {
+	raw, ts, err := tensorio.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var meta checkpointMeta
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return fmt.Errorf("%s: checkpoint header: %w", path, err)
+	}
+	if meta.Format != checkpointFormat {
+		return fmt.Errorf("%s: not a training checkpoint (format %q)", path, meta.Format)
+	}
+	if d := configDiff(meta.Network, t.Net.Cfg, true); d != "" {
+		return fmt.Errorf("%s: checkpoint is of another network: %s", path, d)
+	}
+	want, got := t.S, meta.Settings
+	want.Epochs, got.Epochs = 0, 0
+	if want != got {
+		return fmt.Errorf("%s: checkpoint was made with other settings (%+v), this run has %+v", path, meta.Settings, t.S)
+	}
+	// Check the tensors without copying, then restore the optimizer (which
+	// checks before changing), then copy.
+	var sgd []tensorio.Tensor
+	var rest []tensorio.Tensor
+	for _, x := range ts {
+		if name, ok := strings.CutPrefix(x.Name, "sgd/"); ok {
+			x.Name = name
+			sgd = append(sgd, x)
+		} else {
+			rest = append(rest, x)
+		}
+	}
+	all := append(t.prefixed("weight/", t.weightParams()), t.prefixed("bn/", t.Net.State())...)
+	if err := checkTensors(path, rest, all); err != nil {
+		return err
+	}
+	meta.SGD.Tensors = sgd
+	if err := t.opt.SetState(meta.SGD); err != nil {
+		return fmt.Errorf("%s: optimizer: %w", path, err)
+	}
+	if err := loadTensors(path, "", rest, all, true); err != nil {
+		return err // not reached: checked above
+	}
+	t.Epoch, t.Step, t.acc = meta.Epoch, meta.Step, meta.Acc
+	return nil
+}
+
+// prefixed returns copies of the Param headers named prefix+name, sharing
+// the values.
+func (t *Trainer[T]) prefixed(prefix string, ps []*mixedop.Param[T]) []*mixedop.Param[T] {
+	out := make([]*mixedop.Param[T], len(ps))
+	for i, p := range ps {
+		q := *p
+		q.Name = prefix + p.Name
+		out[i] = &q
+	}
+	return out
+}
+
+// checkTensors is loadTensors' checking half, with exact precision: a
+// checkpoint resumes bit for bit only in its own precision.
+func checkTensors[T Float](path string, ts []tensorio.Tensor, ps []*mixedop.Param[T]) error {
+	var z T
+	dt := "float64"
+	if unsafe.Sizeof(z) == 4 {
+		dt = "float32"
+	}
+	byName := map[string]*tensorio.Tensor{}
+	for i := range ts {
+		byName[ts[i].Name] = &ts[i]
+	}
+	for _, p := range ps {
+		x, ok := byName[p.Name]
+		if !ok {
+			return fmt.Errorf("%s: checkpoint has no tensor %q", path, p.Name)
+		}
+		if x.DType() != dt {
+			return fmt.Errorf("%s: tensor %q is %s, the network is %s", path, p.Name, x.DType(), dt)
+		}
+		if !slices.Equal(x.Shape, p.Shape) {
+			return fmt.Errorf("%s: tensor %q has shape %v, the network needs %v", path, p.Name, x.Shape, p.Shape)
+		}
+	}
+	if len(ts) != len(ps) {
+		return fmt.Errorf("%s: checkpoint has %d tensors besides the optimizer's, the network needs %d", path, len(ts), len(ps))
+	}
+	return nil
+}
