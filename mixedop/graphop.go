@@ -33,6 +33,13 @@ type Block[T Float] interface {
 	Backward(dy []T, din [][]T) error
 }
 
+// gradSetter is a Block of this package whose backward can overwrite din
+// (holding garbage) instead of adding to it, which spares the wrapper a pass
+// that zeroes din.
+type gradSetter[T Float] interface {
+	backwardSet(dy []T, din [][]T) error
+}
+
 var opIDs atomic.Uint64
 
 // Graph is a gorgonia ExprGraph together with the parameter nodes darts-go
@@ -134,6 +141,7 @@ type blockOp[T Float] struct {
 	out         *tensor.Dense
 	outBuf      []T
 	din         [][]T
+	dinArg      [][]T
 	dinT        []*tensor.Dense
 	gradT       []*tensor.Dense
 	scratch     [][]T
@@ -233,7 +241,11 @@ func (op *blockOp[T]) backward(dy []T) error {
 		op.din = make([][]T, op.nIn)
 		op.dinT = make([]*tensor.Dense, op.nIn)
 	}
-	din := make([][]T, op.nIn)
+	if op.dinArg == nil {
+		op.dinArg = make([][]T, op.nIn)
+	}
+	din := op.dinArg
+	setter, set := op.b.(gradSetter[T])
 	for i := 0; i < op.nIn; i++ {
 		if !op.needGrad[i] {
 			continue
@@ -242,7 +254,7 @@ func (op *blockOp[T]) backward(dy []T) error {
 		if len(op.din[i]) != n {
 			op.din[i] = make([]T, n)
 			op.dinT[i] = tensor.New(tensor.WithBacking(op.din[i]), tensor.WithShape(op.shapes[i].Clone()...))
-		} else {
+		} else if !set {
 			clear(op.din[i])
 		}
 		din[i] = op.din[i]
@@ -250,7 +262,13 @@ func (op *blockOp[T]) backward(dy []T) error {
 	for _, p := range op.b.Params() {
 		clear(p.Grad)
 	}
-	if err := op.b.Backward(dy, din); err != nil {
+	var err error
+	if set {
+		err = setter.backwardSet(dy, din)
+	} else {
+		err = op.b.Backward(dy, din)
+	}
+	if err != nil {
 		return fmt.Errorf("%s backward: %w", op.b.Name(), err)
 	}
 	op.bwdGen = op.gen

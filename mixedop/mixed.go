@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/darts-go/darts/internal/kern"
 	"gorgonia.org/tensor"
 )
 
@@ -21,6 +22,7 @@ func fromShape(s Shape) tensor.Shape { return tensor.Shape{s.N, s.C, s.H, s.W} }
 type ModuleBlock[T Float] struct {
 	Label string
 	M     Module[T]
+	sdy   []T
 }
 
 // Name implements Block.
@@ -54,6 +56,12 @@ func (b *ModuleBlock[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 // Backward implements Block.
 func (b *ModuleBlock[T]) Backward(dy []T, din [][]T) error {
 	b.M.Backward(dy, din[0])
+	return nil
+}
+
+// backwardSet implements gradSetter.
+func (b *ModuleBlock[T]) backwardSet(dy []T, din [][]T) error {
+	backwardOf(b.M, dy, 1, din[0], false, &b.sdy)
 	return nil
 }
 
@@ -177,42 +185,42 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	m.off = off
 	m.w = in[1][off : off+m.k]
 	m.y = grow(m.y, m.out.Size())
-	clear(m.y)
+	first := true
 	for i, op := range m.ops {
 		if op == nil {
 			continue
 		}
 		o := op.Forward(in[0], m.in)
 		m.outs[i] = o
-		w := m.w[i]
-		for j, v := range o {
-			m.y[j] += w * v
-		}
+		kern.Axpy(m.w[i], o, m.y, !first)
+		first = false
 	}
 	return m.y, nil
 }
 
 // Backward implements Block.
-func (m *Mixed[T]) Backward(dy []T, din [][]T) error {
+func (m *Mixed[T]) Backward(dy []T, din [][]T) error { return m.backward(dy, din, true) }
+
+// backwardSet implements gradSetter.
+func (m *Mixed[T]) backwardSet(dy []T, din [][]T) error { return m.backward(dy, din, false) }
+
+// backward adds (acc) or writes the gradients: dα_k = Σ dy⊙op_k(x), and
+// dx = Σ_k op_k'ᵀ(w_k·dy) with w_k handed to the op's backward rather than
+// multiplied into a copy of dy.
+func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 	off := m.off
-	m.scaled = grow(m.scaled, len(dy))
 	for i, op := range m.ops {
 		if op == nil {
 			continue
 		}
-		o := m.outs[i]
 		if din[1] != nil {
-			var s float64
-			for j, v := range dy {
-				s += float64(v * o[j])
-			}
-			din[1][off+i] += T(s)
+			din[1][off+i] += T(kern.Dot(dy, m.outs[i]))
 		}
-		w := m.w[i]
-		for j, v := range dy {
-			m.scaled[j] = w * v
-		}
-		op.Backward(m.scaled, din[0])
+		backwardOf(op, dy, m.w[i], din[0], acc, &m.scaled)
+		acc = true
+	}
+	if !acc && din[0] != nil {
+		clear(din[0])
 	}
 	return nil
 }

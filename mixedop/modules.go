@@ -35,10 +35,42 @@ func grow[T Float](b []T, n int) []T {
 	return make([]T, n)
 }
 
+// backwarder is the backward pass every module of this package has inside
+// its Backward: dy arrives scaled by s (a mixed op's weight, folded into the
+// first kernel that reads dy instead of stored as s·dy) and dx is
+// overwritten unless acc (so that chained modules need not zero their
+// intermediate gradients). Backward(dy, dx) is backward(dy, 1, dx, true).
+type backwarder[T Float] interface {
+	backward(dy []T, s T, dx []T, acc bool)
+}
+
+// backwardOf runs m's backward with dy scaled by s and dx overwritten unless
+// acc, through Backward (with buf for s·dy) for a module from elsewhere.
+func backwardOf[T Float](m Module[T], dy []T, s T, dx []T, acc bool, buf *[]T) {
+	if b, ok := m.(backwarder[T]); ok {
+		b.backward(dy, s, dx, acc)
+		return
+	}
+	if !acc && dx != nil {
+		clear(dx)
+	}
+	m.Backward(scaled(dy, s, buf), dx)
+}
+
+// scaled returns dy if s is 1, else s·dy stored in *buf.
+func scaled[T Float](dy []T, s T, buf *[]T) []T {
+	if s == 1 {
+		return dy
+	}
+	*buf = grow(*buf, len(dy))
+	kern.Axpy(s, dy, *buf, false)
+	return *buf
+}
+
 // --- ReLU ---
 
 type relu[T Float] struct {
-	x, y []T
+	x, y, sdy []T
 }
 
 func (m *relu[T]) OutShape(in Shape) (Shape, error) { return in, nil }
@@ -50,19 +82,23 @@ func (m *relu[T]) Forward(x []T, in Shape) []T {
 	kern.ReLU(x, m.y)
 	return m.y
 }
-func (m *relu[T]) Backward(dy, dx []T) {
+func (m *relu[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+func (m *relu[T]) backward(dy []T, s T, dx []T, acc bool) {
 	if dx != nil {
-		kern.ReLUBackward(m.x, dy, dx)
+		kern.ReLUBackwardTo(m.x, scaled(dy, s, &m.sdy), dx, acc)
 	}
 }
 
 // --- depthwise convolution ---
 
+// dwConv is the depthwise convolution; with reluIn it reads max(x, 0), the
+// ReLU that starts SepConv and DilConv, without storing it.
 type dwConv[T Float] struct {
 	w                   *Param[T]
 	k, stride, pad, dil int
+	reluIn              bool
 	g                   kern.Geom
-	x, y                []T
+	x, y, sdy           []T
 }
 
 func newDWConv[T Float](name string, c, k, stride, pad, dil int) *dwConv[T] {
@@ -88,11 +124,12 @@ func (m *dwConv[T]) Forward(x []T, in Shape) []T {
 	m.g = m.geom(in)
 	m.x = x
 	m.y = grow(m.y, in.N*in.C*m.g.OutH()*m.g.OutW())
-	kern.DepthwiseConv(m.g, x, m.w.Value, m.y)
+	kern.DepthwiseConv(m.g, m.reluIn, x, m.w.Value, m.y)
 	return m.y
 }
-func (m *dwConv[T]) Backward(dy, dx []T) {
-	kern.DepthwiseConvBackward(m.g, m.x, m.w.Value, dy, dx, m.w.Grad)
+func (m *dwConv[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+func (m *dwConv[T]) backward(dy []T, s T, dx []T, acc bool) {
+	kern.DepthwiseConvBackward(m.g, m.reluIn, m.x, m.w.Value, scaled(dy, s, &m.sdy), dx, m.w.Grad, acc)
 }
 
 // --- pointwise (1x1) convolution, optionally reading ReLU(x) ---
@@ -102,7 +139,7 @@ type pwConv[T Float] struct {
 	cin, cout int
 	reluIn    bool
 	n, p      int
-	x, y      []T
+	x, y, sdy []T
 }
 
 func newPWConv[T Float](name string, cin, cout int, reluIn bool) *pwConv[T] {
@@ -122,8 +159,9 @@ func (m *pwConv[T]) Forward(x []T, in Shape) []T {
 	kern.Pointwise(m.n, m.cin, m.cout, m.p, m.reluIn, x, m.w.Value, m.y)
 	return m.y
 }
-func (m *pwConv[T]) Backward(dy, dx []T) {
-	kern.PointwiseBackward(m.n, m.cin, m.cout, m.p, m.reluIn, m.x, m.w.Value, dy, dx, m.w.Grad)
+func (m *pwConv[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+func (m *pwConv[T]) backward(dy []T, s T, dx []T, acc bool) {
+	kern.PointwiseBackward(m.n, m.cin, m.cout, m.p, m.reluIn, m.x, m.w.Value, scaled(dy, s, &m.sdy), dx, m.w.Grad, acc)
 }
 
 // --- dense convolution ---
@@ -132,7 +170,7 @@ type conv[T Float] struct {
 	w                         *Param[T]
 	cin, cout, k, stride, pad int
 	g                         kern.Geom
-	x, y                      []T
+	x, y, sdy                 []T
 }
 
 func newConv[T Float](name string, cin, cout, k, stride, pad int) *conv[T] {
@@ -159,8 +197,9 @@ func (m *conv[T]) Forward(x []T, in Shape) []T {
 	kern.Conv(m.g, m.cout, x, m.w.Value, m.y)
 	return m.y
 }
-func (m *conv[T]) Backward(dy, dx []T) {
-	kern.ConvBackward(m.g, m.cout, m.x, m.w.Value, dy, dx, m.w.Grad)
+func (m *conv[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+func (m *conv[T]) backward(dy []T, s T, dx []T, acc bool) {
+	kern.ConvBackward(m.g, m.cout, m.x, m.w.Value, scaled(dy, s, &m.sdy), dx, m.w.Grad, acc)
 }
 
 // --- batch normalization ---
@@ -220,25 +259,34 @@ func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 	g, b := m.gb()
 	m.training = m.ctx == nil || m.ctx.Training
 	if m.training {
-		m.xhat = grow(m.xhat, len(x))
+		if m.gamma == nil {
+			// Without affine, y is xhat.
+			m.xhat = m.y
+		} else {
+			m.xhat = grow(m.xhat, len(x))
+		}
 		kern.BatchNormTrain(m.n, m.c, m.p, T(BNEps), x, g, b, m.y, m.xhat, m.mean, m.uvar, m.invstd)
 		kern.UpdateRunning(T(BNMomentum), m.mean, m.uvar, m.rmean.Value, m.rvar.Value)
 	} else {
 		kern.BatchNormEval(m.n, m.c, m.p, T(BNEps), x, m.rmean.Value, m.rvar.Value, g, b, m.y)
 		if m.gamma != nil {
+			if len(m.xhat) > 0 && len(m.y) > 0 && &m.xhat[0] == &m.y[0] {
+				m.xhat = nil // was y in a training run
+			}
 			m.xhat = grow(m.xhat, len(x))
 			copy(m.xhat, x) // eval backward needs x for dγ
 		}
 	}
 	return m.y
 }
-func (m *batchNorm[T]) Backward(dy, dx []T) {
+func (m *batchNorm[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+func (m *batchNorm[T]) backward(dy []T, sc T, dx []T, acc bool) {
 	var g, dg, db []T
 	if m.gamma != nil {
 		g, dg, db = m.gamma.Value, m.gamma.Grad, m.beta.Grad
 	}
 	if m.training {
-		kern.BatchNormBackward(m.n, m.c, m.p, m.xhat, m.invstd, g, dy, dx, dg, db)
+		kern.BatchNormBackward(m.n, m.c, m.p, m.xhat, m.invstd, g, dy, sc, dx, dg, db, acc)
 		return
 	}
 	// Eval mode is an affine map per channel: y = (x-μ)·s·γ + β.
@@ -251,12 +299,17 @@ func (m *batchNorm[T]) Backward(dy, dx []T) {
 		for n := 0; n < m.n; n++ {
 			o := (n*m.c + c) * m.p
 			for i := o; i < o+m.p; i++ {
+				d := sc * dy[i]
 				if dx != nil {
-					dx[i] += dy[i] * s * gc
+					if acc {
+						dx[i] += d * s * gc
+					} else {
+						dx[i] = d * s * gc
+					}
 				}
 				if dg != nil {
-					dg[c] += dy[i] * (m.xhat[i] - m.rmean.Value[c]) * s
-					db[c] += dy[i]
+					dg[c] += d * (m.xhat[i] - m.rmean.Value[c]) * s
+					db[c] += d
 				}
 			}
 		}
@@ -269,7 +322,7 @@ type pool[T Float] struct {
 	max            bool
 	k, stride, pad int
 	g              kern.Geom
-	x, y           []T
+	x, y, sdy      []T
 }
 
 func (m *pool[T]) geom(in Shape) kern.Geom {
@@ -294,14 +347,16 @@ func (m *pool[T]) Forward(x []T, in Shape) []T {
 	}
 	return m.y
 }
-func (m *pool[T]) Backward(dy, dx []T) {
+func (m *pool[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+func (m *pool[T]) backward(dy []T, s T, dx []T, acc bool) {
 	if dx == nil {
 		return
 	}
+	dy = scaled(dy, s, &m.sdy)
 	if m.max {
-		kern.MaxPoolBackward(m.g, m.x, dy, dx)
+		kern.MaxPoolBackward(m.g, m.x, dy, dx, acc)
 	} else {
-		kern.AvgPoolBackward(m.g, dy, dx)
+		kern.AvgPoolBackwardTo(m.g, dy, dx, acc)
 	}
 }
 
@@ -313,11 +368,10 @@ func (identity[T]) OutShape(in Shape) (Shape, error) { return in, nil }
 func (identity[T]) Params() []*Param[T]              { return nil }
 func (identity[T]) State() []*Param[T]               { return nil }
 func (identity[T]) Forward(x []T, in Shape) []T      { return x }
-func (identity[T]) Backward(dy, dx []T) {
+func (identity[T]) Backward(dy, dx []T)              { identity[T]{}.backward(dy, 1, dx, true) }
+func (identity[T]) backward(dy []T, s T, dx []T, acc bool) {
 	if dx != nil {
-		for i, v := range dy {
-			dx[i] += v
-		}
+		kern.Axpy(s, dy, dx, acc)
 	}
 }
 
@@ -339,15 +393,48 @@ func (m *zero[T]) Forward(x []T, in Shape) []T {
 	return m.y
 }
 func (m *zero[T]) Backward(dy, dx []T) {}
+func (m *zero[T]) backward(dy []T, s T, dx []T, acc bool) {
+	if !acc && dx != nil {
+		clear(dx)
+	}
+}
 
 // --- sequence ---
 
 // seq runs modules one after another, keeping the gradient buffers between
-// them.
+// them. A ReLU followed by a depthwise or pointwise convolution runs as the
+// convolution reading max(x, 0) (see fuse), so relu(x) is never stored.
 type seq[T Float] struct {
 	mods   []Module[T]
-	shapes []Shape // input shape of each module
-	grads  [][]T   // dL/d(input of module i), i ≥ 1
+	run    []Module[T] // mods after fuse
+	shapes []Shape     // input shape of each module of run
+	grads  [][]T       // dL/d(input of run[i]), i ≥ 1
+	sdy    []T
+}
+
+// fuse makes run: mods with each ReLU that feeds a depthwise or pointwise
+// convolution folded into the convolution's read.
+func (m *seq[T]) fuse() {
+	m.run = m.run[:0]
+	for i := 0; i < len(m.mods); i++ {
+		if _, ok := m.mods[i].(*relu[T]); ok && i+1 < len(m.mods) {
+			switch c := m.mods[i+1].(type) {
+			case *dwConv[T]:
+				c.reluIn = true
+				m.run = append(m.run, c)
+				i++
+				continue
+			case *pwConv[T]:
+				c.reluIn = true
+				m.run = append(m.run, c)
+				i++
+				continue
+			}
+		}
+		m.run = append(m.run, m.mods[i])
+	}
+	m.shapes = make([]Shape, len(m.run))
+	m.grads = make([][]T, len(m.run))
 }
 
 func (m *seq[T]) OutShape(in Shape) (Shape, error) {
@@ -375,27 +462,29 @@ func (m *seq[T]) State() []*Param[T] {
 	return ps
 }
 func (m *seq[T]) Forward(x []T, in Shape) []T {
-	if len(m.shapes) != len(m.mods) {
-		m.shapes = make([]Shape, len(m.mods))
-		m.grads = make([][]T, len(m.mods))
+	if m.run == nil {
+		m.fuse()
 	}
 	s := in
-	for i, mod := range m.mods {
+	for i, mod := range m.run {
 		m.shapes[i] = s
 		x = mod.Forward(x, s)
 		s, _ = mod.OutShape(s)
 	}
 	return x
 }
-func (m *seq[T]) Backward(dy, dx []T) {
+func (m *seq[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+
+// backward hands the scale to the last module only, and lets every module
+// overwrite the gradient buffer it writes, but the first when acc.
+func (m *seq[T]) backward(dy []T, s T, dx []T, acc bool) {
 	g := dy
-	for i := len(m.mods) - 1; i >= 1; i-- {
+	for i := len(m.run) - 1; i >= 1; i-- {
 		m.grads[i] = grow(m.grads[i], m.shapes[i].Size())
-		clear(m.grads[i])
-		m.mods[i].Backward(g, m.grads[i])
-		g = m.grads[i]
+		backwardOf(m.run[i], g, s, m.grads[i], false, &m.sdy)
+		g, s = m.grads[i], 1
 	}
-	m.mods[0].Backward(g, dx)
+	backwardOf(m.run[0], g, s, dx, acc, &m.sdy)
 }
 
 // --- factorized reduce ---
@@ -413,6 +502,7 @@ type factorizedReduce[T Float] struct {
 	cat       []T
 	g1, g2    []T
 	dxr, dxs  []T
+	sdy       []T
 }
 
 func newFactorizedReduce[T Float](ctx *Ctx, name string, cin, cout int, affine bool) (*factorizedReduce[T], error) {
@@ -460,13 +550,13 @@ func (m *factorizedReduce[T]) Forward(x []T, in Shape) []T {
 	}
 	return m.bn.Forward(m.cat, out)
 }
-func (m *factorizedReduce[T]) Backward(dy, dx []T) {
+func (m *factorizedReduce[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+func (m *factorizedReduce[T]) backward(dy []T, s T, dx []T, acc bool) {
 	in := m.in
 	out, _ := m.OutShape(in)
 	dcat := grow(m.g1, out.Size())
 	m.g1 = dcat
-	clear(dcat)
-	m.bn.Backward(dy, dcat)
+	m.bn.backward(dy, s, dcat, false)
 	half := m.cout / 2 * out.Plane()
 	m.g2 = grow(m.g2, 2*in.N*half)
 	d1, d2 := m.g2[:in.N*half], m.g2[in.N*half:]
@@ -477,13 +567,11 @@ func (m *factorizedReduce[T]) Backward(dy, dx []T) {
 	var dr, ds []T
 	if dx != nil {
 		m.dxr = grow(m.dxr, in.Size())
-		clear(m.dxr)
 		m.dxs = grow(m.dxs, m.shifted(in).Size())
-		clear(m.dxs)
 		dr, ds = m.dxr, m.dxs
 	}
-	m.c1.Backward(d1, dr)
-	m.c2.Backward(d2, ds)
+	m.c1.backward(d1, 1, dr, false)
+	m.c2.backward(d2, 1, ds, false)
 	if dx == nil {
 		return
 	}
@@ -497,5 +585,5 @@ func (m *factorizedReduce[T]) Backward(dy, dx []T) {
 			}
 		}
 	}
-	m.relu.Backward(dr, dx)
+	m.relu.backward(dr, 1, dx, acc)
 }

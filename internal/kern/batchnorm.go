@@ -14,7 +14,8 @@ import "math"
 //	y[n,c,q] = xhat[n,c,q]*gamma[c] + beta[c] // gamma, beta nil: 1 and 0 (affine=False)
 //
 // Sums are accumulated in float64. y and xhat may be x itself (each element is
-// read before it is written) but not otherwise overlap it.
+// read before it is written) but not otherwise overlap it; without gamma and
+// beta, y may be xhat itself, which saves a store per element.
 func BatchNormTrain[T Float](n, c, p int, eps T, x, gamma, beta, y, xhat, mean, uvar, invstd []T) {
 	m := float64(n * p)
 	parallelFor(c, grain(3*n*p), func(lo, hi int) {
@@ -37,6 +38,18 @@ func BatchNormTrain[T Float](n, c, p int, eps T, x, gamma, beta, y, xhat, mean, 
 			}
 			muT, isT := T(mu), T(is)
 			gm, bt := param(gamma, ch, 1), param(beta, ch, 0)
+			if gamma == nil && beta == nil && len(y) > 0 && &y[0] == &xhat[0] {
+				// Without affine, y is xhat: store it once.
+				for b := 0; b < n; b++ {
+					k := (b*c + ch) * p
+					xr := x[k : k+p]
+					xh := xhat[k : k+len(xr)]
+					for q, v := range xr {
+						xh[q] = (v - muT) * isT
+					}
+				}
+				continue
+			}
 			for b := 0; b < n; b++ {
 				k := (b*c + ch) * p
 				xr := x[k : k+p]
@@ -107,18 +120,21 @@ func dot64[T Float](x, y []T) float64 {
 	return s0 + s1
 }
 
-// BatchNormBackward accumulates the gradients of BatchNormTrain given dy,
+// BatchNormBackward computes the gradients of BatchNormTrain given s·dy,
 // from its saved xhat and invstd. It is, for each channel c, with M = N*P and
 // sums over (n, q):
 //
-//	dbeta[c] += Σ dy
-//	dgamma[c] += Σ dy*xhat
-//	dx[n,c,q] += gamma[c]*invstd[c]/M * (M*dy[n,c,q] - Σ dy - xhat[n,c,q]*Σ dy*xhat)
+//	dbeta[c] += s * Σ dy
+//	dgamma[c] += s * Σ dy*xhat
+//	dx[n,c,q] += s*gamma[c]*invstd[c]/M * (M*dy[n,c,q] - Σ dy - xhat[n,c,q]*Σ dy*xhat)
 //
-// with gamma[c] = 1 if gamma is nil. dx, dgamma or dbeta may be nil to skip it.
-// dx must not overlap the other arguments. Each channel is reduced by one
-// goroutine in a fixed order, so results do not depend on GOMAXPROCS.
-func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy, dx, dgamma, dbeta []T) {
+// with gamma[c] = 1 if gamma is nil, and dx zeroed first unless acc (dgamma
+// and dbeta always accumulate). The scale s is how a mixed op's weight
+// reaches its candidate without a pass that stores s·dy. dx, dgamma or dbeta
+// may be nil to skip it. dx must not overlap the other arguments. Each
+// channel is reduced by one goroutine in a fixed order, so results do not
+// depend on GOMAXPROCS.
+func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy []T, s T, dx, dgamma, dbeta []T, acc bool) {
 	m := float64(n * p)
 	parallelFor(c, grain(3*n*p), func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
@@ -129,22 +145,28 @@ func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy, dx, dgamma
 				sdyx += dot64(dy[k:k+p], xhat[k:k+p])
 			}
 			if dbeta != nil {
-				dbeta[ch] += T(sdy)
+				dbeta[ch] += T(float64(s) * sdy)
 			}
 			if dgamma != nil {
-				dgamma[ch] += T(sdyx)
+				dgamma[ch] += T(float64(s) * sdyx)
 			}
 			if dx == nil {
 				continue
 			}
-			scale := T(float64(param(gamma, ch, 1)) * float64(invstd[ch]))
+			scale := T(float64(s) * float64(param(gamma, ch, 1)) * float64(invstd[ch]))
 			mdy, mdyx := T(sdy/m), T(sdyx/m)
 			for b := 0; b < n; b++ {
 				k := (b*c + ch) * p
 				dyr := dy[k : k+p]
 				xh, dxr := xhat[k:k+len(dyr)], dx[k:k+len(dyr)]
+				if acc {
+					for q, d := range dyr {
+						dxr[q] += scale * (d - mdy - xh[q]*mdyx)
+					}
+					continue
+				}
 				for q, d := range dyr {
-					dxr[q] += scale * (d - mdy - xh[q]*mdyx)
+					dxr[q] = scale * (d - mdy - xh[q]*mdyx)
 				}
 			}
 		}

@@ -117,16 +117,17 @@ func validRange(w, ow, s, off int) (j0, j1 int) {
 	return j0, j1
 }
 
-// ConvBackward accumulates the gradients of Conv given dy. It is, for each
+// ConvBackward computes the gradients of Conv given dy. It is, for each
 // n, o, i, j and each (c, kh, kw) whose input position (ii, jj) is inside H×W:
 //
 //	dx[n,c,ii,jj] += dy[n,o,i,j] * w[o,c,kh,kw]
 //	dw[o,c,kh,kw] += dy[n,o,i,j] * x[n,c,ii,jj]
 //
-// dx or dw may be nil to skip it. dx must not overlap the other arguments. dw
+// with dx zeroed first unless acc (dw always accumulates). dx or dw may be
+// nil to skip it. dx must not overlap the other arguments. dw
 // is summed over fixed chunks of the batch, so results do not depend on
 // GOMAXPROCS.
-func ConvBackward[T Float](g Geom, cout int, x, w, dy, dx, dw []T) {
+func ConvBackward[T Float](g Geom, cout int, x, w, dy, dx, dw []T, acc bool) {
 	if dx == nil && dw == nil {
 		return
 	}
@@ -158,10 +159,13 @@ func ConvBackward[T Float](g Geom, cout int, x, w, dy, dx, dw []T) {
 			}
 			dxb := dx[b*chw : (b+1)*chw]
 			if direct {
-				gemmNN(ckk, q, cout, wt, dyb, dxb, true)
+				gemmNN(ckk, q, cout, wt, dyb, dxb, acc)
 				continue
 			}
 			gemmNN(ckk, q, cout, wt, dyb, col, false)
+			if !acc {
+				zero(dxb)
+			}
 			col2im(g, col, dxb)
 		}
 	})

@@ -9,15 +9,17 @@ package kern
 //	}
 //	y[n,c,i,j] = s
 //
+// where, if reluIn, x is read as max(x, 0): the ReLU that starts DARTS's
+// SepConv and DilConv, fused into the read so that relu(x) is never stored.
 // y must not overlap x.
-func DepthwiseConv[T Float](g Geom, x, w, y []T) {
+func DepthwiseConv[T Float](g Geom, reluIn bool, x, w, y []T) {
 	hw, ohw, kk := g.H*g.W, g.OutH()*g.OutW(), g.K*g.K
 	parallelFor(g.N*g.C, grain(ohw*kk), func(lo, hi int) {
-		sp, buf := getScratch[T](padLen(g))
+		sp, buf := getScratch[T](srcLen(g, reluIn))
 		defer putScratch(sp)
 		for pl := lo; pl < hi; pl++ {
 			c := pl % g.C
-			dwPlane(g, x[pl*hw:(pl+1)*hw], w[c*kk:(c+1)*kk], y[pl*ohw:(pl+1)*ohw], buf)
+			dwPlane(g, reluIn, x[pl*hw:(pl+1)*hw], w[c*kk:(c+1)*kk], y[pl*ohw:(pl+1)*ohw], buf)
 		}
 	})
 }
@@ -30,18 +32,39 @@ func padLen(g Geom) int {
 	return (g.H + 2*g.Pad) * (g.W + 2*g.Pad)
 }
 
+// srcLen is the size of the plane a window kernel reads: the padded plane,
+// or a copy through ReLU if reluIn, or nothing if x can be read directly.
+func srcLen(g Geom, reluIn bool) int {
+	if reluIn {
+		return (g.H + 2*g.Pad) * (g.W + 2*g.Pad)
+	}
+	return padLen(g)
+}
+
+// source returns the plane a window kernel reads for the input plane x: x
+// itself, or x padded (and passed through ReLU if reluIn) into buf
+// (srcLen(g, reluIn) elements), with its row pitch.
+func source[T Float](g Geom, reluIn bool, x, buf []T) ([]T, int) {
+	switch {
+	case reluIn:
+		padReLU(x, g.H, g.W, g.Pad, buf)
+	case g.Pad > 0:
+		pad(x, g.H, g.W, g.Pad, buf)
+	default:
+		return x, g.W
+	}
+	return buf, g.W + 2*g.Pad
+}
+
 // dwPlane overwrites the output plane y with the correlation of the input
-// plane x with the K×K filter w. buf (padLen(g) elements) holds the padded
-// input so that the inner loops need no bounds tests.
+// plane x (through ReLU if reluIn) with the K×K filter w. buf
+// (srcLen(g, reluIn) elements) holds the padded input so that the inner
+// loops need no bounds tests.
 //
 // Every path adds the taps to the output in (kh, kw) order starting from 0,
 // the order of the reference, so they round alike.
-func dwPlane[T Float](g Geom, x, w, y, buf []T) {
-	src, pw := x, g.W
-	if g.Pad > 0 {
-		pad(x, g.H, g.W, g.Pad, buf)
-		src, pw = buf, g.W+2*g.Pad
-	}
+func dwPlane[T Float](g Geom, reluIn bool, x, w, y, buf []T) {
+	src, pw := source(g, reluIn, x, buf)
 	oh, ow := g.OutH(), g.OutW()
 	s, d := g.Stride, g.Dil
 	switch {
@@ -112,17 +135,18 @@ func dwPlane[T Float](g Geom, x, w, y, buf []T) {
 	}
 }
 
-// DepthwiseConvBackward accumulates the gradients of DepthwiseConv given dy,
+// DepthwiseConvBackward computes the gradients of DepthwiseConv given dy,
 // the gradient of its output. It is, for each n, c, i, j and each tap
 // (kh, kw) whose input position (ii, jj) is inside H×W:
 //
-//	dx[n,c,ii,jj] += dy[n,c,i,j] * w[c,kh,kw]
-//	dw[c,kh,kw] += dy[n,c,i,j] * x[n,c,ii,jj]
+//	dx[n,c,ii,jj] += dy[n,c,i,j] * w[c,kh,kw] * m   // m = 1, or (x[n,c,ii,jj] > 0) if reluIn
+//	dw[c,kh,kw] += dy[n,c,i,j] * r(x[n,c,ii,jj])    // r = ReLU if reluIn
 //
-// dx or dw may be nil to skip it. dx must not overlap x, w or dy. Each channel's
-// dw is summed over the batch by one goroutine in a fixed order, so results do
-// not depend on GOMAXPROCS.
-func DepthwiseConvBackward[T Float](g Geom, x, w, dy, dx, dw []T) {
+// with dx zeroed first unless acc (dw always accumulates). dx or dw may be
+// nil to skip it. dx must not overlap x, w or dy. Each channel's dw is summed
+// over the batch by one goroutine in a fixed order, so results do not depend
+// on GOMAXPROCS.
+func DepthwiseConvBackward[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T, acc bool) {
 	if dx == nil && dw == nil {
 		return
 	}
@@ -136,40 +160,47 @@ func DepthwiseConvBackward[T Float](g Geom, x, w, dy, dx, dw []T) {
 	parallelFor(g.C, grain(2*g.N*ohw*kk), func(lo, hi int) {
 		// One buffer carved into: padded x, dx work plane, its padding
 		// buffer, flipped filter, dw accumulator.
-		nx, nd, nb := padLen(g), ph*pw, padLen(gt)
+		nx, nd, nb := srcLen(g, reluIn), ph*pw, padLen(gt)
 		sp, buf := getScratch[T](nx + nd + nb + 2*kk)
 		defer putScratch(sp)
 		xbuf, dbuf, tbuf := buf[:nx], buf[nx:nx+nd], buf[nx+nd:nx+nd+nb]
-		wf, acc := buf[nx+nd+nb:nx+nd+nb+kk], buf[nx+nd+nb+kk:nx+nd+nb+2*kk]
+		wf, wacc := buf[nx+nd+nb:nx+nd+nb+kk], buf[nx+nd+nb+kk:nx+nd+nb+2*kk]
 		for c := lo; c < hi; c++ {
 			wc := w[c*kk : (c+1)*kk]
 			for k := range wf {
 				wf[k] = wc[kk-1-k]
 			}
-			zero(acc)
+			zero(wacc)
 			for n := 0; n < g.N; n++ {
 				pl := n*g.C + c
 				dyp := dy[pl*ohw : (pl+1)*ohw]
+				xp := x[pl*hw : (pl+1)*hw]
 				if dw != nil {
-					dwAccPlane(g, x[pl*hw:(pl+1)*hw], dyp, acc, xbuf)
+					dwAccPlane(g, reluIn, xp, dyp, wacc, xbuf)
 				}
 				if dx == nil {
 					continue
 				}
 				dxp := dx[pl*hw : (pl+1)*hw]
 				if flip {
-					t := dbuf[:hw]
-					dwPlane(gt, dyp, wf, t, tbuf)
-					for k, v := range t {
-						dxp[k] += v
+					if !acc && !reluIn {
+						dwPlane(gt, false, dyp, wf, dxp, tbuf)
+						continue
 					}
+					t := dbuf[:hw]
+					dwPlane(gt, false, dyp, wf, t, tbuf)
+					gradOut(xp, t, dxp, reluIn, acc)
 					continue
 				}
-				dxScatterPlane(g, wc, dyp, dxp, dbuf)
+				dxScatterPlane(g, wc, dyp, dbuf)
+				for i := 0; i < g.H; i++ {
+					r := dbuf[(i+g.Pad)*pw+g.Pad : (i+g.Pad)*pw+g.Pad+g.W]
+					gradOut(xp[i*g.W:(i+1)*g.W], r, dxp[i*g.W:(i+1)*g.W], reluIn, acc)
+				}
 			}
 			if dw != nil {
 				dwc := dw[c*kk : (c+1)*kk]
-				for k, v := range acc {
+				for k, v := range wacc {
 					dwc[k] += v
 				}
 			}
@@ -177,10 +208,10 @@ func DepthwiseConvBackward[T Float](g Geom, x, w, dy, dx, dw []T) {
 	})
 }
 
-// dxScatterPlane accumulates into the input-gradient plane dx the
-// contributions of the output-gradient plane dy, scattering through a
-// zero-padded work plane buf of (H+2*Pad)×(W+2*Pad) elements.
-func dxScatterPlane[T Float](g Geom, w, dy, dx, buf []T) {
+// dxScatterPlane overwrites buf, the zero-padded input-gradient plane of
+// (H+2*Pad)×(W+2*Pad) elements, with the contributions of the
+// output-gradient plane dy; its middle H×W is the input gradient.
+func dxScatterPlane[T Float](g Geom, w, dy, buf []T) {
 	oh, ow := g.OutH(), g.OutW()
 	s, d, pw := g.Stride, g.Dil, g.W+2*g.Pad
 	zero(buf)
@@ -196,23 +227,12 @@ func dxScatterPlane[T Float](g Geom, w, dy, dx, buf []T) {
 			}
 		}
 	}
-	for i := 0; i < g.H; i++ {
-		r := buf[(i+g.Pad)*pw+g.Pad : (i+g.Pad)*pw+g.Pad+g.W]
-		dr := dx[i*g.W : (i+1)*g.W]
-		for j, v := range r {
-			dr[j] += v
-		}
-	}
 }
 
 // dwAccPlane adds to acc (K×K) the filter gradient of one plane: the
-// correlation of the padded input x with dy.
-func dwAccPlane[T Float](g Geom, x, dy, acc, buf []T) {
-	src, pw := x, g.W
-	if g.Pad > 0 {
-		pad(x, g.H, g.W, g.Pad, buf)
-		src, pw = buf, g.W+2*g.Pad
-	}
+// correlation of the padded input x (through ReLU if reluIn) with dy.
+func dwAccPlane[T Float](g Geom, reluIn bool, x, dy, acc, buf []T) {
+	src, pw := source(g, reluIn, x, buf)
 	oh, ow := g.OutH(), g.OutW()
 	s, d := g.Stride, g.Dil
 	for i := 0; i < oh; i++ {

@@ -128,6 +128,19 @@ func zero[T Float](x []T) {
 // and zeroes the border.
 func pad[T Float](x []T, h, w, p int, dst []T) { padFill(x, h, w, p, dst, 0) }
 
+// padReLU is pad of max(x, 0): the ReLU fused into a convolution's read.
+func padReLU[T Float](x []T, h, w, p int, dst []T) {
+	pw := w + 2*p
+	zero(dst[:p*pw])
+	for i := 0; i < h; i++ {
+		row := dst[(i+p)*pw : (i+p+1)*pw]
+		zero(row[:p])
+		reluInto(x[i*w:(i+1)*w], row[p:p+w])
+		zero(row[p+w:])
+	}
+	zero(dst[(h+p)*pw : (h+2*p)*pw])
+}
+
 // padFill is pad with the border set to v.
 func padFill[T Float](x []T, h, w, p int, dst []T, v T) {
 	pw := w + 2*p
@@ -147,30 +160,66 @@ func fill[T Float](x []T, v T) {
 	}
 }
 
-// maskAdd is: for i, v := range x { if v > 0 { dst[i] += src[i] } }, without
-// branches: the signs of activations are random, and mispredicted branches
-// made this loop cost several times the arithmetic around it.
-func maskAdd[T Float](x, src, dst []T) {
+// gradOut stores a backward kernel's input gradient src into dst. It is:
+//
+//	for i, v := range src {
+//		if relu && !(x[i] > 0) { v = 0 }
+//		if acc { dst[i] += v } else { dst[i] = v }
+//	}
+//
+// relu is the mask of a ReLU fused into the forward read of x.
+func gradOut[T Float](x, src, dst []T, relu, acc bool) {
+	dst = dst[:len(src)]
+	switch {
+	case relu:
+		maskOut(x[:len(src)], src, dst, acc)
+	case acc:
+		for i, v := range src {
+			dst[i] += v
+		}
+	default:
+		copy(dst, src)
+	}
+}
+
+// maskAdd is: for i, v := range x { if v > 0 { dst[i] += src[i] } }.
+func maskAdd[T Float](x, src, dst []T) { maskOut(x, src, dst, true) }
+
+// maskOut is: for i, v := range x { m := v > 0; if acc { dst[i] += m·src[i] }
+// else { dst[i] = m·src[i] } }, without branches on the sign: the signs of
+// activations are random, and mispredicted branches made this loop cost
+// several times the arithmetic around it.
+func maskOut[T Float](x, src, dst []T, acc bool) {
 	if len(x) == 0 {
 		return
 	}
 	n := len(x)
 	src, dst = src[:n], dst[:n]
 	if unsafe.Sizeof(x[0]) == 4 {
-		maskAdd32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), n),
+		maskOut32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), n),
 			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), n),
-			unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), n))
+			unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), n), acc)
 		return
 	}
-	maskAdd64(unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), n),
+	maskOut64(unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), n),
 		unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), n),
-		unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), n))
+		unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), n), acc)
 }
 
-// maskAdd32 tests v > 0 on the bits: v is positive, non-zero and not NaN
+// maskOut32 tests v > 0 on the bits: v is positive, non-zero and not NaN
 // exactly when bits-1 < bits(+Inf) as unsigned integers.
-func maskAdd32(x, src, dst []float32) {
+func maskOut32(x, src, dst []float32, acc bool) {
 	src, dst = src[:len(x)], dst[:len(x)]
+	if !acc {
+		for i, v := range x {
+			var m uint32
+			if math.Float32bits(v)-1 < 0x7f800000 {
+				m = ^uint32(0)
+			}
+			dst[i] = math.Float32frombits(math.Float32bits(src[i]) & m)
+		}
+		return
+	}
 	for i, v := range x {
 		var m uint32
 		if math.Float32bits(v)-1 < 0x7f800000 {
@@ -180,8 +229,18 @@ func maskAdd32(x, src, dst []float32) {
 	}
 }
 
-func maskAdd64(x, src, dst []float64) {
+func maskOut64(x, src, dst []float64, acc bool) {
 	src, dst = src[:len(x)], dst[:len(x)]
+	if !acc {
+		for i, v := range x {
+			var m uint64
+			if math.Float64bits(v)-1 < 0x7ff0000000000000 {
+				m = ^uint64(0)
+			}
+			dst[i] = math.Float64frombits(math.Float64bits(src[i]) & m)
+		}
+		return
+	}
 	for i, v := range x {
 		var m uint64
 		if math.Float64bits(v)-1 < 0x7ff0000000000000 {

@@ -34,14 +34,29 @@ func BenchmarkDepthwiseConv(b *testing.B) {
 		b.Run(g.String()+"/fwd", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				DepthwiseConv(g, x, w, y)
+				DepthwiseConv(g, false, x, w, y)
 			}
 			reportFlops(b, flops)
 		})
 		b.Run(g.String()+"/bwd", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				DepthwiseConvBackward(g, x, w, dy, dx, dw)
+				DepthwiseConvBackward(g, false, x, w, dy, dx, dw, true)
+			}
+			reportFlops(b, 2*flops)
+		})
+		// As in SepConv and DilConv: ReLU fused into the read, dx overwritten.
+		b.Run(g.String()+"/reluIn/fwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				DepthwiseConv(g, true, x, w, y)
+			}
+			reportFlops(b, flops)
+		})
+		b.Run(g.String()+"/reluIn/bwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				DepthwiseConvBackward(g, true, x, w, dy, dx, dw, false)
 			}
 			reportFlops(b, 2*flops)
 		})
@@ -69,7 +84,7 @@ func BenchmarkPointwise(b *testing.B) {
 		b.Run(name+"/bwd", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				PointwiseBackward(c.n, c.cin, c.cout, c.p, true, x, w, dy, dx, dw)
+				PointwiseBackward(c.n, c.cin, c.cout, c.p, true, x, w, dy, dx, dw, true)
 			}
 			reportFlops(b, 2*flops)
 		})
@@ -102,7 +117,7 @@ func BenchmarkConv(b *testing.B) {
 		b.Run(name+"/bwd", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				ConvBackward(g, c.cout, x, w, dy, dx, dw)
+				ConvBackward(g, c.cout, x, w, dy, dx, dw, true)
 			}
 			reportFlops(b, 2*flops)
 		})
@@ -119,7 +134,7 @@ func BenchmarkPool(b *testing.B) {
 			fwd  func()
 			bwd  func()
 		}{
-			{"Max", func() { MaxPool(g, x, y) }, func() { MaxPoolBackward(g, x, dy, dx) }},
+			{"Max", func() { MaxPool(g, x, y) }, func() { MaxPoolBackward(g, x, dy, dx, true) }},
 			{"Avg", func() { AvgPool(g, x, y) }, func() { AvgPoolBackward(g, dy, dx) }},
 		} {
 			b.Run(k.name+"/"+g.String()+"/fwd", func(b *testing.B) {
@@ -156,7 +171,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 	b.Run("bwd", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			BatchNormBackward(n, c, p, xh, is, gamma, dy, dx, dg, db)
+			BatchNormBackward(n, c, p, xh, is, gamma, dy, 1, dx, dg, db, true)
 		}
 		reportFlops(b, 7*float64(len(x)))
 	})

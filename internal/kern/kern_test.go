@@ -123,9 +123,9 @@ type windowKernel struct {
 	ref      func(g Geom, x, w, y []float64)
 	refBack  func(g Geom, x, w, dy, dx, dw []float64)
 	fwd64    func(g Geom, x, w, y []float64)
-	back64   func(g Geom, x, w, dy, dx, dw []float64)
+	back64   func(g Geom, x, w, dy, dx, dw []float64, acc bool)
 	fwd32    func(g Geom, x, w, y []float32)
-	back32   func(g Geom, x, w, dy, dx, dw []float32)
+	back32   func(g Geom, x, w, dy, dx, dw []float32, acc bool)
 	geometry func() []Geom
 }
 
@@ -133,15 +133,19 @@ const testCout = 4
 
 var windowKernels = []windowKernel{
 	{
-		name:     "DepthwiseConv",
-		wLen:     func(g Geom) int { return g.C * g.K * g.K },
-		yLen:     Geom.outLen,
-		ref:      depthwiseConvRef,
-		refBack:  depthwiseConvBackwardRef,
-		fwd64:    DepthwiseConv[float64],
-		back64:   DepthwiseConvBackward[float64],
-		fwd32:    DepthwiseConv[float32],
-		back32:   DepthwiseConvBackward[float32],
+		name:    "DepthwiseConv",
+		wLen:    func(g Geom) int { return g.C * g.K * g.K },
+		yLen:    Geom.outLen,
+		ref:     depthwiseConvRef,
+		refBack: depthwiseConvBackwardRef,
+		fwd64:   func(g Geom, x, w, y []float64) { DepthwiseConv(g, false, x, w, y) },
+		back64: func(g Geom, x, w, dy, dx, dw []float64, acc bool) {
+			DepthwiseConvBackward(g, false, x, w, dy, dx, dw, acc)
+		},
+		fwd32: func(g Geom, x, w, y []float32) { DepthwiseConv(g, false, x, w, y) },
+		back32: func(g Geom, x, w, dy, dx, dw []float32, acc bool) {
+			DepthwiseConvBackward(g, false, x, w, dy, dx, dw, acc)
+		},
 		geometry: func() []Geom { return geoms(false) },
 	},
 	{
@@ -155,9 +159,9 @@ var windowKernels = []windowKernel{
 			convBackwardRef(g, testCout, x, w, dy, dx, dw)
 		},
 		fwd64:    func(g Geom, x, w, y []float64) { Conv(g, testCout, x, w, y) },
-		back64:   func(g Geom, x, w, dy, dx, dw []float64) { ConvBackward(g, testCout, x, w, dy, dx, dw) },
+		back64:   func(g Geom, x, w, dy, dx, dw []float64, acc bool) { ConvBackward(g, testCout, x, w, dy, dx, dw, acc) },
 		fwd32:    func(g Geom, x, w, y []float32) { Conv(g, testCout, x, w, y) },
-		back32:   func(g Geom, x, w, dy, dx, dw []float32) { ConvBackward(g, testCout, x, w, dy, dx, dw) },
+		back32:   func(g Geom, x, w, dy, dx, dw []float32, acc bool) { ConvBackward(g, testCout, x, w, dy, dx, dw, acc) },
 		geometry: func() []Geom { return geoms(false) },
 	},
 	{
@@ -167,9 +171,9 @@ var windowKernels = []windowKernel{
 		ref:      func(g Geom, x, _, y []float64) { maxPoolRef(g, x, y) },
 		refBack:  func(g Geom, x, _, dy, dx, _ []float64) { maxPoolBackwardRef(g, x, dy, dx) },
 		fwd64:    func(g Geom, x, _, y []float64) { MaxPool(g, x, y) },
-		back64:   func(g Geom, x, _, dy, dx, _ []float64) { MaxPoolBackward(g, x, dy, dx) },
+		back64:   func(g Geom, x, _, dy, dx, _ []float64, acc bool) { MaxPoolBackward(g, x, dy, dx, acc) },
 		fwd32:    func(g Geom, x, _, y []float32) { MaxPool(g, x, y) },
-		back32:   func(g Geom, x, _, dy, dx, _ []float32) { MaxPoolBackward(g, x, dy, dx) },
+		back32:   func(g Geom, x, _, dy, dx, _ []float32, acc bool) { MaxPoolBackward(g, x, dy, dx, acc) },
 		geometry: func() []Geom { return geoms(true) },
 	},
 	{
@@ -179,9 +183,9 @@ var windowKernels = []windowKernel{
 		ref:     func(g Geom, x, _, y []float64) { avgPoolRef(g, x, y) },
 		refBack: func(g Geom, _, _, dy, dx, _ []float64) { avgPoolBackwardRef(g, dy, dx) },
 		fwd64:   func(g Geom, x, _, y []float64) { AvgPool(g, x, y) },
-		back64:  func(g Geom, _, _, dy, dx, _ []float64) { AvgPoolBackward(g, dy, dx) },
+		back64:  func(g Geom, _, _, dy, dx, _ []float64, acc bool) { AvgPoolBackwardTo(g, dy, dx, acc) },
 		fwd32:   func(g Geom, x, _, y []float32) { AvgPool(g, x, y) },
-		back32:  func(g Geom, _, _, dy, dx, _ []float32) { AvgPoolBackward(g, dy, dx) },
+		back32:  func(g Geom, _, _, dy, dx, _ []float32, acc bool) { AvgPoolBackwardTo(g, dy, dx, acc) },
 		geometry: func() []Geom {
 			var gs []Geom
 			for _, g := range geoms(true) {
@@ -217,28 +221,90 @@ func TestWindowKernelsMatchReference(t *testing.T) {
 				k.fwd64(g, x, w, y)
 				check(t, "y float64", y, want, tol64)
 				dx, dw := clone(dx0), clone(dw0)
-				k.back64(g, x, w, dy, dx, dw)
+				k.back64(g, x, w, dy, dx, dw, true)
 				check(t, "dx float64", dx, wdx, tol64)
 				check(t, "dw float64", dw, wdw, tol64)
+
+				// Overwriting dx: the reference on a zero dx; dw still adds.
+				odx := make([]float64, len(dx0))
+				k.refBack(g, x, w, dy, odx, nil)
+				dx, dw = randSlice(rng, len(dx0)), clone(dw0)
+				k.back64(g, x, w, dy, dx, dw, false)
+				check(t, "dx overwritten float64", dx, odx, tol64)
+				check(t, "dw (dx overwritten) float64", dw, wdw, tol64)
+				dx32o := to32(randSlice(rng, len(dx0)))
+				k.back32(g, to32(x), to32(w), to32(dy), dx32o, nil, false)
+				check(t, "dx overwritten float32", to64(dx32o), odx, tol32)
 
 				y32 := make([]float32, len(want))
 				k.fwd32(g, to32(x), to32(w), y32)
 				check(t, "y float32", to64(y32), want, tol32)
 				dx32, dw32 := to32(dx0), to32(dw0)
-				k.back32(g, to32(x), to32(w), to32(dy), dx32, dw32)
+				k.back32(g, to32(x), to32(w), to32(dy), dx32, dw32, true)
 				check(t, "dx float32", to64(dx32), wdx, tol32)
 				check(t, "dw float32", to64(dw32), wdw, tol32)
 
 				// Each gradient alone, the other skipped with nil.
 				if len(w) > 0 {
 					dx, dw = clone(dx0), clone(dw0)
-					k.back64(g, x, w, dy, dx, nil)
+					k.back64(g, x, w, dy, dx, nil, true)
 					check(t, "dx alone", dx, wdx, tol64)
-					k.back64(g, x, w, dy, nil, dw)
+					k.back64(g, x, w, dy, nil, dw, true)
 					check(t, "dw alone", dw, wdw, tol64)
 				}
 			})
 		}
+	}
+}
+
+// TestDepthwiseReLUInMatchesReference holds the depthwise convolution with
+// the ReLU fused into its read to the reference on relu(x), its dx masked
+// by x > 0, in both precisions and both dx modes.
+func TestDepthwiseReLUInMatchesReference(t *testing.T) {
+	for _, g := range geoms(false) {
+		t.Run(g.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(g.W*100+g.Pad), uint64(g.N*10+g.K)))
+			x := round32(randSlice(rng, g.inLen()))
+			x[0] = 0 // the mask's edge: relu'(0) = 0 as in PyTorch
+			w := round32(randSlice(rng, g.C*g.K*g.K))
+			dy := round32(randSlice(rng, g.outLen()))
+			dx0 := round32(randSlice(rng, g.inLen()))
+			dw0 := round32(randSlice(rng, len(w)))
+			xr := make([]float64, len(x))
+			for i, v := range x {
+				xr[i] = max(v, 0)
+			}
+			want := make([]float64, g.outLen())
+			depthwiseConvRef(g, xr, w, want)
+			t0, wdw := make([]float64, len(x)), clone(dw0)
+			depthwiseConvBackwardRef(g, xr, w, dy, t0, wdw)
+			odx, wdx := make([]float64, len(x)), clone(dx0)
+			for i, v := range x {
+				if v > 0 {
+					odx[i] = t0[i]
+					wdx[i] += t0[i]
+				}
+			}
+
+			y := randSlice(rng, len(want))
+			DepthwiseConv(g, true, x, w, y)
+			check(t, "y", y, want, tol64)
+			dx, dw := clone(dx0), clone(dw0)
+			DepthwiseConvBackward(g, true, x, w, dy, dx, dw, true)
+			check(t, "dx", dx, wdx, tol64)
+			check(t, "dw", dw, wdw, tol64)
+			dx = randSlice(rng, len(x))
+			DepthwiseConvBackward(g, true, x, w, dy, dx, nil, false)
+			check(t, "dx overwritten", dx, odx, tol64)
+
+			y32 := make([]float32, len(want))
+			DepthwiseConv(g, true, to32(x), to32(w), y32)
+			check(t, "y float32", to64(y32), want, tol32)
+			dx32, dw32 := to32(randSlice(rng, len(x))), to32(dw0)
+			DepthwiseConvBackward(g, true, to32(x), to32(w), to32(dy), dx32, dw32, false)
+			check(t, "dx overwritten float32", to64(dx32), odx, tol32)
+			check(t, "dw float32", to64(dw32), wdw, tol32)
+		})
 	}
 }
 
@@ -266,21 +332,26 @@ func TestPointwiseMatchesReference(t *testing.T) {
 						Pointwise(n, cin, cout, p, relu, x, w, y)
 						check(t, "y float64", y, want, tol64)
 						dx, dw := clone(dx0), clone(dw0)
-						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, dx, dw)
+						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, dx, dw, true)
 						check(t, "dx float64", dx, wdx, tol64)
 						check(t, "dw float64", dw, wdw, tol64)
 						dx = clone(dx0)
-						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, dx, nil)
+						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, dx, nil, true)
 						check(t, "dx alone", dx, wdx, tol64)
 						dw = clone(dw0)
-						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, nil, dw)
+						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, nil, dw, true)
 						check(t, "dw alone", dw, wdw, tol64)
+						odx := make([]float64, len(x))
+						pointwiseBackwardRef(n, cin, cout, p, relu, x, w, dy, odx, nil)
+						dx = randSlice(rng, len(x))
+						PointwiseBackward(n, cin, cout, p, relu, x, w, dy, dx, nil, false)
+						check(t, "dx overwritten", dx, odx, tol64)
 
 						y32 := make([]float32, len(want))
 						Pointwise(n, cin, cout, p, relu, to32(x), to32(w), y32)
 						check(t, "y float32", to64(y32), want, tol32)
 						dx32, dw32 := to32(dx0), to32(dw0)
-						PointwiseBackward(n, cin, cout, p, relu, to32(x), to32(w), to32(dy), dx32, dw32)
+						PointwiseBackward(n, cin, cout, p, relu, to32(x), to32(w), to32(dy), dx32, dw32, true)
 						check(t, "dx float32", to64(dx32), wdx, tol32)
 						check(t, "dw float32", to64(dw32), wdw, tol32)
 					})
@@ -343,10 +414,31 @@ func TestBatchNormMatchesReference(t *testing.T) {
 				check(t, r.name, r.got, r.want, 1e-11)
 			}
 			dx, dg, db := clone(dx0), clone(dg0), clone(db0)
-			BatchNormBackward(n, c, p, xh, is, gamma, dy, dx, dg, db)
+			BatchNormBackward(n, c, p, xh, is, gamma, dy, 1, dx, dg, db, true)
 			check(t, "dx", dx, wdx, 1e-11)
 			check(t, "dgamma", dg, wdg, 1e-11)
 			check(t, "dbeta", db, wdb, 1e-11)
+
+			// A scaled dy, dx overwritten: the reference on 0.375·dy and a
+			// zero dx.
+			sdy := clone(dy)
+			for k := range sdy {
+				sdy[k] *= 0.375
+			}
+			sdx, sdg, sdb := make([]float64, len(x)), clone(dg0), clone(db0)
+			batchNormBackwardRef(n, c, p, wxh, wis, gamma, sdy, sdx, sdg, sdb)
+			dx, dg, db = randSlice(rng, len(x)), clone(dg0), clone(db0)
+			BatchNormBackward(n, c, p, xh, is, gamma, dy, 0.375, dx, dg, db, false)
+			check(t, "dx scaled, overwritten", dx, sdx, 1e-11)
+			check(t, "dgamma scaled", dg, sdg, 1e-11)
+			check(t, "dbeta scaled", db, sdb, 1e-11)
+
+			// Without affine, y may be xhat itself.
+			if !bc.affine {
+				yx := make([]float64, len(x))
+				BatchNormTrain(n, c, p, eps, x, nil, nil, yx, yx, m, v, is)
+				check(t, "y aliasing xhat", yx, wy, 1e-11)
+			}
 
 			// y may be x itself.
 			xa := clone(x)
@@ -359,7 +451,7 @@ func TestBatchNormMatchesReference(t *testing.T) {
 			check(t, "y float32", to64(y32), wy, tol32)
 			check(t, "invstd float32", to64(is32), wis, tol32)
 			dx32, dg32, db32 := to32(dx0), to32(dg0), to32(db0)
-			BatchNormBackward(n, c, p, xh32, is32, to32(gamma), to32(dy), dx32, dg32, db32)
+			BatchNormBackward(n, c, p, xh32, is32, to32(gamma), to32(dy), 1, dx32, dg32, db32, true)
 			check(t, "dx float32", to64(dx32), wdx, 1e-4)
 			check(t, "dgamma float32", to64(dg32), wdg, tol32)
 			check(t, "dbeta float32", to64(db32), wdb, tol32)
@@ -399,6 +491,11 @@ func TestReLU(t *testing.T) {
 	dx := []float64{1, 1, 1, 1, 1, 1, 1}
 	ReLUBackward(x, []float64{10, 20, 30, 40, 50, 60, 70}, dx)
 	check(t, "dx", dx, []float64{1, 1, 1, 41, 51, 1, 71}, 0)
+	ReLUBackwardTo(x, []float64{10, 20, 30, 40, 50, 60, 70}, dx, false)
+	check(t, "dx overwritten", dx, []float64{0, 0, 0, 40, 50, 0, 70}, 0)
+	dx32 := []float32{9, 9, 9, 9, 9, 9, 9}
+	ReLUBackwardTo(to32(x), []float32{10, 20, 30, 40, 50, 60, 70}, dx32, false)
+	check(t, "dx overwritten float32", to64(dx32), []float64{0, 0, 0, 40, 50, 0, 70}, 0)
 
 	// The branch-free mask on the edges of v > 0, in both precisions.
 	edge := []float64{math.Copysign(0, -1), math.NaN(), 0, 5e-324, -5e-324, 1e-40, math.Inf(1), -1}
@@ -433,7 +530,7 @@ func TestMaxPoolTiesAndNaN(t *testing.T) {
 		t.Errorf("y = %v, want [5 NaN]", y)
 	}
 	dx := make([]float64, 8)
-	MaxPoolBackward(g, x, []float64{1, 10}, dx)
+	MaxPoolBackward(g, x, []float64{1, 10}, dx, true)
 	check(t, "dx", dx, []float64{0, 1, 0, 0, 0, 0, 0, 10}, 0)
 
 	// All -Inf with padding: the padding must still never be selected.
@@ -443,7 +540,7 @@ func TestMaxPoolTiesAndNaN(t *testing.T) {
 	want := make([]float64, 9)
 	maxPoolBackwardRef(g, x, dy, want)
 	dx = make([]float64, 9)
-	MaxPoolBackward(g, x, dy, dx)
+	MaxPoolBackward(g, x, dy, dx, true)
 	check(t, "dx all -Inf", dx, want, 0)
 	y = make([]float64, 4)
 	MaxPool(g, x, y)
@@ -519,7 +616,7 @@ func TestWindowKernelGradients(t *testing.T) {
 				y := make([]float64, len(r))
 				loss := func() float64 { k.fwd64(g, x, w, y); return dot(y, r) }
 				dx, dw := make([]float64, len(x)), make([]float64, len(w))
-				k.back64(g, x, w, r, dx, dw)
+				k.back64(g, x, w, r, dx, dw, true)
 				check(t, "dx", dx, fdGrad(x, loss), tolFD)
 				check(t, "dw", dw, fdGrad(w, loss), tolFD)
 			})
@@ -535,7 +632,7 @@ func TestPointwiseGradients(t *testing.T) {
 		y := make([]float64, len(r))
 		loss := func() float64 { Pointwise(n, cin, cout, p, relu, x, w, y); return dot(y, r) }
 		dx, dw := make([]float64, len(x)), make([]float64, len(w))
-		PointwiseBackward(n, cin, cout, p, relu, x, w, r, dx, dw)
+		PointwiseBackward(n, cin, cout, p, relu, x, w, r, dx, dw, true)
 		check(t, fmt.Sprintf("dx relu=%v", relu), dx, fdGrad(x, loss), tolFD)
 		check(t, fmt.Sprintf("dw relu=%v", relu), dw, fdGrad(w, loss), tolFD)
 	}
@@ -558,7 +655,7 @@ func TestBatchNormGradients(t *testing.T) {
 		}
 		loss()
 		dx, dg, db := make([]float64, len(x)), make([]float64, c), make([]float64, c)
-		BatchNormBackward(n, c, p, slices.Clone(xh), slices.Clone(is), gamma, r, dx, dg, db)
+		BatchNormBackward(n, c, p, slices.Clone(xh), slices.Clone(is), gamma, r, 1, dx, dg, db, true)
 		name := fmt.Sprintf("N%dC%dP%d", n, c, p)
 		check(t, name+" dx", dx, fdGrad(x, loss), tolFD)
 		if bc.affine {
@@ -598,13 +695,13 @@ func TestBackwardDeterministic(t *testing.T) {
 	BatchNormTrain(g.N, g.C, g.H*g.W, 1e-5, x32, nil, nil, make([]float32, len(x32)), xh, m, v, is)
 	run := func() [][]float32 {
 		dwDW := make([]float32, g.C*9)
-		DepthwiseConvBackward(g, x32, w32[:g.C*9], dy32, nil, dwDW)
+		DepthwiseConvBackward(g, true, x32, w32[:g.C*9], dy32, nil, dwDW, true)
 		dwPW := make([]float32, 8*g.C)
-		PointwiseBackward(g.N, g.C, 8, g.H*g.W, true, x32, w32[:8*g.C], dyc, nil, dwPW)
+		PointwiseBackward(g.N, g.C, 8, g.H*g.W, true, x32, w32[:8*g.C], dyc, nil, dwPW, true)
 		dwC := make([]float32, 8*g.C*9)
-		ConvBackward(g, 8, x32, w32, dyc, nil, dwC)
+		ConvBackward(g, 8, x32, w32, dyc, nil, dwC, true)
 		dg, db := make([]float32, g.C), make([]float32, g.C)
-		BatchNormBackward(g.N, g.C, g.H*g.W, xh, is, nil, dy32, nil, dg, db)
+		BatchNormBackward(g.N, g.C, g.H*g.W, xh, is, nil, dy32, 1, nil, dg, db, true)
 		return [][]float32{dwDW, dwPW, dwC, dg, db}
 	}
 	runtime.GOMAXPROCS(1)

@@ -36,16 +36,17 @@ func reluInto[T Float](x, y []T) {
 	}
 }
 
-// PointwiseBackward accumulates the gradients of Pointwise given dy. It is,
+// PointwiseBackward computes the gradients of Pointwise given dy. It is,
 // for each n, o, i, q:
 //
 //	dx[n,i,q] += dy[n,o,q] * w[o,i] * m   // m = 1, or (x[n,i,q] > 0) if reluIn
 //	dw[o,i] += dy[n,o,q] * r(x[n,i,q])
 //
-// dx or dw may be nil to skip it. dx must not overlap the other arguments. dw
+// with dx zeroed first unless acc (dw always accumulates). dx or dw may be
+// nil to skip it. dx must not overlap the other arguments. dw
 // is summed over fixed chunks of the batch, so results do not depend on
 // GOMAXPROCS.
-func PointwiseBackward[T Float](n, cin, cout, p int, reluIn bool, x, w, dy, dx, dw []T) {
+func PointwiseBackward[T Float](n, cin, cout, p int, reluIn bool, x, w, dy, dx, dw []T, acc bool) {
 	if dx == nil && dw == nil {
 		return
 	}
@@ -71,11 +72,11 @@ func PointwiseBackward[T Float](n, cin, cout, p int, reluIn bool, x, w, dy, dx, 
 			}
 			dxb := dx[b*cin*p : (b+1)*cin*p]
 			if !reluIn {
-				gemmNN(cin, p, cout, wt, dyb, dxb, true)
+				gemmNN(cin, p, cout, wt, dyb, dxb, acc)
 				continue
 			}
 			gemmNN(cin, p, cout, wt, dyb, buf, false)
-			maskAdd(xb, buf, dxb)
+			maskOut(xb, buf, dxb, acc)
 		}
 	})
 }

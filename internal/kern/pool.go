@@ -97,11 +97,11 @@ func maxPlane[T Float](g Geom, x, y, buf []T) {
 	}
 }
 
-// MaxPoolBackward accumulates the input gradient of MaxPool given dy: for each
+// MaxPoolBackward computes the input gradient of MaxPool given dy: for each
 // n, c, i, j it adds dy[n,c,i,j] to dx at the position PyTorch selects from x:
-// the first maximum in (kh, kw) order, or the last NaN if the window has any.
-// dx must not overlap x or dy.
-func MaxPoolBackward[T Float](g Geom, x, dy, dx []T) {
+// the first maximum in (kh, kw) order, or the last NaN if the window has any;
+// dx is zeroed first unless acc. dx must not overlap x or dy.
+func MaxPoolBackward[T Float](g Geom, x, dy, dx []T, acc bool) {
 	hw, oh, ow := g.H*g.W, g.OutH(), g.OutW()
 	parallelFor(g.N*g.C, grain(oh*ow*g.K*g.K), func(lo, hi int) {
 		np := padLen(g)
@@ -112,6 +112,9 @@ func MaxPoolBackward[T Float](g Geom, x, dy, dx []T) {
 			xp, dxp := x[pl*hw:(pl+1)*hw], dx[pl*hw:(pl+1)*hw]
 			dyp := dy[pl*oh*ow : (pl+1)*oh*ow]
 			maxPlane(g, xp, ym, buf[:np])
+			if !acc {
+				zero(dxp)
+			}
 			for i := 0; i < oh; i++ {
 				for j, v := range dyp[i*ow : (i+1)*ow] {
 					dxp[firstEqual(g, xp, ym[i*ow+j], i, j)] += v
@@ -202,7 +205,10 @@ func AvgPool[T Float](g Geom, x, y []T) {
 // AvgPoolBackward accumulates the input gradient of AvgPool given dy: for each
 // n, c, i, j it adds dy[n,c,i,j]/cnt to dx at each of the cnt in-bounds
 // positions of the window. dx must not overlap dy.
-func AvgPoolBackward[T Float](g Geom, dy, dx []T) {
+func AvgPoolBackward[T Float](g Geom, dy, dx []T) { AvgPoolBackwardTo(g, dy, dx, true) }
+
+// AvgPoolBackwardTo is AvgPoolBackward with dx zeroed first unless acc.
+func AvgPoolBackwardTo[T Float](g Geom, dy, dx []T, acc bool) {
 	hw, oh, ow := g.H*g.W, g.OutH(), g.OutW()
 	s, d := g.Stride, g.Dil
 	ph, pw := g.H+2*g.Pad, g.W+2*g.Pad
@@ -232,10 +238,7 @@ func AvgPoolBackward[T Float](g Geom, dy, dx []T) {
 			}
 			for i := 0; i < g.H; i++ {
 				r := work[(i+g.Pad)*pw+g.Pad : (i+g.Pad)*pw+g.Pad+g.W]
-				dr := dxp[i*g.W : (i+1)*g.W]
-				for j, vv := range r {
-					dr[j] += vv
-				}
+				gradOut(nil, r, dxp[i*g.W:(i+1)*g.W], false, acc)
 			}
 		}
 	})
