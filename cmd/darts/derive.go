@@ -1,0 +1,147 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/rundir"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{Name: "derive", Summary: "derive a genotype from a search run's alphas, or a random one", Run: runDerive})
+}
+
+const deriveHelp = `Usage: darts derive --run DIR [--epoch N] [--json] [--out FILE]
+       darts derive --random SEED [--ops darts] [--nodes 4] [--json] [--out FILE]
+
+--run applies the DARTS derivation rule (per node, the two strongest edges
+by their best non-'none' op) to the architecture weights of a search run
+(RUN/alphas.jsonl: the last epoch, or --epoch N; 0 is the initialization).
+
+--random draws the DARTS random baseline: alphas from N(0,1), then the same
+rule, so that a searched cell can be compared with random cells at equal
+budget. The same SEED always gives the same genotype.
+
+The genotype is printed in the original DARTS text form (--json: as JSON),
+or written to --out.
+
+Examples:
+  darts derive --run runs/search --epoch 3
+  darts derive --random 1 --out random1.json --json
+  darts train --genotype random1.json --dataset fashion-mnist
+
+Flags:
+`
+
+func runDerive(args []string) error { return deriveCmd(args, os.Stdout, os.Stderr) }
+
+// deriveCmd is runDerive with its output streams passed in, for tests.
+func deriveCmd(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("derive", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		run, ops, out string
+		epoch, nodes  int
+		seed          uint64
+		asJSON        bool
+	)
+	fs.StringVar(&run, "run", "", "search run `dir`")
+	fs.IntVar(&epoch, "epoch", -1, "derive from the alphas after epoch `N` (default: the last)")
+	fs.Uint64Var(&seed, "random", 0, "draw a random genotype from `seed`")
+	fs.StringVar(&ops, "ops", "darts", "candidate ops of --random: darts, nas-bench-201, or names separated by commas")
+	fs.IntVar(&nodes, "nodes", 4, "intermediate nodes per cell of --random")
+	fs.BoolVar(&asJSON, "json", false, "print JSON instead of the DARTS text form")
+	fs.StringVar(&out, "out", "", "write to `file` (replaced atomically) instead of standard output")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, deriveHelp)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	random := fs.Changed("random")
+	var g derive.Genotype
+	switch {
+	case run != "" && random:
+		return usageErrorf("give either --run or --random, not both")
+	case random:
+		if fs.Changed("epoch") {
+			return usageErrorf("--epoch goes with --run, not --random")
+		}
+		if nodes < 1 {
+			return usageErrorf("--nodes %d: need at least 1", nodes)
+		}
+		prims, err := mixedop.OpSet(ops)
+		if err != nil {
+			return usageErrorf("--ops: %v", err)
+		}
+		if g = derive.Random(seed, prims, nodes); len(g.Normal) == 0 {
+			return usageErrorf("--ops %q: no cell can be derived (need at least one op besides 'none')", ops)
+		}
+	case run != "":
+		if fs.Changed("ops") || fs.Changed("nodes") {
+			return usageErrorf("--ops and --nodes go with --random; --run takes them from its alphas")
+		}
+		var err error
+		if g, err = deriveFromRun(run, epoch, stderr); err != nil {
+			return err
+		}
+	default:
+		return usageErrorf("--run DIR or --random SEED is required")
+	}
+	var data []byte
+	if asJSON {
+		b, err := g.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		data = append(b, '\n')
+	} else {
+		data = []byte(g.FormatDARTS() + "\n")
+	}
+	if out == "" {
+		_, err := stdout.Write(data)
+		return err
+	}
+	return rundir.WriteFileAtomic(out, data, 0o644)
+}
+
+// deriveFromRun derives the genotype of epoch (-1: the last) of a search
+// run's alphas.jsonl.
+func deriveFromRun(run string, epoch int, stderr io.Writer) (derive.Genotype, error) {
+	path := rundir.AlphasPath(run)
+	as, err := rundir.ReadAlphas(path)
+	var te *rundir.TruncatedError
+	if errors.As(err, &te) {
+		fmt.Fprintf(stderr, "warning: %v\n", err)
+	} else if err != nil {
+		return derive.Genotype{}, err
+	}
+	if len(as) == 0 {
+		return derive.Genotype{}, fmt.Errorf("%s: no alphas (has the search started?)", path)
+	}
+	a := as[len(as)-1]
+	if epoch >= 0 {
+		i := slices.IndexFunc(as, func(a rundir.Alphas) bool { return a.Epoch == epoch })
+		if i < 0 {
+			return derive.Genotype{}, fmt.Errorf("%s: no line for epoch %d (it has epochs %d..%d)", path, epoch, as[0].Epoch, as[len(as)-1].Epoch)
+		}
+		a = as[i]
+	}
+	g, err := derive.Derive(a.Normal.Weights, a.Reduce.Weights, a.Primitives)
+	if err != nil {
+		return derive.Genotype{}, fmt.Errorf("%s epoch %d: %w", path, a.Epoch, err)
+	}
+	return g, nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/supernet"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{Name: "eval", Summary: "evaluate a trained model on the test set", Run: runEval})
+}
+
+const evalHelp = `Usage: darts eval --run DIR [flags]
+
+Rebuilds the network of a training run (darts train) from RUN/config.json,
+loads its weights (RUN/weights.dgo, or --weights FILE) and evaluates it on
+the test split of the run's dataset, with BatchNorm's running statistics.
+
+Examples:
+  darts eval --run runs/train
+  darts eval --run runs/train --weights other/weights.dgo
+
+Flags:
+`
+
+func runEval(args []string) error { return eval(args, os.Stdout) }
+
+// eval is runEval with its standard output passed in, for tests.
+func eval(args []string, stdout io.Writer) error {
+	fs := pflag.NewFlagSet("eval", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		run, weights, dataDir string
+		batch                 int
+	)
+	fs.StringVar(&run, "run", "", "training run `dir`")
+	fs.StringVar(&weights, "weights", "", "weights `file` (default RUN/weights.dgo)")
+	fs.StringVar(&dataDir, "data-dir", "", "read the dataset's files from `dir` instead of the run's setting")
+	fs.IntVar(&batch, "batch-size", 0, "evaluation batch size (default: the run's)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, evalHelp)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	if run == "" {
+		return usageErrorf("--run is required")
+	}
+	if batch < 0 {
+		return usageErrorf("--batch-size %d: need a positive size", batch)
+	}
+	conf, err := readTrainConfig(run)
+	if err != nil {
+		return err
+	}
+	if weights == "" {
+		weights = filepath.Join(run, derive.WeightsFile)
+	}
+	if batch == 0 {
+		batch = conf.Train.BatchSize
+	}
+	if dataDir != "" {
+		conf.Data.DataDir = dataDir
+	}
+	cfg := conf.Network
+	cfg.Auxiliary = false // not part of the model
+	net, err := supernet.NewDiscrete[float32](cfg, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", run, err)
+	}
+	epoch, err := derive.LoadWeights(weights, net)
+	if err != nil {
+		return err
+	}
+	data, err := datasets.Load(conf.Data)
+	if err != nil {
+		return err
+	}
+	loss, acc, err := derive.Evaluate(net, data.Test, batch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s (trained %d epochs, %s params) on %s test (%d images): loss %.4f, accuracy %.2f%%\n",
+		weights, epoch, thousands(net.NumParams()), data.Info.Name, data.Test.Len(), loss, 100*acc)
+	return nil
+}
