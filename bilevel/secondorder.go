@@ -23,6 +23,15 @@ type SecondOrder[T Float] struct {
 	w, v   [][]T // snapshot of the weights; the direction v
 	state  [][]T // snapshot of the BatchNorm running statistics
 	g1, gp [][]T // alpha gradients at w' and at w + R·v
+
+	// Test hooks, zero in real use. eps replaces DARTS's 0.01 in R: on a
+	// ReLU network, a step of norm 0.01 crosses kinks where ∇α L_train
+	// jumps, so the test that holds the result to the exact derivative
+	// needs a step short enough to stay on one smooth piece. rOverTwo
+	// scales the Hessian term by R/2 instead of 1/(2R), the bug of several
+	// ports, which that test must catch.
+	eps      float64
+	rOverTwo bool
 }
 
 func alloc[T Float](dst *[][]T, src []Param[T]) {
@@ -104,7 +113,11 @@ func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) erro
 		}
 		return nil
 	}
-	r := 0.01 / norm
+	eps := 0.01
+	if o.eps != 0 {
+		eps = o.eps
+	}
+	r := eps / norm
 	shift := func(sign float64) {
 		for i, p := range ws {
 			for j := range p.Value {
@@ -122,6 +135,9 @@ func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) erro
 		return err
 	}
 	scale := xi / (2 * r)
+	if o.rOverTwo {
+		scale = xi * r / 2
+	}
 	for i, a := range as {
 		for j := range a.Grad {
 			h := float64(o.gp[i][j]) - float64(a.Grad[j])
