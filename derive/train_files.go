@@ -3,6 +3,8 @@ package derive
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -78,26 +80,42 @@ func modelTensors[T Float](net *supernet.Discrete[T]) []*mixedop.Param[T] {
 	return ps
 }
 
-// LoadWeights reads a file written by SaveWeights into net, converting
-// float32 and float64 as needed, and returns the epochs it was trained
-// for. A file of another network is an error that names what differs; net
-// is unchanged on any error.
+// LoadWeights reads a file written by SaveWeights into net (see
+// ReadWeights). Errors name the file.
 func LoadWeights[T Float](path string, net *supernet.Discrete[T]) (epoch int, err error) {
-	raw, ts, err := tensorio.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return 0, err
+		return 0, err // names the file
+	}
+	defer f.Close()
+	return readWeights(f, path, net)
+}
+
+// ReadWeights reads weights in SaveWeights' format from r into net,
+// converting float32 and float64 as needed, and returns the epochs they were
+// trained for. Weights of another network are an error that names what
+// differs (layers, channels, cells, a tensor's shape, ...); net is unchanged
+// on any error.
+func ReadWeights[T Float](r io.Reader, net *supernet.Discrete[T]) (epoch int, err error) {
+	return readWeights(r, "weights", net)
+}
+
+func readWeights[T Float](r io.Reader, name string, net *supernet.Discrete[T]) (int, error) {
+	raw, ts, err := tensorio.Read(r)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	var meta weightsMeta
 	if err := json.Unmarshal(raw, &meta); err != nil {
-		return 0, fmt.Errorf("%s: weights metadata: %w", path, err)
+		return 0, fmt.Errorf("%s: weights metadata: %w", name, err)
 	}
 	if meta.Format != weightsFormat {
-		return 0, fmt.Errorf("%s: not a darts-go weights file (format %q, want %q)", path, meta.Format, weightsFormat)
+		return 0, fmt.Errorf("%s: not a darts-go weights file (format %q, want %q)", name, meta.Format, weightsFormat)
 	}
 	if d := configDiff(meta.Network, net.Cfg, false); d != "" {
-		return 0, fmt.Errorf("%s: the weights are of another network: %s", path, d)
+		return 0, fmt.Errorf("%s: the weights are of another network: %s", name, d)
 	}
-	if err := loadTensors(path, "", ts, modelTensors(net), true); err != nil {
+	if err := loadTensors(name, "", ts, modelTensors(net), true); err != nil {
 		return 0, err
 	}
 	return meta.Epoch, nil

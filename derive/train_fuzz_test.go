@@ -1,0 +1,54 @@
+package derive
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/darts-go/darts/supernet"
+)
+
+// FuzzReadWeights feeds arbitrary bytes to ReadWeights: it must return an
+// error or load weights, never panic, and leave the network unchanged on
+// error.
+func FuzzReadWeights(f *testing.F) {
+	g, err := ReadFile("testdata/darts_v2.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	cfg := NetworkConfig(g, [3]int{1, 4, 4}, 2, 2, 3, false)
+	net, err := supernet.NewDiscrete[float32](cfg, 1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	path := filepath.Join(f.TempDir(), WeightsFile)
+	if err := SaveWeights(path, net, 3); err != nil {
+		f.Fatal(err)
+	}
+	valid, err := readBytes(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	f.Add(valid[:len(valid)/2])
+	f.Add([]byte("DARTSGO1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := supernet.NewDiscrete[float32](cfg, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := snapshotNet(n)
+		if _, err := ReadWeights(bytes.NewReader(data), n); err != nil {
+			after := snapshotNet(n)
+			for k, v := range before {
+				if !slices.Equal(v, after[k]) {
+					t.Fatalf("failed read changed %s: %v", k, err)
+				}
+			}
+		}
+	})
+}
+
+func readBytes(path string) ([]byte, error) { return os.ReadFile(path) }
