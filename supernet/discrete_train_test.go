@@ -208,3 +208,48 @@ func TestDiscreteGradient(t *testing.T) {
 }
 
 type paramT = mixedop.Param[float64]
+
+// TestEvalUsesRunningStatistics: after many training-mode passes over one
+// batch (no optimizer step), every BatchNorm's running statistics are that
+// batch's, so eval mode must give nearly the training-mode loss; before,
+// with the initial statistics, it must not.
+func TestEvalUsesRunningStatistics(t *testing.T) {
+	n, err := NewDiscrete[float64](tinyConfig(false), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch = 8
+	tr, err := n.NewRunner(batch, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	ev, err := n.NewRunner(batch, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	x, y := tinyBatch(batch, 2*20*20)
+	before, err := ev.Run(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var train Result
+	for i := 0; i < 80; i++ { // 0.9^80 ≈ 2e-4 of the initial statistics left
+		if train, err = tr.Run(x, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, err := ev.Run(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The running variance is unbiased (·m/(m-1), m ≥ 8·5·5 here), the
+	// normalization biased: a relative difference well under 1%.
+	if d := math.Abs(after.Loss-train.Loss) / train.Loss; d > 0.01 {
+		t.Errorf("eval loss %v after convergence, training-mode loss %v", after.Loss, train.Loss)
+	}
+	if math.Abs(before.Loss-train.Loss)/train.Loss < 0.01 {
+		t.Errorf("eval loss with initial statistics %v already equals the training-mode loss %v", before.Loss, train.Loss)
+	}
+}
