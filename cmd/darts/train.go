@@ -15,6 +15,7 @@ import (
 
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/supernet"
 	"github.com/spf13/pflag"
@@ -334,15 +335,8 @@ func printSummary(w io.Writer, net *supernet.Discrete[float32], conf trainConfig
 	}
 }
 
-func chw(s interface{ String() string }) string {
-	// Shapes print as (N,C,H,W); a summary shows one example's C×H×W.
-	str := strings.Trim(s.String(), "()")
-	parts := strings.Split(str, ",")
-	if len(parts) == 4 {
-		return strings.Join(parts[1:], "x")
-	}
-	return str
-}
+// chw prints one example's shape as CxHxW.
+func chw(s mixedop.Shape) string { return fmt.Sprintf("%dx%dx%d", s.C, s.H, s.W) }
 
 func auxNote(n int) string {
 	if n == 0 {
