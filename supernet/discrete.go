@@ -447,6 +447,10 @@ func (n *Discrete[T]) cellOutShape(c *discreteCell[T], in1 mixedop.Shape) mixedo
 // number of buffers of that size its forward and backward keep (sep_conv
 // 17, dil_conv 8, FactorizedReduce 12, pools 2, identity 1, preprocessing
 // 4), plus 2 (output and gradient) per drop-path, sum and concat node.
+// It counts live buffers only: measured peak RSS of darts train was 1.2-1.6
+// times this (DARTS_V2 on 1x28x28 at batch 64: L5 C8 444 MB estimated,
+// 699 MB RSS; L8 C16 1648 MB estimated, 2049 MB RSS), the rest being the
+// dataset, the evaluation graph and the garbage collector's headroom.
 func (n *Discrete[T]) EstimateMemory(batch int) int64 {
 	var z T
 	elem := int64(4)
