@@ -1,0 +1,59 @@
+package supernet_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/darts-go/darts/internal/rng"
+	"github.com/darts-go/darts/supernet"
+)
+
+// TestEvalModeMatchesConvergedTrainMode runs one batch in training mode
+// until every BatchNorm's running statistics have converged to that batch's
+// statistics; eval mode on the same batch must then give (nearly) the same
+// loss, since it normalizes with the same numbers (up to the unbiased
+// variance's N/(N-1)).
+func TestEvalModeMatchesConvergedTrainMode(t *testing.T) {
+	cfg := supernet.Config{InputC: 1, InputH: 8, InputW: 8, Classes: 3, C: 4, Layers: 3,
+		Primitives: []string{"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_3x3"}}
+	n, err := supernet.NewNetwork[float64](cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch = 64
+	train, err := n.NewRunner(batch, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval, err := n.NewRunner(batch, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rng.New(1)
+	x := make([]float32, batch*64)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	y := make([]int, batch)
+	for i := range y {
+		y[i] = i % 3
+	}
+	var trainLoss float64
+	for i := 0; i < 100; i++ {
+		res, err := train.Run(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trainLoss = res.Loss
+	}
+	res, err := eval.Run(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(res.Loss-trainLoss) > 0.05*math.Abs(trainLoss) {
+		t.Errorf("eval-mode loss %v, converged train-mode loss %v", res.Loss, trainLoss)
+	}
+	if !n.Ctx.Training {
+		t.Error("an eval run left the network in eval mode")
+	}
+}
