@@ -80,8 +80,10 @@ type Mixed[T Float] struct {
 	in, out    Shape
 	w          []T
 	off        int
-	scaled     []T
 	y          []T
+	coef       []T // WeightedSum arguments
+	terms      [][]T
+	sdys       [][]T // per-op s·dy for modules from other packages
 }
 
 // NewMixed builds the mixed op over primitives with C channels at stride;
@@ -100,6 +102,7 @@ func NewMixed[T Float](ctx *Ctx, prefix string, primitives []string, row int, a 
 		m.ops = append(m.ops, op)
 	}
 	m.outs = make([][]T, len(m.ops))
+	m.sdys = make([][]T, len(m.ops))
 	return m, nil
 }
 
@@ -185,16 +188,16 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	m.off = off
 	m.w = in[1][off : off+m.k]
 	m.y = grow(m.y, m.out.Size())
-	first := true
+	m.coef, m.terms = m.coef[:0], m.terms[:0]
 	for i, op := range m.ops {
 		if op == nil {
 			continue
 		}
-		o := op.Forward(in[0], m.in)
-		m.outs[i] = o
-		kern.Axpy(m.w[i], o, m.y, !first)
-		first = false
+		m.outs[i] = op.Forward(in[0], m.in)
+		m.coef = append(m.coef, m.w[i])
+		m.terms = append(m.terms, m.outs[i])
 	}
+	kern.WeightedSum(m.coef, m.terms, m.y, false)
 	return m.y, nil
 }
 
@@ -206,17 +209,16 @@ func (m *Mixed[T]) backwardSet(dy []T, din [][]T) error { return m.backward(dy, 
 
 // backward adds (acc) or writes the gradients: dα_k = Σ dy⊙op_k(x), and
 // dx = Σ_k op_k'ᵀ(w_k·dy) with w_k handed to the op's backward rather than
-// multiplied into a copy of dy.
+// multiplied into a copy of dy; the first op overwrites dx unless acc.
 func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
-	off := m.off
 	for i, op := range m.ops {
 		if op == nil {
 			continue
 		}
 		if din[1] != nil {
-			din[1][off+i] += T(kern.Dot(dy, m.outs[i]))
+			din[1][m.off+i] += T(kern.Dot(dy, m.outs[i]))
 		}
-		backwardOf(op, dy, m.w[i], din[0], acc, &m.scaled)
+		backwardOf(op, dy, m.w[i], din[0], acc, &m.sdys[i])
 		acc = true
 	}
 	if !acc && din[0] != nil {

@@ -13,6 +13,10 @@ package kern
 // loaded from b serves 4 multiply-adds; column blocks of gemmNB keep the
 // touched part of b in L1 across row tiles.
 func gemmNN[T Float](m, n, k int, a, b, c []T, acc bool) {
+	if is32[T]() {
+		gemmNNVec(m, n, k, a, b, c, acc)
+		return
+	}
 	const gemmNB = 64
 	a, b, c = a[:m*k], b[:k*n], c[:m*n]
 	for j0 := 0; j0 < n; j0 += gemmNB {
@@ -104,6 +108,15 @@ func gemmNN[T Float](m, n, k int, a, b, c []T, acc bool) {
 // Every sum runs along contiguous rows; tiles of 2×4 dot products share loads.
 func gemmNT[T Float](m, n, k int, a, b, c []T) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	if is32[T]() {
+		for i := 0; i < m; i++ {
+			ai, ci := a[i*k:(i+1)*k], c[i*n:(i+1)*n]
+			for j := range ci {
+				ci[j] += dotT(ai, b[j*k:(j+1)*k])
+			}
+		}
+		return
+	}
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		a0, a1 := a[i*k:i*k+k], a[(i+1)*k:(i+1)*k+k]
@@ -157,6 +170,35 @@ func gemmNT[T Float](m, n, k int, a, b, c []T) {
 				s += v * bj[p]
 			}
 			c[i*n+j] += s
+		}
+	}
+}
+
+// gemmNNVec is gemmNN as rows of c built from vector axpys: c[i,:] =
+// Σ_p a[i,p]·b[p,:], in p order. Column blocks keep the touched rows of b
+// (about 24 KiB) in L1 across the rows of c.
+func gemmNNVec[T Float](m, n, k int, a, b, c []T, acc bool) {
+	a, b, c = a[:m*k], b[:k*n], c[:m*n]
+	if k == 0 {
+		if !acc {
+			zero(c)
+		}
+		return
+	}
+	nb := max(64, (6144/k)&^7)
+	for j0 := 0; j0 < n; j0 += nb {
+		j1 := min(j0+nb, n)
+		for i := 0; i < m; i++ {
+			ci := c[i*n+j0 : i*n+j1]
+			ai := a[i*k : (i+1)*k]
+			p := 0
+			if !acc {
+				scal(ai[0], b[j0:j1], ci)
+				p = 1
+			}
+			for ; p < k; p++ {
+				axpy(ai[p], b[p*n+j0:p*n+j1], ci)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -42,11 +43,17 @@ type job struct {
 }
 
 // workers is a pool of long-lived goroutines, so that a parallel kernel call
-// costs a channel send per chunk rather than a goroutine start.
+// costs a channel send per chunk rather than a goroutine start. Work goes
+// only to workers that are idle: idle counts the workers committed to
+// receive one job from ch, and whoever sends a job first takes one from
+// idle (claim). So a kernel called while the workers are busy (kernels
+// called from several goroutines at once) runs inline instead of queueing
+// behind them.
 var workers struct {
-	mu sync.Mutex
-	n  int
-	ch chan job
+	mu   sync.Mutex
+	n    int
+	ch   chan job
+	idle atomic.Int64
 }
 
 var wgPool = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
@@ -59,20 +66,40 @@ func ensureWorkers(k int) {
 	}
 	for ; workers.n < k; workers.n++ {
 		go func() {
+			// A worker commits to its next job before it reports the last
+			// one done, so that the kernel right after finds it idle.
+			workers.idle.Add(1)
 			for j := range workers.ch {
 				j.f(j.lo, j.hi)
+				workers.idle.Add(1)
 				j.wg.Done()
 			}
 		}()
 	}
 }
 
+// claim takes up to k idle workers and returns how many it took; the caller
+// must send each of them one job.
+func claim(k int) int {
+	for {
+		v := workers.idle.Load()
+		if v <= 0 || k <= 0 {
+			return 0
+		}
+		c := min(v, int64(k))
+		if workers.idle.CompareAndSwap(v, v-c) {
+			return int(c)
+		}
+	}
+}
+
 // parallelFor calls f on disjoint ranges [lo, hi) covering [0, n), on up to
-// runtime.GOMAXPROCS(0) goroutines, with at least minChunk items per range.
-// The caller's goroutine runs the first range. f must not call parallelFor:
-// a worker waiting on the pool could deadlock it. Which ranges f is called
-// with depends on GOMAXPROCS, so f must produce the same bits whatever the
-// split: reductions across items go through fixed chunks (see fixedChunks).
+// runtime.GOMAXPROCS(0) goroutines (the caller's and idle pool workers),
+// with at least minChunk items per range. The caller's goroutine runs the
+// first range. f must not call parallelFor. Which ranges f is called with
+// depends on GOMAXPROCS and on what else runs, so f must produce the same
+// bits whatever the split: reductions across items go through fixed chunks
+// (see reduceBatch).
 func parallelFor(n, minChunk int, f func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -85,7 +112,12 @@ func parallelFor(n, minChunk int, f func(lo, hi int)) {
 		f(0, n)
 		return
 	}
-	ensureWorkers(k - 1)
+	ensureWorkers(runtime.GOMAXPROCS(0) - 1)
+	k = 1 + claim(k-1)
+	if k == 1 {
+		f(0, n)
+		return
+	}
 	wg := wgPool.Get().(*sync.WaitGroup)
 	wg.Add(k - 1)
 	for i := 1; i < k; i++ {

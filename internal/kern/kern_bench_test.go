@@ -201,3 +201,20 @@ func BenchmarkReLU(b *testing.B) {
 		reportFlops(b, float64(len(x)))
 	})
 }
+
+// BenchmarkWeightedSum is a mixed op's sum over 7 candidates of a
+// mnist-small cell-0 activation (32×8×28×28).
+func BenchmarkWeightedSum(b *testing.B) {
+	const n = 32 * 8 * 28 * 28
+	xs := make([][]float32, 7)
+	a := make([]float32, 7)
+	for i := range xs {
+		xs[i], a[i] = benchData(n+i), float32(i)/7
+	}
+	y := make([]float32, n)
+	b.ReportAllocs()
+	for b.Loop() {
+		WeightedSum(a, xs, y, false)
+	}
+	reportFlops(b, 2*7*n)
+}

@@ -716,3 +716,81 @@ func TestBackwardDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestWeightedSumAxpyDot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const n = 3*reluGrain + 77 // split across goroutines and blocks
+	a := []float64{0.5, -2, 0.25}
+	xs := [][]float64{randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)}
+	y0 := randSlice(rng, n)
+	for _, acc := range []bool{false, true} {
+		want := make([]float64, n)
+		for i := range want {
+			s := 0.0
+			if acc {
+				s = y0[i]
+			}
+			for k := range xs {
+				s += a[k] * xs[k][i]
+			}
+			want[i] = s
+		}
+		y := clone(y0)
+		WeightedSum(a, xs, y, acc)
+		check(t, fmt.Sprintf("WeightedSum acc=%v", acc), y, want, tol64)
+		y = clone(y0)
+		Axpy(a[1], xs[1], y, acc)
+		for i := range want {
+			want[i] = a[1] * xs[1][i]
+			if acc {
+				want[i] += y0[i]
+			}
+		}
+		check(t, fmt.Sprintf("Axpy acc=%v", acc), y, want, tol64)
+	}
+	y := clone(y0)
+	WeightedSum(nil, nil, y, false)
+	check(t, "WeightedSum of nothing", y, make([]float64, n), 0)
+	if got, want := Dot(xs[0], xs[1]), dot(xs[0], xs[1]); math.Abs(got-want) > 1e-9 {
+		t.Errorf("Dot = %g, want %g", got, want)
+	}
+}
+
+// TestVectorPrimitives holds the float32 vector primitives (AVX2 on this
+// machine, if it has it) to float64 loops, on lengths around every unroll
+// boundary.
+func TestVectorPrimitives(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 100, 1000} {
+		x, y := round32(randSlice(rng, n)), round32(randSlice(rng, n))
+		const a = 0.75
+		wantAxpy, wantScal := make([]float64, n), make([]float64, n)
+		for i := range x {
+			wantAxpy[i] = y[i] + a*x[i]
+			wantScal[i] = a * x[i]
+		}
+		y32 := to32(y)
+		axpy(float32(a), to32(x), y32)
+		check(t, fmt.Sprintf("axpy n=%d", n), to64(y32), wantAxpy, tol32)
+		scal(float32(a), to32(x), y32)
+		check(t, fmt.Sprintf("scal n=%d", n), to64(y32), wantScal, tol32)
+		got := float64(dotT(to32(x), to32(y)))
+		if want := dot(x, y); math.Abs(got-want) > tol32*max(1, float64(n)) {
+			t.Errorf("dot n=%d = %g, want %g", n, got, want)
+		}
+	}
+}
+
+// TestPlainPaths runs the reference tests again with the vector paths off,
+// so that the pure Go fallback is tested on machines that have AVX2 too.
+func TestPlainPaths(t *testing.T) {
+	if !useAVX {
+		t.Skip("vector paths are off already")
+	}
+	useAVX = false
+	defer func() { useAVX = true }()
+	t.Run("window", TestWindowKernelsMatchReference)
+	t.Run("reluIn", TestDepthwiseReLUInMatchesReference)
+	t.Run("pointwise", TestPointwiseMatchesReference)
+	t.Run("primitives", TestVectorPrimitives)
+}

@@ -37,14 +37,10 @@ func Axpy[T Float](a T, x, y []T, acc bool) {
 	parallelFor(len(x), reluGrain, func(lo, hi int) {
 		yr := y[lo:hi]
 		if acc {
-			for i, v := range x[lo:hi] {
-				yr[i] += a * v
-			}
+			axpy(a, x[lo:hi], yr)
 			return
 		}
-		for i, v := range x[lo:hi] {
-			yr[i] = a * v
-		}
+		scal(a, x[lo:hi], yr)
 	})
 }
 
@@ -57,4 +53,30 @@ func Dot[T Float](x, y []T) float64 {
 		s += float64(v * y[i])
 	}
 	return s
+}
+
+// WeightedSum is, for each i: y[i] = a[0]*xs[0][i] + a[1]*xs[1][i] + …
+// (+ y[i] first if acc), summed in k order: how a mixed op sums its
+// candidates' outputs, and their input gradients, in one pass over y.
+func WeightedSum[T Float](a []T, xs [][]T, y []T, acc bool) {
+	if len(xs) == 0 {
+		if !acc {
+			zero(y)
+		}
+		return
+	}
+	parallelFor(len(y), reluGrain/2, func(lo, hi int) {
+		// Blocks of y small enough to stay in L1 across the k passes.
+		for b0 := lo; b0 < hi; b0 += 2048 {
+			yr := y[b0:min(b0+2048, hi)]
+			k := 0
+			if !acc {
+				scal(a[0], xs[0][b0:b0+len(yr)], yr)
+				k = 1
+			}
+			for ; k < len(xs); k++ {
+				axpy(a[k], xs[k][b0:b0+len(yr)], yr)
+			}
+		}
+	})
 }

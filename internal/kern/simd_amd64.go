@@ -1,0 +1,40 @@
+//go:build amd64 && !noasm
+
+package kern
+
+// The float32 vector primitives in simd_amd64.s use AVX2 and FMA, when the
+// CPU and the OS support them; the pure Go loops are the fallback (and the
+// only path with the noasm build tag or on other architectures).
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv0() (eax uint32)
+
+//go:noescape
+func axpyAVX(a float32, x, y *float32, n int)
+
+//go:noescape
+func scalAVX(a float32, x, y *float32, n int)
+
+//go:noescape
+func dotAVX(x, y *float32, n int) float32
+
+// hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves the
+// YMM registers.
+func hasAVX2FMA() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, c1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
+		return false
+	}
+	if xgetbv0()&6 != 6 { // XMM and YMM state
+		return false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	return b7&(1<<5) != 0
+}
+
+var useAVX = hasAVX2FMA()

@@ -1,0 +1,9 @@
+//go:build !amd64 || noasm
+
+package kern
+
+var useAVX = false
+
+func axpyAVX(a float32, x, y *float32, n int) { panic("kern: no AVX") }
+func scalAVX(a float32, x, y *float32, n int) { panic("kern: no AVX") }
+func dotAVX(x, y *float32, n int) float32     { panic("kern: no AVX") }

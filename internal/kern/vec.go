@@ -1,0 +1,69 @@
+package kern
+
+import "unsafe"
+
+// The vector primitives the float32 fast paths are built from. With AVX2
+// and FMA (simd_amd64.s) they run 8 lanes at a time and fuse each multiply
+// with its add; otherwise, and always for float64, they are the plain loops
+// in their doc comments. Either way a given machine gives the same bits on
+// every run.
+
+// is32 reports whether T is float32 and the AVX2 paths are on.
+func is32[T Float]() bool {
+	var z T
+	return useAVX && unsafe.Sizeof(z) == 4
+}
+
+func f32p[T Float](x []T) *float32 { return (*float32)(unsafe.Pointer(&x[0])) }
+
+// axpy is: for i, v := range x { y[i] += a * v }.
+func axpy[T Float](a T, x, y []T) {
+	if len(x) == 0 {
+		return
+	}
+	y = y[:len(x)]
+	if is32[T]() {
+		axpyAVX(float32(a), f32p(x), f32p(y), len(x))
+		return
+	}
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+// scal is: for i, v := range x { y[i] = a * v }.
+func scal[T Float](a T, x, y []T) {
+	if len(x) == 0 {
+		return
+	}
+	y = y[:len(x)]
+	if is32[T]() {
+		scalAVX(float32(a), f32p(x), f32p(y), len(x))
+		return
+	}
+	for i, v := range x {
+		y[i] = a * v
+	}
+}
+
+// dotT is Σ x[i]*y[i] in T (in 32 lanes with AVX2, then added up in a fixed
+// order).
+func dotT[T Float](x, y []T) T {
+	if len(x) == 0 {
+		return 0
+	}
+	y = y[:len(x)]
+	if is32[T]() {
+		return T(dotAVX(f32p(x), f32p(y), len(x)))
+	}
+	var s0, s1 T
+	i := 0
+	for ; i+2 <= len(x); i += 2 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+	}
+	if i < len(x) {
+		s0 += x[i] * y[i]
+	}
+	return s0 + s1
+}
