@@ -19,6 +19,12 @@ import (
 // The weights and the BatchNorm running statistics are restored bit for bit
 // afterwards (copied back, not recomputed), and the momentum buffers are
 // only read.
+//
+// R is DARTS's. ∇α L_train is only piecewise smooth (ReLU, max pooling), and
+// a weight step of norm 0.01 crosses kinks where it jumps, so h is a
+// smoothed Hessian-vector product: on small networks it can differ from the
+// exact one by its own size. The tests hold the formula to the exact
+// derivative with a much shorter step.
 type SecondOrder[T Float] struct {
 	w, v   [][]T // snapshot of the weights; the direction v
 	state  [][]T // snapshot of the BatchNorm running statistics
