@@ -354,7 +354,7 @@ func (m *pool[T]) backward(dy []T, s T, dx []T, acc bool) {
 	}
 	dy = scaled(dy, s, &m.sdy)
 	if m.max {
-		kern.MaxPoolBackward(m.g, m.x, dy, dx, acc)
+		kern.MaxPoolBackward(m.g, m.x, m.y, dy, dx, acc)
 	} else {
 		kern.AvgPoolBackwardTo(m.g, dy, dx, acc)
 	}

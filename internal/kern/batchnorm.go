@@ -22,7 +22,8 @@ func BatchNormTrain[T Float](n, c, p int, eps T, x, gamma, beta, y, xhat, mean, 
 		for ch := lo; ch < hi; ch++ {
 			var s float64
 			for b := 0; b < n; b++ {
-				s += sum64(x[(b*c+ch)*p : (b*c+ch+1)*p])
+				sb, _ := sumDot64(x[(b*c+ch)*p:(b*c+ch+1)*p], nil)
+				s += sb
 			}
 			mu := s / m
 			var ss float64
@@ -89,6 +90,22 @@ func sum64[T Float](x []T) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// sumDot64 returns Σ x and Σ x*y (y nil: 0) in float64.
+func sumDot64[T Float](x, y []T) (sx, sxy float64) {
+	if len(x) > 0 && is32[T]() {
+		var py *float32
+		if y != nil {
+			py = f32p(y[:len(x)])
+		}
+		return sumDot64AVX(f32p(x), py, len(x))
+	}
+	sx = sum64(x)
+	if y != nil {
+		sxy = dot64(x, y)
+	}
+	return sx, sxy
+}
+
 // sqDev64 returns Σ (x-mu)² in float64.
 func sqDev64[T Float](x []T, mu float64) float64 {
 	var s0, s1 float64
@@ -141,8 +158,9 @@ func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy []T, s T, d
 			var sdy, sdyx float64
 			for b := 0; b < n; b++ {
 				k := (b*c + ch) * p
-				sdy += sum64(dy[k : k+p])
-				sdyx += dot64(dy[k:k+p], xhat[k:k+p])
+				s0, s1 := sumDot64(dy[k:k+p], xhat[k:k+p])
+				sdy += s0
+				sdyx += s1
 			}
 			if dbeta != nil {
 				dbeta[ch] += T(float64(s) * sdy)

@@ -227,6 +227,10 @@ func maskOut[T Float](x, src, dst []T, acc bool) {
 	}
 	n := len(x)
 	src, dst = src[:n], dst[:n]
+	if is32[T]() {
+		maskAVX(f32p(x), f32p(src), f32p(dst), n, acc)
+		return
+	}
 	if unsafe.Sizeof(x[0]) == 4 {
 		maskOut32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), n),
 			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), n),

@@ -134,7 +134,7 @@ func BenchmarkPool(b *testing.B) {
 			fwd  func()
 			bwd  func()
 		}{
-			{"Max", func() { MaxPool(g, x, y) }, func() { MaxPoolBackward(g, x, dy, dx, true) }},
+			{"Max", func() { MaxPool(g, x, y) }, func() { MaxPoolBackward(g, x, y, dy, dx, true) }},
 			{"Avg", func() { AvgPool(g, x, y) }, func() { AvgPoolBackward(g, dy, dx) }},
 		} {
 			b.Run(k.name+"/"+g.String()+"/fwd", func(b *testing.B) {

@@ -165,15 +165,23 @@ var windowKernels = []windowKernel{
 		geometry: func() []Geom { return geoms(false) },
 	},
 	{
-		name:     "MaxPool",
-		wLen:     func(Geom) int { return 0 },
-		yLen:     Geom.outLen,
-		ref:      func(g Geom, x, _, y []float64) { maxPoolRef(g, x, y) },
-		refBack:  func(g Geom, x, _, dy, dx, _ []float64) { maxPoolBackwardRef(g, x, dy, dx) },
-		fwd64:    func(g Geom, x, _, y []float64) { MaxPool(g, x, y) },
-		back64:   func(g Geom, x, _, dy, dx, _ []float64, acc bool) { MaxPoolBackward(g, x, dy, dx, acc) },
-		fwd32:    func(g Geom, x, _, y []float32) { MaxPool(g, x, y) },
-		back32:   func(g Geom, x, _, dy, dx, _ []float32, acc bool) { MaxPoolBackward(g, x, dy, dx, acc) },
+		name:    "MaxPool",
+		wLen:    func(Geom) int { return 0 },
+		yLen:    Geom.outLen,
+		ref:     func(g Geom, x, _, y []float64) { maxPoolRef(g, x, y) },
+		refBack: func(g Geom, x, _, dy, dx, _ []float64) { maxPoolBackwardRef(g, x, dy, dx) },
+		fwd64:   func(g Geom, x, _, y []float64) { MaxPool(g, x, y) },
+		back64: func(g Geom, x, _, dy, dx, _ []float64, acc bool) {
+			y := make([]float64, g.outLen())
+			MaxPool(g, x, y)
+			MaxPoolBackward(g, x, y, dy, dx, acc)
+		},
+		fwd32: func(g Geom, x, _, y []float32) { MaxPool(g, x, y) },
+		back32: func(g Geom, x, _, dy, dx, _ []float32, acc bool) {
+			y := make([]float32, g.outLen())
+			MaxPool(g, x, y)
+			MaxPoolBackward(g, x, y, dy, dx, acc)
+		},
 		geometry: func() []Geom { return geoms(true) },
 	},
 	{
@@ -530,7 +538,7 @@ func TestMaxPoolTiesAndNaN(t *testing.T) {
 		t.Errorf("y = %v, want [5 NaN]", y)
 	}
 	dx := make([]float64, 8)
-	MaxPoolBackward(g, x, []float64{1, 10}, dx, true)
+	MaxPoolBackward(g, x, y, []float64{1, 10}, dx, true)
 	check(t, "dx", dx, []float64{0, 1, 0, 0, 0, 0, 0, 10}, 0)
 
 	// All -Inf with padding: the padding must still never be selected.
@@ -539,11 +547,11 @@ func TestMaxPoolTiesAndNaN(t *testing.T) {
 	dy := []float64{1, 2, 3, 4}
 	want := make([]float64, 9)
 	maxPoolBackwardRef(g, x, dy, want)
-	dx = make([]float64, 9)
-	MaxPoolBackward(g, x, dy, dx, true)
-	check(t, "dx all -Inf", dx, want, 0)
 	y = make([]float64, 4)
 	MaxPool(g, x, y)
+	dx = make([]float64, 9)
+	MaxPoolBackward(g, x, y, dy, dx, true)
+	check(t, "dx all -Inf", dx, want, 0)
 	for _, v := range y {
 		if !math.IsInf(v, -1) {
 			t.Errorf("all -Inf: y = %v", y)
@@ -774,6 +782,23 @@ func TestVectorPrimitives(t *testing.T) {
 		check(t, fmt.Sprintf("axpy n=%d", n), to64(y32), wantAxpy, tol32)
 		scal(float32(a), to32(x), y32)
 		check(t, fmt.Sprintf("scal n=%d", n), to64(y32), wantScal, tol32)
+		if n > 0 {
+			s0, s1 := sumDot64(to32(x), to32(y))
+			if math.Abs(s0-sum64(x)) > 1e-12*float64(n) || math.Abs(s1-dot(x, y)) > 1e-12*float64(n) {
+				t.Errorf("sumDot64 n=%d = %g, %g, want %g, %g", n, s0, s1, sum64(x), dot(x, y))
+			}
+			r := to32(x)
+			r[0] = float32(math.NaN())
+			reluInto(r, r)
+			if !math.IsNaN(float64(r[0])) {
+				t.Errorf("relu(NaN) = %g in float32, want NaN", r[0])
+			}
+			for i, v := range x[1:] {
+				if want := float32(max(v, 0)); r[i+1] != want {
+					t.Errorf("relu n=%d [%d] = %g, want %g", n, i+1, r[i+1], want)
+				}
+			}
+		}
 		got := float64(dotT(to32(x), to32(y)))
 		if want := dot(x, y); math.Abs(got-want) > tol32*max(1, float64(n)) {
 			t.Errorf("dot n=%d = %g, want %g", n, got, want)

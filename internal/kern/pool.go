@@ -97,21 +97,17 @@ func maxPlane[T Float](g Geom, x, y, buf []T) {
 	}
 }
 
-// MaxPoolBackward computes the input gradient of MaxPool given dy: for each
-// n, c, i, j it adds dy[n,c,i,j] to dx at the position PyTorch selects from x:
-// the first maximum in (kh, kw) order, or the last NaN if the window has any;
-// dx is zeroed first unless acc. dx must not overlap x or dy.
-func MaxPoolBackward[T Float](g Geom, x, dy, dx []T, acc bool) {
+// MaxPoolBackward computes the input gradient of MaxPool given y, its
+// output for x, and dy: for each n, c, i, j it adds dy[n,c,i,j] to dx at the
+// position PyTorch selects from x: the first maximum in (kh, kw) order, or
+// the last NaN if the window has any; dx is zeroed first unless acc. dx must
+// not overlap x, y or dy.
+func MaxPoolBackward[T Float](g Geom, x, y, dy, dx []T, acc bool) {
 	hw, oh, ow := g.H*g.W, g.OutH(), g.OutW()
 	parallelFor(g.N*g.C, grain(oh*ow*g.K*g.K), func(lo, hi int) {
-		np := padLen(g)
-		sp, buf := getScratch[T](np + oh*ow)
-		defer putScratch(sp)
-		ym := buf[np:]
 		for pl := lo; pl < hi; pl++ {
 			xp, dxp := x[pl*hw:(pl+1)*hw], dx[pl*hw:(pl+1)*hw]
-			dyp := dy[pl*oh*ow : (pl+1)*oh*ow]
-			maxPlane(g, xp, ym, buf[:np])
+			dyp, ym := dy[pl*oh*ow:(pl+1)*oh*ow], y[pl*oh*ow:(pl+1)*oh*ow]
 			if !acc {
 				zero(dxp)
 			}

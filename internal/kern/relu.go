@@ -9,10 +9,7 @@ const reluGrain = 1 << 16
 func ReLU[T Float](x, y []T) {
 	y = y[:len(x)]
 	parallelFor(len(x), reluGrain, func(lo, hi int) {
-		yr := y[lo:hi]
-		for i, v := range x[lo:hi] {
-			yr[i] = max(v, 0)
-		}
+		reluInto(x[lo:hi], y[lo:hi])
 	})
 }
 

@@ -18,6 +18,15 @@ func scalAVX(a float32, x, y *float32, n int)
 //go:noescape
 func dotAVX(x, y *float32, n int) float32
 
+//go:noescape
+func reluAVX(x, y *float32, n int)
+
+//go:noescape
+func maskAVX(x, src, dst *float32, n int, acc bool)
+
+//go:noescape
+func sumDot64AVX(x, y *float32, n int) (sx, sxy float64)
+
 // hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves the
 // YMM registers.
 func hasAVX2FMA() bool {

@@ -182,3 +182,182 @@ dotdone:
 	VMOVSS X4, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func reluAVX(x, y *float32, n int)
+// y[i] = max(x[i], 0), NaN kept: MAXPS returns its second source when
+// either is NaN, and that source is x.
+TEXT ·reluAVX(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+
+relu32:
+	CMPQ CX, $32
+	JL   relu8
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y2
+	VMOVUPS 64(SI), Y3
+	VMOVUPS 96(SI), Y4
+	VMAXPS Y1, Y0, Y1
+	VMAXPS Y2, Y0, Y2
+	VMAXPS Y3, Y0, Y3
+	VMAXPS Y4, Y0, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  relu32
+
+relu8:
+	CMPQ CX, $8
+	JL   relu1
+	VMOVUPS (SI), Y1
+	VMAXPS Y1, Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  relu8
+
+relu1:
+	CMPQ CX, $0
+	JE   reludone
+	VMOVSS (SI), X1
+	VMAXSS X1, X0, X1
+	VMOVSS X1, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  relu1
+
+reludone:
+	VZEROUPPER
+	RET
+
+// func maskAVX(x, src, dst *float32, n int, acc bool)
+// m = x[i] > 0 (false for NaN); dst[i] = m ? src[i] : 0, plus dst[i] if acc.
+TEXT ·maskAVX(SB), NOSPLIT, $0-33
+	MOVQ x+0(FP), SI
+	MOVQ src+8(FP), DX
+	MOVQ dst+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVBLZX acc+32(FP), AX
+	VXORPS Y0, Y0, Y0
+
+mask8:
+	CMPQ CX, $8
+	JL   mask1
+	VMOVUPS (SI), Y1
+	VCMPPS $0x1e, Y0, Y1, Y1 // x > 0, ordered, quiet (GT_OQ)
+	VANDPS (DX), Y1, Y1
+	TESTQ AX, AX
+	JZ   mask8set
+	VADDPS (DI), Y1, Y1
+
+mask8set:
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  mask8
+
+mask1:
+	CMPQ CX, $0
+	JE   maskdone
+	VMOVSS (SI), X1
+	VCMPSS $0x1e, X0, X1, X1
+	VMOVSS (DX), X2
+	VANDPS X2, X1, X1
+	TESTQ AX, AX
+	JZ   mask1set
+	VADDSS (DI), X1, X1
+
+mask1set:
+	VMOVSS X1, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DX
+	ADDQ $4, DI
+	DECQ CX
+	JMP  mask1
+
+maskdone:
+	VZEROUPPER
+	RET
+
+// func sumDot64AVX(x, y *float32, n int) (sx, sxy float64)
+// Σ x and Σ x*y in float64 (each float32 widened exactly), in 4 lanes of
+// 2 accumulators each, added up in a fixed order. y is read only if non-nil.
+TEXT ·sumDot64AVX(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	TESTQ DI, DI
+	JZ   sum8
+
+sd8:
+	CMPQ CX, $8
+	JL   sdreduce
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VCVTPS2PD (DI), Y2
+	VCVTPS2PD 16(DI), Y3
+	VADDPD Y0, Y4, Y4
+	VADDPD Y1, Y5, Y5
+	VFMADD231PD Y2, Y0, Y6
+	VFMADD231PD Y3, Y1, Y7
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  sd8
+
+sum8:
+	CMPQ CX, $8
+	JL   sdreduce
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VADDPD Y0, Y4, Y4
+	VADDPD Y1, Y5, Y5
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP  sum8
+
+sdreduce:
+	VADDPD Y5, Y4, Y4
+	VADDPD Y7, Y6, Y6
+	VEXTRACTF128 $1, Y4, X5
+	VADDPD X5, X4, X4
+	VHADDPD X4, X4, X4
+	VEXTRACTF128 $1, Y6, X7
+	VADDPD X7, X6, X6
+	VHADDPD X6, X6, X6
+
+sd1:
+	CMPQ CX, $0
+	JE   sddone
+	VCVTSS2SD (SI), X0, X0
+	VADDSD X0, X4, X4
+	TESTQ DI, DI
+	JZ   sd1next
+	VCVTSS2SD (DI), X1, X1
+	VFMADD231SD X1, X0, X6
+	ADDQ $4, DI
+
+sd1next:
+	ADDQ $4, SI
+	DECQ CX
+	JMP  sd1
+
+sddone:
+	VMOVSD X4, sx+24(FP)
+	VMOVSD X6, sxy+32(FP)
+	VZEROUPPER
+	RET

@@ -4,6 +4,11 @@ package kern
 
 var useAVX = false
 
-func axpyAVX(a float32, x, y *float32, n int) { panic("kern: no AVX") }
-func scalAVX(a float32, x, y *float32, n int) { panic("kern: no AVX") }
-func dotAVX(x, y *float32, n int) float32     { panic("kern: no AVX") }
+func axpyAVX(a float32, x, y *float32, n int)       { panic("kern: no AVX") }
+func scalAVX(a float32, x, y *float32, n int)       { panic("kern: no AVX") }
+func dotAVX(x, y *float32, n int) float32           { panic("kern: no AVX") }
+func reluAVX(x, y *float32, n int)                  { panic("kern: no AVX") }
+func maskAVX(x, src, dst *float32, n int, acc bool) { panic("kern: no AVX") }
+func sumDot64AVX(x, y *float32, n int) (sx, sxy float64) {
+	panic("kern: no AVX")
+}
