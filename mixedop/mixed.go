@@ -211,6 +211,9 @@ func (m *Mixed[T]) backwardSet(dy []T, din [][]T) error { return m.backward(dy, 
 // dx = Σ_k op_k'ᵀ(w_k·dy) with w_k handed to the op's backward rather than
 // multiplied into a copy of dy; the first op overwrites dx unless acc.
 func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
+	if !acc && din[1] != nil {
+		clear(din[1]) // this edge writes only its row of the (E,K) weights
+	}
 	for i, op := range m.ops {
 		if op == nil {
 			continue

@@ -119,8 +119,13 @@ func Check[T mixedop.Float](t testing.TB, c Case, build Builder[T]) {
 	}
 	m := G.NewTapeMachine(g.G)
 	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatalf("%s: run: %v", c.Name, err)
+	// Run twice: blocks reuse their buffers across runs, and the second
+	// run must not see anything left from the first.
+	for run := 0; run < 2; run++ {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			t.Fatalf("%s: run %d: %v", c.Name, run+1, err)
+		}
 	}
 	var fails []string
 	add := func(s string) {
