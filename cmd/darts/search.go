@@ -231,8 +231,12 @@ func runSearch(args []string) error {
 		if err := s.Save(ckpt); err != nil {
 			return err
 		}
-		bar.Done(fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs\n  %s",
-			m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, g))
+		rss := ""
+		if b, ok := peakRSS(); ok {
+			rss = fmt.Sprintf("  peak RSS %d MiB", b>>20)
+		}
+		bar.Done(fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs%s\n  %s",
+			m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g))
 		if !noPlots {
 			if _, warns, err := plots.All(out, "", "png"); err != nil {
 				fmt.Fprintf(os.Stderr, "warning: plots: %v\n", err)
