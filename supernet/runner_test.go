@@ -57,3 +57,27 @@ func TestEvalModeMatchesConvergedTrainMode(t *testing.T) {
 		t.Error("an eval run left the network in eval mode")
 	}
 }
+
+func TestEstimateMemoryScales(t *testing.T) {
+	cfg := supernet.Config{InputC: 1, InputH: 28, InputW: 28, Classes: 10, C: 8, Layers: 5}
+	n, err := supernet.NewNetwork[float32](cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e32, e64 := n.EstimateMemory(32), n.EstimateMemory(64)
+	if w := int64(n.NumParams()) * 4; e32 <= w {
+		t.Errorf("estimate %d bytes at batch 32 is not above the weights' %d", e32, w)
+	}
+	if !(e64 > e32 && e64 < 2*e32+1) {
+		t.Errorf("estimate at batch 64 (%d) is not between batch 32's (%d) and twice that", e64, e32)
+	}
+	big := cfg
+	big.C = 16
+	nb, err := supernet.NewNetwork[float32](big, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nb.EstimateMemory(32) <= e32 {
+		t.Error("doubling the channels did not raise the estimate")
+	}
+}

@@ -199,8 +199,9 @@ func runSearch(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "search: %s, %d search-train / %d search-val images of %dx%dx%d, %d classes\n",
 		data.Info.Name, data.Info.Train, data.Info.Val, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
-	fmt.Fprintf(os.Stderr, "supernet: %d layers, %d init channels, %d ops, %d weights (%.1f MB), order %d, %d steps/epoch of batch %d\n",
-		net.Cfg.Layers, net.Cfg.C, len(net.Cfg.Primitives), conf.Params, float64(conf.Params)*4/1e6, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize)
+	fmt.Fprintf(os.Stderr, "supernet: %d layers, %d init channels, %d ops, %d weights (%.1f MB), order %d, %d steps/epoch of batch %d, about %d MiB of memory\n",
+		net.Cfg.Layers, net.Cfg.C, len(net.Cfg.Primitives), conf.Params, float64(conf.Params)*4/1e6, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize,
+		net.EstimateMemory(conf.Search.BatchSize)>>20)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
