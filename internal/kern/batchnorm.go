@@ -43,11 +43,7 @@ func BatchNormTrain[T Float](n, c, p int, eps T, x, gamma, beta, y, xhat, mean, 
 				// Without affine, y is xhat: store it once.
 				for b := 0; b < n; b++ {
 					k := (b*c + ch) * p
-					xr := x[k : k+p]
-					xh := xhat[k : k+len(xr)]
-					for q, v := range xr {
-						xh[q] = (v - muT) * isT
-					}
+					normInto(x[k:k+p], xhat[k:k+p], muT, isT)
 				}
 				continue
 			}
@@ -106,8 +102,23 @@ func sumDot64[T Float](x, y []T) (sx, sxy float64) {
 	return sx, sxy
 }
 
+// normInto is: for i, v := range x { y[i] = (v - mu) * is }.
+func normInto[T Float](x, y []T, mu, is T) {
+	y = y[:len(x)]
+	if is32[T]() && len(x) > 0 {
+		bnNormAVX(f32p(x), f32p(y), len(x), float32(mu), float32(is))
+		return
+	}
+	for i, v := range x {
+		y[i] = (v - mu) * is
+	}
+}
+
 // sqDev64 returns Σ (x-mu)² in float64.
 func sqDev64[T Float](x []T, mu float64) float64 {
+	if is32[T]() && len(x) > 0 {
+		return sqDev64AVX(f32p(x), len(x), mu)
+	}
 	var s0, s1 float64
 	i := 0
 	for ; i+2 <= len(x); i += 2 {
@@ -177,6 +188,10 @@ func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy []T, s T, d
 				k := (b*c + ch) * p
 				dyr := dy[k : k+p]
 				xh, dxr := xhat[k:k+len(dyr)], dx[k:k+len(dyr)]
+				if is32[T]() && len(dyr) > 0 {
+					bnDxAVX(f32p(dyr), f32p(xh), f32p(dxr), len(dyr), float32(scale), float32(mdy), float32(mdyx), acc)
+					continue
+				}
 				if acc {
 					for q, d := range dyr {
 						dxr[q] += scale * (d - mdy - xh[q]*mdyx)

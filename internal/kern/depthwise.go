@@ -13,9 +13,13 @@ package kern
 // SepConv and DilConv, fused into the read so that relu(x) is never stored.
 // y must not overlap x.
 func DepthwiseConv[T Float](g Geom, reluIn bool, x, w, y []T) {
+	if is32[T]() && g.Stride == 1 {
+		depthwiseStacked(g, reluIn, x, w, y)
+		return
+	}
 	hw, ohw, kk := g.H*g.W, g.OutH()*g.OutW(), g.K*g.K
 	parallelFor(g.N*g.C, grain(ohw*kk), func(lo, hi int) {
-		sp, buf := getScratch[T](srcLen(g, reluIn) + vecLen[T](g))
+		sp, buf := getScratch[T](srcLen(g, reluIn))
 		defer putScratch(sp)
 		for pl := lo; pl < hi; pl++ {
 			c := pl % g.C
@@ -41,15 +45,6 @@ func srcLen(g Geom, reluIn bool) int {
 	return padLen(g)
 }
 
-// vecLen is the size of the work plane of the vector paths of stride 1
-// (see dwPlaneVec): the output rows at the pitch of the padded input.
-func vecLen[T Float](g Geom) int {
-	if !is32[T]() || g.Stride != 1 {
-		return 0
-	}
-	return g.OutH() * (g.W + 2*g.Pad)
-}
-
 // source returns the plane a window kernel reads for the input plane x: x
 // itself, or x padded (and passed through ReLU if reluIn) into buf
 // (srcLen(g, reluIn) elements), with its row pitch.
@@ -73,12 +68,7 @@ func source[T Float](g Geom, reluIn bool, x, buf []T) ([]T, int) {
 // Every path adds the taps to the output in (kh, kw) order starting from 0,
 // the order of the reference, so they round alike.
 func dwPlane[T Float](g Geom, reluIn bool, x, w, y, buf []T) {
-	nsrc := srcLen(g, reluIn)
-	src, pw := source(g, reluIn, x, buf[:nsrc])
-	if vecLen[T](g) > 0 {
-		dwPlaneVec(g, src, pw, w, y, buf[nsrc:])
-		return
-	}
+	src, pw := source(g, reluIn, x, buf)
 	oh, ow := g.OutH(), g.OutW()
 	s, d := g.Stride, g.Dil
 	switch {
@@ -149,36 +139,6 @@ func dwPlane[T Float](g Geom, reluIn bool, x, w, y, buf []T) {
 	}
 }
 
-// dwPlaneVec is dwPlane of stride 1 as one vector axpy per tap: at the
-// pitch pw of the source, output (i, j) and its tap (kh, kw) are a fixed
-// distance kh*Dil*pw + kw*Dil apart, so each tap adds a shifted copy of the
-// whole source, scaled, into a work plane t whose rows have pitch pw; the
-// columns past OW are dropped when t is copied out. Taps are added in
-// (kh, kw) order, as in the reference.
-func dwPlaneVec[T Float](g Geom, src []T, pw int, w, y, t []T) {
-	oh, ow, d := g.OutH(), g.OutW(), g.Dil
-	n := (oh-1)*pw + ow // the last row needs no columns past OW
-	if pw == ow {
-		t = y
-	}
-	t = t[:n]
-	for kh := 0; kh < g.K; kh++ {
-		for kw := 0; kw < g.K; kw++ {
-			off := kh*d*pw + kw*d
-			if kh == 0 && kw == 0 {
-				scal(w[0], src[off:off+n], t)
-				continue
-			}
-			axpy(w[kh*g.K+kw], src[off:off+n], t)
-		}
-	}
-	if pw != ow {
-		for i := 0; i < oh; i++ {
-			copy(y[i*ow:(i+1)*ow], t[i*pw:i*pw+ow])
-		}
-	}
-}
-
 // DepthwiseConvBackward computes the gradients of DepthwiseConv given dy,
 // the gradient of its output. It is, for each n, c, i, j and each tap
 // (kh, kw) whose input position (ii, jj) is inside H×W:
@@ -199,12 +159,16 @@ func DepthwiseConvBackward[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T, a
 	// With stride 1, dx is the correlation of dy, padded by Dil*(K-1)-Pad, with
 	// the flipped filter: the forward kernel again.
 	flip := g.Stride == 1 && g.Pad <= g.Dil*(g.K-1)
+	if flip && is32[T]() {
+		depthwiseBackwardStacked(g, reluIn, x, w, dy, dx, dw, acc)
+		return
+	}
 	gt := Geom{N: 1, C: 1, H: oh, W: ow, K: g.K, Stride: 1, Pad: g.Dil*(g.K-1) - g.Pad, Dil: g.Dil}
 	ph, pw := g.H+2*g.Pad, g.W+2*g.Pad
 	parallelFor(g.C, grain(2*g.N*ohw*kk), func(lo, hi int) {
 		// One buffer carved into: padded x, dx work plane, its padding
 		// buffer, flipped filter, dw accumulator.
-		nx, nd, nb := srcLen(g, reluIn)+vecLen[T](g), ph*pw, padLen(gt)+vecLen[T](gt)
+		nx, nd, nb := srcLen(g, reluIn), ph*pw, padLen(gt)
 		sp, buf := getScratch[T](nx + nd + nb + 2*kk)
 		defer putScratch(sp)
 		xbuf, dbuf, tbuf := buf[:nx], buf[nx:nx+nd], buf[nx+nd:nx+nd+nb]
@@ -275,16 +239,8 @@ func dxScatterPlane[T Float](g Geom, w, dy, buf []T) {
 
 // dwAccPlane adds to acc (K×K) the filter gradient of one plane: the
 // correlation of the padded input x (through ReLU if reluIn) with dy.
-//
-// On the vector path of stride 1 (see dwAccPlaneVec) a non-finite input
-// can make a filter gradient NaN that the reference leaves ±Inf.
 func dwAccPlane[T Float](g Geom, reluIn bool, x, dy, acc, buf []T) {
-	nsrc := srcLen(g, reluIn)
-	src, pw := source(g, reluIn, x, buf[:nsrc])
-	if vecLen[T](g) > 0 {
-		dwAccPlaneVec(g, src, pw, dy, acc, buf[nsrc:])
-		return
-	}
+	src, pw := source(g, reluIn, x, buf)
 	oh, ow := g.OutH(), g.OutW()
 	s, d := g.Stride, g.Dil
 	for i := 0; i < oh; i++ {
@@ -340,33 +296,6 @@ func dwAccPlane[T Float](g Geom, reluIn bool, x, dy, acc, buf []T) {
 					a[kw] += t
 				}
 			}
-		}
-	}
-}
-
-// dwAccPlaneVec is dwAccPlane of stride 1 as one dot product per tap: dy is
-// laid out at the source's pitch pw, zeros past OW, in t, so that the tap
-// (kh, kw) is the dot product of t with the source shifted by
-// kh*Dil*pw + kw*Dil. The zeros meet source values outside the tap's
-// windows, which is exact unless those are infinite or NaN.
-func dwAccPlaneVec[T Float](g Geom, src []T, pw int, dy, acc, t []T) {
-	oh, ow, d := g.OutH(), g.OutW(), g.Dil
-	n := (oh-1)*pw + ow
-	if pw == ow {
-		t = dy
-	} else {
-		for i := 0; i < oh; i++ {
-			copy(t[i*pw:i*pw+ow], dy[i*ow:(i+1)*ow])
-			if i < oh-1 {
-				zero(t[i*pw+ow : (i+1)*pw])
-			}
-		}
-	}
-	t = t[:n]
-	for kh := 0; kh < g.K; kh++ {
-		for kw := 0; kw < g.K; kw++ {
-			off := kh*d*pw + kw*d
-			acc[kh*g.K+kw] += dotT(t, src[off:off+n])
 		}
 	}
 }

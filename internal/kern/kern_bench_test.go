@@ -218,3 +218,31 @@ func BenchmarkWeightedSum(b *testing.B) {
 	}
 	reportFlops(b, 2*7*n)
 }
+
+// BenchmarkDepthwiseSmall is the depthwise convolution on the small planes
+// of the later cells (mnist-small cell 4: 32×32×7×7; cell 2: 32×16×14×14),
+// where per-plane work is short.
+func BenchmarkDepthwiseSmall(b *testing.B) {
+	for _, g := range []Geom{
+		{N: 32, C: 32, H: 7, W: 7, K: 3, Stride: 1, Pad: 1, Dil: 1},
+		{N: 32, C: 32, H: 7, W: 7, K: 5, Stride: 1, Pad: 4, Dil: 2},
+		{N: 32, C: 16, H: 14, W: 14, K: 5, Stride: 1, Pad: 2, Dil: 1},
+		{N: 32, C: 8, H: 28, W: 28, K: 3, Stride: 1, Pad: 1, Dil: 1},
+	} {
+		x, w, y := benchData(g.inLen()), benchData(g.C*g.K*g.K), make([]float32, g.outLen())
+		dy, dx, dw := benchData(g.outLen()), make([]float32, g.inLen()), make([]float32, len(w))
+		flops := 2 * float64(g.outLen()*g.K*g.K)
+		b.Run(g.String()+"/fwd", func(b *testing.B) {
+			for b.Loop() {
+				DepthwiseConv(g, true, x, w, y)
+			}
+			reportFlops(b, flops)
+		})
+		b.Run(g.String()+"/bwd", func(b *testing.B) {
+			for b.Loop() {
+				DepthwiseConvBackward(g, true, x, w, dy, dx, dw, false)
+			}
+			reportFlops(b, 2*flops)
+		})
+	}
+}

@@ -446,6 +446,9 @@ func TestBatchNormMatchesReference(t *testing.T) {
 				yx := make([]float64, len(x))
 				BatchNormTrain(n, c, p, eps, x, nil, nil, yx, yx, m, v, is)
 				check(t, "y aliasing xhat", yx, wy, 1e-11)
+				yx32 := make([]float32, len(x))
+				BatchNormTrain(n, c, p, eps, to32(x), nil, nil, yx32, yx32, make([]float32, c), make([]float32, c), make([]float32, c))
+				check(t, "y aliasing xhat float32", to64(yx32), wy, tol32)
 			}
 
 			// y may be x itself.
@@ -817,5 +820,6 @@ func TestPlainPaths(t *testing.T) {
 	t.Run("window", TestWindowKernelsMatchReference)
 	t.Run("reluIn", TestDepthwiseReLUInMatchesReference)
 	t.Run("pointwise", TestPointwiseMatchesReference)
+	t.Run("batchnorm", TestBatchNormMatchesReference)
 	t.Run("primitives", TestVectorPrimitives)
 }

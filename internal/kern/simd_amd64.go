@@ -27,6 +27,21 @@ func maskAVX(x, src, dst *float32, n int, acc bool)
 //go:noescape
 func sumDot64AVX(x, y *float32, n int) (sx, sxy float64)
 
+//go:noescape
+func corr3AVX(w *float32, d int, s, t *float32, n int, acc bool)
+
+//go:noescape
+func corr5AVX(w *float32, d int, s, t *float32, n int, acc bool)
+
+//go:noescape
+func bnNormAVX(x, y *float32, n int, mu, is float32)
+
+//go:noescape
+func bnDxAVX(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool)
+
+//go:noescape
+func sqDev64AVX(x *float32, n int, mu float64) float64
+
 // hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves the
 // YMM registers.
 func hasAVX2FMA() bool {

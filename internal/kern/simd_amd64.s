@@ -361,3 +361,287 @@ sddone:
 	VMOVSD X6, sxy+32(FP)
 	VZEROUPPER
 	RET
+
+// func corr3AVX(w *float32, d int, s, t *float32, n int, acc bool)
+// t[i] = (acc ? t[i] : 0) + w[0]*s[i] + w[1]*s[i+d] + … (k = 3 taps, each
+// fused, in order; without acc the first is a plain product).
+TEXT ·corr3AVX(SB), NOSPLIT, $0-41
+	MOVQ w+0(FP), AX
+	VBROADCASTSS 0(AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	MOVQ d+8(FP), DX
+	SHLQ $2, DX
+	MOVQ s+16(FP), SI
+	MOVQ t+24(FP), DI
+	MOVQ n+32(FP), CX
+	MOVBLZX acc+40(FP), BX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+
+c3loop:
+	CMPQ CX, $8
+	JL   c3tail
+	TESTQ BX, BX
+	JZ   c3first
+	VMOVUPS (DI), Y0
+	VFMADD231PS (SI), Y8, Y0
+	JMP  c3rest
+
+c3first:
+	VMULPS (SI), Y8, Y0
+
+c3rest:
+	VFMADD231PS (R8), Y9, Y0
+	VFMADD231PS (R9), Y10, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  c3loop
+
+c3tail:
+	CMPQ CX, $0
+	JE   c3done
+	TESTQ BX, BX
+	JZ   c3tfirst
+	VMOVSS (DI), X0
+	VFMADD231SS (SI), X8, X0
+	JMP  c3trest
+
+c3tfirst:
+	VMULSS (SI), X8, X0
+
+c3trest:
+	VFMADD231SS (R8), X9, X0
+	VFMADD231SS (R9), X10, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, DI
+	DECQ CX
+	JMP  c3tail
+
+c3done:
+	VZEROUPPER
+	RET
+
+// func corr5AVX(w *float32, d int, s, t *float32, n int, acc bool)
+// t[i] = (acc ? t[i] : 0) + w[0]*s[i] + w[1]*s[i+d] + … (k = 5 taps, each
+// fused, in order; without acc the first is a plain product).
+TEXT ·corr5AVX(SB), NOSPLIT, $0-41
+	MOVQ w+0(FP), AX
+	VBROADCASTSS 0(AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	VBROADCASTSS 12(AX), Y11
+	VBROADCASTSS 16(AX), Y12
+	MOVQ d+8(FP), DX
+	SHLQ $2, DX
+	MOVQ s+16(FP), SI
+	MOVQ t+24(FP), DI
+	MOVQ n+32(FP), CX
+	MOVBLZX acc+40(FP), BX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+
+c5loop:
+	CMPQ CX, $8
+	JL   c5tail
+	TESTQ BX, BX
+	JZ   c5first
+	VMOVUPS (DI), Y0
+	VFMADD231PS (SI), Y8, Y0
+	JMP  c5rest
+
+c5first:
+	VMULPS (SI), Y8, Y0
+
+c5rest:
+	VFMADD231PS (R8), Y9, Y0
+	VFMADD231PS (R9), Y10, Y0
+	VFMADD231PS (R10), Y11, Y0
+	VFMADD231PS (R11), Y12, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  c5loop
+
+c5tail:
+	CMPQ CX, $0
+	JE   c5done
+	TESTQ BX, BX
+	JZ   c5tfirst
+	VMOVSS (DI), X0
+	VFMADD231SS (SI), X8, X0
+	JMP  c5trest
+
+c5tfirst:
+	VMULSS (SI), X8, X0
+
+c5trest:
+	VFMADD231SS (R8), X9, X0
+	VFMADD231SS (R9), X10, X0
+	VFMADD231SS (R10), X11, X0
+	VFMADD231SS (R11), X12, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, R10
+	ADDQ $4, R11
+	ADDQ $4, DI
+	DECQ CX
+	JMP  c5tail
+
+c5done:
+	VZEROUPPER
+	RET
+
+// func bnNormAVX(x, y *float32, n int, mu, is float32)
+// y[i] = (x[i] - mu) * is.
+TEXT ·bnNormAVX(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS mu+24(FP), Y8
+	VBROADCASTSS is+28(FP), Y9
+
+bnn8:
+	CMPQ CX, $8
+	JL   bnn1
+	VMOVUPS (SI), Y0
+	VSUBPS Y8, Y0, Y0
+	VMULPS Y9, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  bnn8
+
+bnn1:
+	CMPQ CX, $0
+	JE   bnndone
+	VMOVSS (SI), X0
+	VSUBSS X8, X0, X0
+	VMULSS X9, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  bnn1
+
+bnndone:
+	VZEROUPPER
+	RET
+
+// func bnDxAVX(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool)
+// v = scale * ((dy[i] - mdy) - xh[i]*mdyx); dx[i] = v, or dx[i] += v if acc.
+TEXT ·bnDxAVX(SB), NOSPLIT, $0-45
+	MOVQ dy+0(FP), SI
+	MOVQ xh+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS scale+32(FP), Y8
+	VBROADCASTSS mdy+36(FP), Y9
+	VBROADCASTSS mdyx+40(FP), Y10
+	MOVBLZX acc+44(FP), BX
+
+bnd8:
+	CMPQ CX, $8
+	JL   bnd1
+	VMOVUPS (SI), Y0
+	VSUBPS Y9, Y0, Y0
+	VMULPS (DX), Y10, Y1
+	VSUBPS Y1, Y0, Y0
+	VMULPS Y8, Y0, Y0
+	TESTQ BX, BX
+	JZ   bnd8set
+	VADDPS (DI), Y0, Y0
+
+bnd8set:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  bnd8
+
+bnd1:
+	CMPQ CX, $0
+	JE   bnddone
+	VMOVSS (SI), X0
+	VSUBSS X9, X0, X0
+	VMOVSS (DX), X1
+	VMULSS X10, X1, X1
+	VSUBSS X1, X0, X0
+	VMULSS X8, X0, X0
+	TESTQ BX, BX
+	JZ   bnd1set
+	VADDSS (DI), X0, X0
+
+bnd1set:
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DX
+	ADDQ $4, DI
+	DECQ CX
+	JMP  bnd1
+
+bnddone:
+	VZEROUPPER
+	RET
+
+// func sqDev64AVX(x *float32, n int, mu float64) float64
+// Σ (float64(x[i]) - mu)², in 4 lanes of 2 accumulators, added up in a
+// fixed order.
+TEXT ·sqDev64AVX(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSD mu+16(FP), Y8
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+
+sqd8:
+	CMPQ CX, $8
+	JL   sqdreduce
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VSUBPD Y8, Y0, Y0
+	VSUBPD Y8, Y1, Y1
+	VFMADD231PD Y0, Y0, Y4
+	VFMADD231PD Y1, Y1, Y5
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP  sqd8
+
+sqdreduce:
+	VADDPD Y5, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPD X5, X4, X4
+	VHADDPD X4, X4, X4
+
+sqd1:
+	CMPQ CX, $0
+	JE   sqddone
+	VCVTSS2SD (SI), X0, X0
+	VSUBSD X8, X0, X0
+	VFMADD231SD X0, X0, X4
+	ADDQ $4, SI
+	DECQ CX
+	JMP  sqd1
+
+sqddone:
+	VMOVSD X4, ret+24(FP)
+	VZEROUPPER
+	RET

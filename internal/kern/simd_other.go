@@ -12,3 +12,10 @@ func maskAVX(x, src, dst *float32, n int, acc bool) { panic("kern: no AVX") }
 func sumDot64AVX(x, y *float32, n int) (sx, sxy float64) {
 	panic("kern: no AVX")
 }
+func corr3AVX(w *float32, d int, s, t *float32, n int, acc bool) { panic("kern: no AVX") }
+func corr5AVX(w *float32, d int, s, t *float32, n int, acc bool) { panic("kern: no AVX") }
+func bnNormAVX(x, y *float32, n int, mu, is float32)             { panic("kern: no AVX") }
+func bnDxAVX(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool) {
+	panic("kern: no AVX")
+}
+func sqDev64AVX(x *float32, n int, mu float64) float64 { panic("kern: no AVX") }

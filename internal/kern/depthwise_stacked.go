@@ -1,0 +1,155 @@
+package kern
+
+// The float32 vector path of the stride-1 depthwise convolution. All N
+// planes of one channel share its filter, so they are padded into one tall
+// plane (stacked) of N·(H+2·Pad) rows at pitch pw = W+2·Pad. At that pitch
+// output (n, i, j) sits at (n·ph+i)·pw+j and its tap (kh, kw) a fixed
+// kh·Dil·pw + kw·Dil further on, so each tap is one long vector axpy (dot
+// product, for the filter gradient) over the whole stack, whatever the plane
+// size; outputs that straddle two planes or the padding columns are computed
+// and dropped. Taps are added in (kh, kw) order, as in the reference.
+
+// stackDims are the padded plane's height and width and the length of the
+// tall output (its last row needs no columns past OW).
+func stackDims(g Geom) (ph, pw, n int) {
+	ph, pw = g.H+2*g.Pad, g.W+2*g.Pad
+	return ph, pw, ((g.N-1)*ph+g.OutH()-1)*pw + g.OutW()
+}
+
+// stack pads the N planes of channel c of x (through ReLU if reluIn) into s.
+func stack[T Float](g Geom, reluIn bool, x []T, c int, s []T) {
+	hw, pp := g.H*g.W, (g.H+2*g.Pad)*(g.W+2*g.Pad)
+	for n := 0; n < g.N; n++ {
+		xp := x[(n*g.C+c)*hw : (n*g.C+c+1)*hw]
+		if reluIn {
+			padReLU(xp, g.H, g.W, g.Pad, s[n*pp:(n+1)*pp])
+		} else {
+			pad(xp, g.H, g.W, g.Pad, s[n*pp:(n+1)*pp])
+		}
+	}
+}
+
+// corrStacked overwrites t with the correlation of the stack s (pitch pw)
+// with the K×K filter w: one vector pass per kernel row for K = 3 and 5
+// (the row's taps added in one go, see corrRow), else one per tap.
+func corrStacked[T Float](k, d, pw int, s, w, t []T) {
+	n := len(t)
+	for kh := 0; kh < k; kh++ {
+		off := kh * d * pw
+		corrRow(w[kh*k:(kh+1)*k], d, s[off:off+n+(k-1)*d], t, kh > 0)
+	}
+}
+
+// corrRow is: for i := range t { t[i] = (t[i] if acc, else 0) + Σ_kw
+// w[kw]*s[i+kw*d] }, the taps added in kw order.
+func corrRow[T Float](w []T, d int, s, t []T, acc bool) {
+	n, k := len(t), len(w)
+	if n == 0 {
+		return
+	}
+	s = s[:n+(k-1)*d]
+	if is32[T]() && (k == 3 || k == 5) {
+		if k == 3 {
+			corr3AVX(f32p(w), d, f32p(s), f32p(t), n, acc)
+		} else {
+			corr5AVX(f32p(w), d, f32p(s), f32p(t), n, acc)
+		}
+		return
+	}
+	for kw, wv := range w {
+		if kw == 0 && !acc {
+			scal(wv, s[:n], t)
+			continue
+		}
+		axpy(wv, s[kw*d:kw*d+n], t)
+	}
+}
+
+// depthwiseStacked is DepthwiseConv for float32 with AVX2 and stride 1.
+func depthwiseStacked[T Float](g Geom, reluIn bool, x, w, y []T) {
+	oh, ow, kk := g.OutH(), g.OutW(), g.K*g.K
+	ph, pw, nt := stackDims(g)
+	ns := g.N * ph * pw
+	parallelFor(g.C, grain(g.N*oh*ow*kk), func(lo, hi int) {
+		sp, buf := getScratch[T](ns + nt)
+		defer putScratch(sp)
+		s, t := buf[:ns], buf[ns:]
+		for c := lo; c < hi; c++ {
+			stack(g, reluIn, x, c, s)
+			corrStacked(g.K, g.Dil, pw, s, w[c*kk:(c+1)*kk], t)
+			for n := 0; n < g.N; n++ {
+				for i := 0; i < oh; i++ {
+					copy(y[((n*g.C+c)*oh+i)*ow:][:ow], t[(n*ph+i)*pw:][:ow])
+				}
+			}
+		}
+	})
+}
+
+// depthwiseBackwardStacked is DepthwiseConvBackward for float32 with AVX2,
+// stride 1 and Pad <= Dil·(K-1). The filter gradient of a tap is one dot
+// product of dy, laid out at the stack's pitch with zeros between planes,
+// with the shifted stack of x; the zeros meet values of x outside the tap's
+// windows, which is exact unless those are infinite or NaN. dx is the
+// correlation of dy, padded by Dil·(K-1)-Pad, with the flipped filter: a
+// stacked forward again.
+func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T, acc bool) {
+	oh, ow, kk := g.OutH(), g.OutW(), g.K*g.K
+	hw := g.H * g.W
+	ph, pw, nt := stackDims(g)
+	gt := Geom{N: g.N, C: 1, H: oh, W: ow, K: g.K, Stride: 1, Pad: g.Dil*(g.K-1) - g.Pad, Dil: g.Dil}
+	pht, pwt, ntt := stackDims(gt)
+	ns, nst := g.N*ph*pw, g.N*pht*pwt
+	parallelFor(g.C, grain(2*g.N*oh*ow*kk), func(lo, hi int) {
+		var size int
+		if dw != nil {
+			size += ns + nt
+		}
+		if dx != nil {
+			size += nst + ntt + kk
+		}
+		sp, buf := getScratch[T](size)
+		defer putScratch(sp)
+		var s, dd, st, tt, wf []T
+		if dw != nil {
+			s, dd, buf = buf[:ns], buf[ns:ns+nt], buf[ns+nt:]
+		}
+		if dx != nil {
+			st, tt, wf = buf[:nst], buf[nst:nst+ntt], buf[nst+ntt:nst+ntt+kk]
+		}
+		for c := lo; c < hi; c++ {
+			wc := w[c*kk : (c+1)*kk]
+			if dw != nil {
+				stack(g, reluIn, x, c, s)
+				zero(dd)
+				for n := 0; n < g.N; n++ {
+					for i := 0; i < oh; i++ {
+						copy(dd[(n*ph+i)*pw:][:ow], dy[((n*g.C+c)*oh+i)*ow:][:ow])
+					}
+				}
+				dwc := dw[c*kk : (c+1)*kk]
+				for kh := 0; kh < g.K; kh++ {
+					for kw := 0; kw < g.K; kw++ {
+						off := kh*g.Dil*pw + kw*g.Dil
+						dwc[kh*g.K+kw] += dotT(dd, s[off:off+nt])
+					}
+				}
+			}
+			if dx == nil {
+				continue
+			}
+			for k := range wf {
+				wf[k] = wc[kk-1-k]
+			}
+			gc := Geom{N: g.N, C: g.C, H: oh, W: ow, Pad: gt.Pad}
+			stack(gc, false, dy, c, st)
+			corrStacked(g.K, g.Dil, pwt, st, wf, tt)
+			for n := 0; n < g.N; n++ {
+				for i := 0; i < g.H; i++ {
+					k := (n*g.C+c)*hw + i*g.W
+					gradOut(x[k:k+g.W], tt[(n*pht+i)*pwt:][:g.W], dx[k:k+g.W], reluIn, acc)
+				}
+			}
+		}
+	})
+}
