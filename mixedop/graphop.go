@@ -108,7 +108,7 @@ func (g *Graph[T]) Apply(b Block[T], needGrad []bool, inputs ...*G.Node) (*G.Nod
 		}
 		children = append(children, n)
 	}
-	op := &blockOp[T]{b: b, id: opIDs.Add(1), nIn: len(inputs), needGrad: needGrad}
+	op := &blockOp[T]{b: b, id: opIDs.Add(1), nIn: len(inputs), needGrad: needGrad, params: b.Params()}
 	var shapes []tensor.Shape
 	for _, c := range children {
 		op.inDims = append(op.inDims, c.Dims())
@@ -119,6 +119,7 @@ func (g *Graph[T]) Apply(b Block[T], needGrad []bool, inputs ...*G.Node) (*G.Nod
 		return nil, fmt.Errorf("mixedop: %s: %w", b.Name(), err)
 	}
 	op.outDims = len(out)
+	op.typ = fnType(op.inDims, op.outDims)
 	n, err := G.ApplyOp(op, children...)
 	if err != nil {
 		return nil, fmt.Errorf("mixedop: %s: %w", b.Name(), err)
@@ -135,6 +136,9 @@ type blockOp[T Float] struct {
 	needGrad []bool
 	inDims   []int
 	outDims  int
+	typ      hm.Type     // made once: gorgonia asks for it on every run
+	params   []*Param[T] // b.Params(), made once
+	inArg    [][]T
 
 	gen, bwdGen uint64 // forward runs so far; the run whose backward is done
 	shapes      []tensor.Shape
@@ -160,7 +164,10 @@ func fnType(inDims []int, outDims int) hm.Type {
 }
 
 func (op *blockOp[T]) Type() hm.Type {
-	return fnType(op.inDims, op.outDims)
+	if op.typ == nil {
+		op.typ = fnType(op.inDims, op.outDims)
+	}
+	return op.typ
 }
 
 func toShapes(ds []G.DimSizer) ([]tensor.Shape, error) {
@@ -187,7 +194,10 @@ func (op *blockOp[T]) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != len(op.inDims) {
 		return nil, fmt.Errorf("%s: got %d inputs, want %d", op.b.Name(), len(vals), len(op.inDims))
 	}
-	in := make([][]T, op.nIn)
+	if op.inArg == nil {
+		op.inArg = make([][]T, op.nIn)
+	}
+	in := op.inArg
 	if op.shapes == nil {
 		op.shapes = make([]tensor.Shape, op.nIn)
 	}
@@ -259,7 +269,7 @@ func (op *blockOp[T]) backward(dy []T) error {
 		}
 		din[i] = op.din[i]
 	}
-	for _, p := range op.b.Params() {
+	for _, p := range op.params {
 		clear(p.Grad)
 	}
 	var err error
@@ -280,7 +290,7 @@ func (op *blockOp[T]) gradValue(idx int) G.Value {
 		return op.dinT[idx]
 	}
 	if op.gradT == nil {
-		ps := op.b.Params()
+		ps := op.params
 		op.gradT = make([]*tensor.Dense, len(ps))
 		for i, p := range ps {
 			op.gradT[i] = tensor.New(tensor.WithBacking(p.Grad), tensor.WithShape(append([]int(nil), p.Shape...)...))
@@ -332,12 +342,16 @@ func (op *blockOp[T]) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 type blockGradOp[T Float] struct {
 	fwd *blockOp[T]
 	idx int
+	typ hm.Type
 }
 
 func (op *blockGradOp[T]) Arity() int { return len(op.fwd.inDims) + 1 }
 func (op *blockGradOp[T]) Type() hm.Type {
-	in := append(append([]int(nil), op.fwd.inDims...), op.fwd.outDims)
-	return fnType(in, op.fwd.inDims[op.idx])
+	if op.typ == nil {
+		in := append(append([]int(nil), op.fwd.inDims...), op.fwd.outDims)
+		op.typ = fnType(in, op.fwd.inDims[op.idx])
+	}
+	return op.typ
 }
 func (op *blockGradOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := ds[op.idx].(tensor.Shape)
