@@ -155,6 +155,10 @@ func firstEqual[T Float](g Geom, x []T, m T, i, j int) int {
 // (PyTorch's AvgPool2d has no dilation; Dil should be 1 to match it.) y must
 // not overlap x.
 func AvgPool[T Float](g Geom, x, y []T) {
+	if stackedAvg[T](g) {
+		avgPoolStacked(g, x, y)
+		return
+	}
 	hw, oh, ow := g.H*g.W, g.OutH(), g.OutW()
 	s, d := g.Stride, g.Dil
 	parallelFor(g.N*g.C, grain(oh*ow*g.K*g.K), func(lo, hi int) {
@@ -205,6 +209,10 @@ func AvgPoolBackward[T Float](g Geom, dy, dx []T) { AvgPoolBackwardTo(g, dy, dx,
 
 // AvgPoolBackwardTo is AvgPoolBackward with dx zeroed first unless acc.
 func AvgPoolBackwardTo[T Float](g Geom, dy, dx []T, acc bool) {
+	if stackedAvg[T](g) {
+		avgPoolBackwardStacked(g, dy, dx, acc)
+		return
+	}
 	hw, oh, ow := g.H*g.W, g.OutH(), g.OutW()
 	s, d := g.Stride, g.Dil
 	ph, pw := g.H+2*g.Pad, g.W+2*g.Pad
