@@ -1,6 +1,7 @@
 package mixedop_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/darts-go/darts/internal/golden"
@@ -35,26 +36,28 @@ func buildMixed[T mixedop.Float](c golden.Case) golden.Builder[T] {
 }
 
 func runGolden[T mixedop.Float](t *testing.T) {
-	f, err := golden.Load()
+	files, err := golden.LoadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, c := range f.Cases {
-		var b golden.Builder[T]
-		switch c.Kind {
-		case "candidate":
-			b = buildCandidate[T](c)
-		case "mixed":
-			b = buildMixed[T](c)
-		default:
-			continue // cells are checked by package supernet
+	for _, f := range files {
+		n := 0
+		for _, c := range f.Cases {
+			var b golden.Builder[T]
+			switch c.Kind {
+			case "candidate":
+				b = buildCandidate[T](c)
+			case "mixed":
+				b = buildMixed[T](c)
+			default:
+				continue // cells are checked by package supernet
+			}
+			n++
+			t.Run(filepath.Base(f.Path)+"/"+c.Name, func(t *testing.T) { golden.Check(t, c, b) })
 		}
-		n++
-		t.Run(c.Name, func(t *testing.T) { golden.Check(t, c, b) })
-	}
-	if n == 0 {
-		t.Fatalf("%s has no candidate or mixed cases", golden.Path())
+		if n == 0 {
+			t.Errorf("%s has no candidate or mixed cases", f.Path)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package supernet_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/darts-go/darts/internal/golden"
@@ -26,16 +27,18 @@ func buildCell[T mixedop.Float](c golden.Case) golden.Builder[T] {
 }
 
 func runCells[T mixedop.Float](t *testing.T) {
-	f, err := golden.Load()
+	files, err := golden.LoadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := f.CasesOf("cell")
-	if len(cases) == 0 {
-		t.Fatalf("%s has no cell cases", golden.Path())
-	}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) { golden.Check(t, c, buildCell[T](c)) })
+	for _, f := range files {
+		cases := f.CasesOf("cell")
+		if len(cases) == 0 {
+			t.Errorf("%s has no cell cases", f.Path)
+		}
+		for _, c := range cases {
+			t.Run(filepath.Base(f.Path)+"/"+c.Name, func(t *testing.T) { golden.Check(t, c, buildCell[T](c)) })
+		}
 	}
 }
 

@@ -41,29 +41,45 @@ type Case struct {
 
 // File is the whole golden file.
 type File struct {
+	Path       string   `json:"-"`
 	About      string   `json:"about"`
 	Primitives []string `json:"primitives"`
 	Cases      []Case   `json:"cases"`
 }
 
-// Path is the golden file the tests use: $DARTS_GOLDEN if set, else the
-// repository's testdata/darts_ops.json.
-func Path() string {
+// Paths are the golden files the tests use: $DARTS_GOLDEN if set, else the
+// repository's testdata/darts_ops.json (the vectors of the original DARTS
+// code's shapes) and testdata/darts_ops_alt.json (other shapes, odd sizes
+// and seeds, made with tools/golden/gen_darts_ops.py).
+func Paths() []string {
 	if p := os.Getenv("DARTS_GOLDEN"); p != "" {
-		return p
+		return []string{p}
 	}
 	_, here, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(here), "..", "..", "testdata", "darts_ops.json")
+	dir := filepath.Join(filepath.Dir(here), "..", "..", "testdata")
+	return []string{filepath.Join(dir, "darts_ops.json"), filepath.Join(dir, "darts_ops_alt.json")}
 }
 
-// Load reads and checks the golden file at Path.
-func Load() (*File, error) {
-	p := Path()
+// LoadAll reads and checks every file of Paths.
+func LoadAll() ([]*File, error) {
+	var fs []*File
+	for _, p := range Paths() {
+		f, err := Load(p)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
+}
+
+// Load reads and checks one golden file.
+func Load(p string) (*File, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("golden: %w", err)
 	}
-	var f File
+	f := File{Path: p}
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("golden: %s: %w", p, err)
 	}
@@ -84,7 +100,7 @@ func Load() (*File, error) {
 	return &f, nil
 }
 
-// Cases returns the cases of the given kind.
+// CasesOf returns the cases of the given kind.
 func (f *File) CasesOf(kind string) []Case {
 	var out []Case
 	for _, c := range f.Cases {
