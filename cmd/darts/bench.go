@@ -96,7 +96,6 @@ func runBench(args []string) error { return bench(os.Stdout, os.Stderr, args) }
 
 func bench(stdout, stderr io.Writer, args []string) error {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var (
 		preset         string
 		order, steps   int
@@ -111,17 +110,11 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	fs.IntVar(&thread, "threads", 0, "set GOMAXPROCS to `N` (0: leave it, the number of CPUs or $GOMAXPROCS)")
 	fs.Uint64Var(&seed, "seed", 2, "seed of the initialization and the synthetic data")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, benchHelp)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
+			printHelp(stdout, fs, benchHelp)
 		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return err
 	}
 	p, ok := benchPresets[preset]
 	if !ok {

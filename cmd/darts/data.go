@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -40,7 +39,6 @@ Flags:
 
 func runData(args []string) error {
 	fs := pflag.NewFlagSet("data", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard) // main reports the error once
 	var (
 		o        datasets.Options
 		shape    string
@@ -55,17 +53,11 @@ func runData(args []string) error {
 	fs.StringVar(&shape, "input-shape", "", "image shape `CxHxW` of the synthetic dataset (default 1x28x28)")
 	fs.IntVar(&o.Classes, "classes", 0, "number of classes `K` of the synthetic dataset (default 10)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprintf(os.Stdout, dataHelp, strings.Join(datasets.Names(), ", "))
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return nil
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
+			printHelp(os.Stdout, fs, fmt.Sprintf(dataHelp, strings.Join(datasets.Names(), ", ")))
 		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return err
 	}
 	o.Name, o.Seed = *datasetF, seed
 	if !knownDataset(o.Name) {

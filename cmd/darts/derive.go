@@ -44,7 +44,6 @@ func runDerive(args []string) error { return deriveCmd(args, os.Stdout, os.Stder
 // deriveCmd is runDerive with its output streams passed in, for tests.
 func deriveCmd(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("derive", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var (
 		run, ops, out string
 		epoch, nodes  int
@@ -58,17 +57,11 @@ func deriveCmd(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&nodes, "nodes", 4, "intermediate nodes per cell of --random")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of the DARTS text form")
 	fs.StringVar(&out, "out", "", "write to `file` (replaced atomically) instead of standard output")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, deriveHelp)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
+			printHelp(stdout, fs, deriveHelp)
 		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return err
 	}
 	random := fs.Changed("random")
 	var g derive.Genotype

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,7 +34,6 @@ func runEval(args []string) error { return eval(args, os.Stdout) }
 // eval is runEval with its standard output passed in, for tests.
 func eval(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("eval", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var (
 		run, weights, dataDir string
 		batch                 int
@@ -44,17 +42,11 @@ func eval(args []string, stdout io.Writer) error {
 	fs.StringVar(&weights, "weights", "", "weights `file` (default RUN/weights.dgo)")
 	fs.StringVar(&dataDir, "data-dir", "", "read the dataset's files from `dir` instead of the run's setting")
 	fs.IntVar(&batch, "batch-size", 0, "evaluation batch size (default: the run's)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, evalHelp)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
+			printHelp(stdout, fs, evalHelp)
 		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return err
 	}
 	if run == "" {
 		return usageErrorf("--run is required")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,22 +35,15 @@ func runExport(args []string) error { return export(args, os.Stdout) }
 // export is runExport with its standard output passed in, for tests.
 func export(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard) // main reports the error once
 	var genotype, format, out string
 	fs.StringVar(&genotype, "genotype", "", "read the genotype from `file` (JSON or DARTS text)")
 	fs.StringVar(&format, "format", "", "output `format`: json, darts or dot")
 	fs.StringVar(&out, "out", "", "write to `file` (replaced atomically) instead of standard output")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, exportHelp)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
+			printHelp(stdout, fs, exportHelp)
 		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return err
 	}
 	if genotype == "" {
 		return usageErrorf("--genotype is required")

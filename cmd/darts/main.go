@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/spf13/pflag"
 )
 
 // command is one subcommand of darts.
@@ -98,4 +100,27 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "darts %s: %v\n", c.Name, err)
 		return 1
 	}
+}
+
+// parseFlags parses a subcommand's flags. It reports whether --help was
+// asked for, and turns a bad flag or a stray argument into a usage error.
+func parseFlags(fs *pflag.FlagSet, args []string) (help bool, err error) {
+	fs.SetOutput(io.Discard) // run reports the error once
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return true, nil
+		}
+		return false, usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return false, usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return false, nil
+}
+
+// printHelp writes a subcommand's help text followed by its flags.
+func printHelp(w io.Writer, fs *pflag.FlagSet, text string) {
+	fmt.Fprint(w, text)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,22 +38,15 @@ func runPlot(args []string) error { return plot(args, os.Stdout, os.Stderr) }
 // plot is runPlot with its output streams passed in, for tests.
 func plot(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("plot", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard) // main reports the error once
 	var run, out, format string
 	fs.StringVar(&run, "run", "", "read the run directory `dir`")
 	fs.StringVar(&out, "out", "", "write the figures to `dir` (default DIR/plots)")
 	fs.StringVar(&format, "format", "png", "image `format`: png, svg or pdf")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, plotHelp)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
+			printHelp(stdout, fs, plotHelp)
 		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return err
 	}
 	if run == "" {
 		return usageErrorf("--run is required")

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -66,7 +64,6 @@ Flags:
 
 func runSearch(args []string) error {
 	fs := pflag.NewFlagSet("search", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	def := bilevel.DefaultSettings()
 	var (
 		o       datasets.Options
@@ -99,17 +96,11 @@ func runSearch(args []string) error {
 	fs.StringVar(&out, "out", "runs/search", "run directory `DIR`")
 	fs.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint (settings come from its config.json; --epochs may extend it)")
 	fs.BoolVar(&noPlots, "no-plots", false, "do not redraw RUN/plots after each epoch")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(os.Stdout, searchHelp)
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return nil
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
+			printHelp(os.Stdout, fs, searchHelp)
 		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return err
 	}
 
 	var conf searchConfig

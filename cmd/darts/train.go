@@ -85,7 +85,6 @@ func runTrain(args []string) error { return train(args, os.Stdout, os.Stderr) }
 // train is runTrain with its output streams passed in, for tests.
 func train(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	def := derive.DefaultTrainSettings()
 	var (
 		o        datasets.Options
@@ -120,17 +119,11 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&out, "out", "runs/train", "run directory `DIR`")
 	fs.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint (settings come from its config.json; --epochs may extend it)")
 	fs.BoolVar(&dryRun, "dry-run", false, "build the network, print its summary and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, trainHelp)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
+			printHelp(stdout, fs, trainHelp)
 		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return err
 	}
 
 	var conf trainConfig
