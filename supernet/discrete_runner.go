@@ -98,20 +98,7 @@ func (r *DiscreteRunner[T]) Run(x []float32, y []int) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Loss: float64(r.loss.Value().Data().(T))}
-	lg := r.logits.Value().Data().([]T)
-	k := r.Net.Cfg.Classes
-	for n := 0; n < r.Batch; n++ {
-		row := lg[n*k : (n+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		if best == y[n] {
-			res.Correct++
-		}
-	}
+	res.Correct = countCorrect(r.logits.Value().Data().([]T), y, r.Net.Cfg.Classes)
 	return res, nil
 }
 

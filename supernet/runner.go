@@ -106,22 +106,28 @@ func (r *Runner[T]) Run(x []float32, y []int) (Result, error) {
 		}
 	}
 	res := Result{Loss: float64(r.loss.Value().Data().(T))}
-	lg := r.logits.Value().Data().([]T)
-	k := r.Net.Cfg.Classes
-	for n := 0; n < r.Batch; n++ {
-		row := lg[n*k : (n+1)*k]
+	res.Correct = countCorrect(r.logits.Value().Data().([]T), y, r.Net.Cfg.Classes)
+	return res, nil
+}
+
+// Close releases the tape machine.
+func (r *Runner[T]) Close() error { return r.vm.Close() }
+
+// countCorrect counts the rows of logits (N×k) whose arg-max is the label;
+// ties go to the lower class, as torch.max does.
+func countCorrect[T Float](logits []T, y []int, k int) int {
+	correct := 0
+	for n, label := range y {
+		row := logits[n*k : (n+1)*k]
 		best := 0
 		for j, v := range row {
 			if v > row[best] {
 				best = j
 			}
 		}
-		if best == y[n] {
-			res.Correct++
+		if best == label {
+			correct++
 		}
 	}
-	return res, nil
+	return correct
 }
-
-// Close releases the tape machine.
-func (r *Runner[T]) Close() error { return r.vm.Close() }
