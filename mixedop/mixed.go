@@ -3,6 +3,7 @@ package mixedop
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/darts-go/darts/internal/kern"
 	"gorgonia.org/tensor"
@@ -81,9 +82,22 @@ type Mixed[T Float] struct {
 	w          []T
 	off        int
 	y          []T
-	coef       []T // WeightedSum arguments
-	terms      [][]T
-	sdys       [][]T // per-op s·dy for modules from other packages
+
+	// The candidates run concurrently (kern.Tasks), costliest first; each
+	// writes only its own buffers, and their results are summed in op
+	// order, so the bits do not depend on how they were scheduled.
+	order     []int // ops that run as tasks: not none, not identity
+	ident     int   // index of the identity op, or -1
+	x, dy     []T   // arguments of the running pass
+	needDX    bool
+	dxs       [][]T // per-op input gradients of the running backward
+	sdys      [][]T // per-op s·dy for modules from other packages
+	dalpha    []T
+	scratches []kern.Scratch
+	coef      []T // WeightedSum arguments
+	terms     [][]T
+	fwdTask   func(int)
+	bwdTask   func(int)
 }
 
 // NewMixed builds the mixed op over primitives with C channels at stride;
@@ -102,8 +116,65 @@ func NewMixed[T Float](ctx *Ctx, prefix string, primitives []string, row int, a 
 		m.ops = append(m.ops, op)
 	}
 	m.outs = make([][]T, len(m.ops))
-	m.sdys = make([][]T, len(m.ops))
+	m.plan()
 	return m, nil
+}
+
+// plan orders the candidates that run as tasks, costliest first, so that
+// the last one to start is short.
+func (m *Mixed[T]) plan() {
+	m.ident = -1
+	for i, op := range m.ops {
+		switch op.(type) {
+		case nil:
+		case identity[T]:
+			m.ident = i
+		default:
+			m.order = append(m.order, i)
+		}
+	}
+	sort.SliceStable(m.order, func(a, b int) bool { return cost(m.ops[m.order[a]]) > cost(m.ops[m.order[b]]) })
+	m.dxs = make([][]T, len(m.ops))
+	m.sdys = make([][]T, len(m.ops))
+	m.dalpha = make([]T, len(m.ops))
+	m.scratches = make([]kern.Scratch, len(m.ops))
+	m.fwdTask = func(t int) {
+		i := m.order[t]
+		m.outs[i] = m.ops[i].Forward(m.x, m.in)
+	}
+	m.bwdTask = func(t int) {
+		i := m.order[t]
+		m.dalpha[i] = T(kern.Dot(m.dy, m.outs[i]))
+		var dx []T
+		if m.needDX {
+			dx = m.dxs[i]
+		}
+		backwardOf(m.ops[i], m.dy, m.w[i], dx, false, &m.sdys[i])
+	}
+}
+
+// cost is a rough relative cost of a candidate's forward and backward, to
+// order them.
+func cost[T Float](m Module[T]) int {
+	switch m := m.(type) {
+	case *seq[T]:
+		c := 0
+		for _, mod := range m.mods {
+			c += cost(mod)
+		}
+		return c
+	case *dwConv[T]:
+		return 2 * m.k * m.k
+	case *pwConv[T]:
+		return 2 * m.cin
+	case *conv[T]:
+		return 2 * m.cin * m.k * m.k
+	case *factorizedReduce[T]:
+		return m.cin + 8
+	case *pool[T]:
+		return 12
+	}
+	return 4
 }
 
 // Name implements Block.
@@ -188,14 +259,18 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	m.off = off
 	m.w = in[1][off : off+m.k]
 	m.y = grow(m.y, m.out.Size())
+	m.x = in[0]
+	kern.Tasks(len(m.order), m.fwdTask)
+	m.x = nil
+	if m.ident >= 0 {
+		m.outs[m.ident] = in[0]
+	}
 	m.coef, m.terms = m.coef[:0], m.terms[:0]
 	for i, op := range m.ops {
-		if op == nil {
-			continue
+		if op != nil {
+			m.coef = append(m.coef, m.w[i])
+			m.terms = append(m.terms, m.outs[i])
 		}
-		m.outs[i] = op.Forward(in[0], m.in)
-		m.coef = append(m.coef, m.w[i])
-		m.terms = append(m.terms, m.outs[i])
 	}
 	kern.WeightedSum(m.coef, m.terms, m.y, false)
 	return m.y, nil
@@ -209,23 +284,49 @@ func (m *Mixed[T]) backwardSet(dy []T, din [][]T) error { return m.backward(dy, 
 
 // backward adds (acc) or writes the gradients: dα_k = Σ dy⊙op_k(x), and
 // dx = Σ_k op_k'ᵀ(w_k·dy) with w_k handed to the op's backward rather than
-// multiplied into a copy of dy; the first op overwrites dx unless acc.
+// multiplied into a copy of dy. Each candidate writes its dx into a pooled
+// buffer; the sum over candidates is one pass in op order.
 func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 	if !acc && din[1] != nil {
-		clear(din[1]) // this edge writes only its row of the (E,K) weights
+		// This block owns all of din[1] but writes only its row.
+		clear(din[1])
 	}
+	m.needDX = din[0] != nil
+	if m.needDX {
+		for _, i := range m.order {
+			m.scratches[i], m.dxs[i] = kern.GetScratch[T](m.in.Size())
+		}
+	}
+	m.dy = dy
+	kern.Tasks(len(m.order), m.bwdTask)
+	m.dy = nil
+	if din[1] != nil {
+		for _, i := range m.order {
+			din[1][m.off+i] += m.dalpha[i]
+		}
+		if m.ident >= 0 {
+			din[1][m.off+m.ident] += T(kern.Dot(dy, m.outs[m.ident]))
+		}
+	}
+	if !m.needDX {
+		return nil
+	}
+	m.coef, m.terms = m.coef[:0], m.terms[:0]
 	for i, op := range m.ops {
-		if op == nil {
-			continue
+		switch {
+		case op == nil:
+		case i == m.ident:
+			m.coef = append(m.coef, m.w[i])
+			m.terms = append(m.terms, dy)
+		default:
+			m.coef = append(m.coef, 1)
+			m.terms = append(m.terms, m.dxs[i])
 		}
-		if din[1] != nil {
-			din[1][m.off+i] += T(kern.Dot(dy, m.outs[i]))
-		}
-		backwardOf(op, dy, m.w[i], din[0], acc, &m.sdys[i])
-		acc = true
 	}
-	if !acc && din[0] != nil {
-		clear(din[0])
+	kern.WeightedSum(m.coef, m.terms, din[0], acc)
+	for _, i := range m.order {
+		m.scratches[i].Release()
+		m.scratches[i], m.dxs[i] = kern.Scratch{}, nil
 	}
 	return nil
 }

@@ -101,12 +101,30 @@ func TestRunDeterministic(t *testing.T) {
 		}
 		defer r.Close()
 		var out [][]float32
+		var first [][]float32
 		for step := 0; step < 2; step++ {
 			res, err := r.Run(x, y)
 			if err != nil {
 				t.Fatal(err)
 			}
 			out = append(out, []float32{float32(res.Loss)})
+			// Without an optimizer step, a second run of the same batch
+			// must give the same gradients: nothing may carry over.
+			var grads [][]float32
+			for _, p := range append(n.Weights(), n.Alphas()...) {
+				grads = append(grads, append([]float32(nil), p.Grad...))
+			}
+			if step == 0 {
+				first = grads
+				continue
+			}
+			for i := range grads {
+				for j := range grads[i] {
+					if grads[i][j] != first[i][j] {
+						t.Fatalf("GOMAXPROCS=%d: gradient %d[%d] = %g on the second run of a batch, %g on the first", procs, i, j, grads[i][j], first[i][j])
+					}
+				}
+			}
 		}
 		for _, p := range append(append(n.Weights(), n.Alphas()...), n.State()...) {
 			out = append(out, append([]float32(nil), p.Value...))

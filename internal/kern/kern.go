@@ -46,9 +46,10 @@ type job struct {
 // costs a channel send per chunk rather than a goroutine start. Work goes
 // only to workers that are idle: idle counts the workers committed to
 // receive one job from ch, and whoever sends a job first takes one from
-// idle (claim). So a kernel called while the workers are busy (kernels
-// called from several goroutines at once) runs inline instead of queueing
-// behind them.
+// idle (claim). So idle + len(ch) is the number of committed receivers, a
+// sent job always has a receiver, and a kernel called while the workers are
+// busy (from a task of Tasks, or from several goroutines at once) runs
+// inline instead of queueing behind them.
 var workers struct {
 	mu   sync.Mutex
 	n    int
@@ -72,7 +73,9 @@ func ensureWorkers(k int) {
 			for j := range workers.ch {
 				j.f(j.lo, j.hi)
 				workers.idle.Add(1)
-				j.wg.Done()
+				if j.wg != nil {
+					j.wg.Done()
+				}
 			}
 		}()
 	}
@@ -128,6 +131,90 @@ func parallelFor(n, minChunk int, f func(lo, hi int)) {
 	wgPool.Put(wg)
 }
 
+// Tasks calls f(0), …, f(n-1), each once, on the calling goroutine and the
+// pool workers that are idle, each taking the next index when it is done
+// with one: put the costliest tasks first. f may call kernels (they split
+// their work only onto workers still idle), but not Tasks. Since which
+// goroutine runs a task varies, each f(i) must write only its own outputs.
+// Once out of tasks, the caller serves kernel chunks of the tasks still
+// running until they are done.
+func Tasks(n int, f func(i int)) {
+	procs := runtime.GOMAXPROCS(0)
+	if n <= 1 || procs == 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	ensureWorkers(procs - 1)
+	g := groupPool.Get().(*taskGroup)
+	g.n, g.f = int64(n), f
+	g.next.Store(0)
+	c := claim(min(n, procs) - 1)
+	g.rem.Store(int64(c))
+	for i := 0; i < c; i++ {
+		workers.ch <- job{f: g.work}
+	}
+	g.loop()
+	if c > 0 {
+		for {
+			workers.idle.Add(1)
+			select {
+			case j := <-workers.ch:
+				runJob(j)
+				continue
+			case <-g.done:
+			}
+			// Withdraw the receiver the caller promised; if a kernel
+			// already took it, a job is on its way: run it.
+			if claim(1) == 0 {
+				runJob(<-workers.ch)
+			}
+			break
+		}
+	}
+	g.f = nil
+	groupPool.Put(g)
+}
+
+func runJob(j job) {
+	j.f(j.lo, j.hi)
+	if j.wg != nil {
+		j.wg.Done()
+	}
+}
+
+// taskGroup is the state of one Tasks call, pooled so that a call does not
+// allocate.
+type taskGroup struct {
+	next, rem atomic.Int64
+	n         int64
+	f         func(int)
+	done      chan struct{}
+	work      func(lo, hi int) // loop, then signal done if last
+}
+
+var groupPool = sync.Pool{New: func() any {
+	g := &taskGroup{done: make(chan struct{}, 1)}
+	g.work = func(int, int) {
+		g.loop()
+		if g.rem.Add(-1) == 0 {
+			g.done <- struct{}{}
+		}
+	}
+	return g
+}}
+
+func (g *taskGroup) loop() {
+	for {
+		i := g.next.Add(1) - 1
+		if i >= g.n {
+			return
+		}
+		g.f(int(i))
+	}
+}
+
 // scratch is reusable memory; a kernel views it as []T.
 type scratch struct{ b []float64 }
 
@@ -149,6 +236,24 @@ func getScratch[T Float](n int) (*scratch, []T) {
 }
 
 func putScratch(s *scratch) { scratchPool.Put(s) }
+
+// Scratch is a pooled buffer for callers of the kernels (a mixed op's
+// per-candidate gradients), so that they need not each own one.
+type Scratch struct{ s *scratch }
+
+// GetScratch returns n elements of unspecified contents and the handle to
+// Release once they are no longer used.
+func GetScratch[T Float](n int) (Scratch, []T) {
+	s, b := getScratch[T](n)
+	return Scratch{s}, b
+}
+
+// Release gives the buffer back to the pool.
+func (s Scratch) Release() {
+	if s.s != nil {
+		putScratch(s.s)
+	}
+}
 
 func zero[T Float](x []T) {
 	for i := range x {

@@ -246,3 +246,12 @@ func BenchmarkDepthwiseSmall(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTasks is the overhead of running 7 empty tasks.
+func BenchmarkTasks(b *testing.B) {
+	b.ReportAllocs()
+	f := func(int) {}
+	for b.Loop() {
+		Tasks(7, f)
+	}
+}

@@ -728,6 +728,47 @@ func TestBackwardDeterministic(t *testing.T) {
 	}
 }
 
+// TestTasks runs every index once, on any GOMAXPROCS, with kernels called
+// from inside the tasks (which split only onto idle workers) giving the
+// same bits as when called alone.
+func TestTasks(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	g := Geom{N: 8, C: 4, H: 16, W: 16, K: 3, Stride: 1, Pad: 1, Dil: 1}
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n = 7
+	xs := make([][]float32, n)
+	for i := range xs {
+		xs[i] = to32(randSlice(rng, g.inLen()))
+	}
+	w := to32(randSlice(rng, g.C*9))
+	want := make([][]float32, n)
+	for i := range want {
+		want[i] = make([]float32, g.outLen())
+		DepthwiseConv(g, i%2 == 0, xs[i], w, want[i])
+	}
+	for _, procs := range []int{1, 2, 3, 5} {
+		runtime.GOMAXPROCS(procs)
+		for rep := 0; rep < 20; rep++ {
+			got := make([][]float32, n)
+			var runs [n]int
+			Tasks(n, func(i int) {
+				runs[i]++
+				got[i] = make([]float32, g.outLen())
+				DepthwiseConv(g, i%2 == 0, xs[i], w, got[i])
+			})
+			for i := range runs {
+				if runs[i] != 1 {
+					t.Fatalf("GOMAXPROCS=%d: task %d ran %d times", procs, i, runs[i])
+				}
+				if !slices.Equal(got[i], want[i]) {
+					t.Fatalf("GOMAXPROCS=%d: task %d gave other bits than alone", procs, i)
+				}
+			}
+		}
+	}
+	Tasks(0, func(int) { t.Fatal("task run for n = 0") })
+}
+
 func TestWeightedSumAxpyDot(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	const n = 3*reluGrain + 77 // split across goroutines and blocks
