@@ -174,9 +174,10 @@ func gemmNT[T Float](m, n, k int, a, b, c []T) {
 	}
 }
 
-// gemmNNVec is gemmNN as rows of c built from vector axpys: c[i,:] =
-// Σ_p a[i,p]·b[p,:], in p order. Column blocks keep the touched rows of b
-// (about 24 KiB) in L1 across the rows of c.
+// gemmNNVec is gemmNN for float32 with AVX2: tiles of 4 rows by 8 columns
+// of c keep their sums in registers across p (gemm4AVX), so each vector
+// of b loaded serves 4 fused multiply-adds; leftover rows are vector axpys
+// and leftover columns plain loops. Every sum runs over p in order.
 func gemmNNVec[T Float](m, n, k int, a, b, c []T, acc bool) {
 	a, b, c = a[:m*k], b[:k*n], c[:m*n]
 	if k == 0 {
@@ -185,20 +186,35 @@ func gemmNNVec[T Float](m, n, k int, a, b, c []T, acc bool) {
 		}
 		return
 	}
-	nb := max(64, (6144/k)&^7)
-	for j0 := 0; j0 < n; j0 += nb {
-		j1 := min(j0+nb, n)
-		for i := 0; i < m; i++ {
-			ci := c[i*n+j0 : i*n+j1]
-			ai := a[i*k : (i+1)*k]
-			p := 0
-			if !acc {
-				scal(ai[0], b[j0:j1], ci)
-				p = 1
+	n8 := n &^ 7
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		if n8 > 0 {
+			gemm4AVX(k, f32p(a[i*k:]), k, f32p(b), n, f32p(c[i*n:]), n, n8, acc)
+		}
+		for r := i; r < i+4; r++ {
+			ar, cr := a[r*k:(r+1)*k], c[r*n:(r+1)*n]
+			for j := n8; j < n; j++ {
+				var s T
+				if acc {
+					s = cr[j]
+				}
+				for p, av := range ar {
+					s += av * b[p*n+j]
+				}
+				cr[j] = s
 			}
-			for ; p < k; p++ {
-				axpy(ai[p], b[p*n+j0:p*n+j1], ci)
-			}
+		}
+	}
+	for ; i < m; i++ {
+		ci, ai := c[i*n:(i+1)*n], a[i*k:(i+1)*k]
+		p := 0
+		if !acc {
+			scal(ai[0], b[:n], ci)
+			p = 1
+		}
+		for ; p < k; p++ {
+			axpy(ai[p], b[p*n:(p+1)*n], ci)
 		}
 	}
 }

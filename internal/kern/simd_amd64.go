@@ -42,6 +42,9 @@ func bnDxAVX(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool)
 //go:noescape
 func sqDev64AVX(x *float32, n int, mu float64) float64
 
+//go:noescape
+func gemm4AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, n int, acc bool)
+
 // hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves the
 // YMM registers.
 func hasAVX2FMA() bool {

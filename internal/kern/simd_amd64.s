@@ -645,3 +645,78 @@ sqddone:
 	VMOVSD X4, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func gemm4AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, n int, acc bool)
+// For the 4 rows r of c and columns j < n rounded down to 8:
+// c[r,j] = (acc ? c[r,j] : 0) + Σ_p a[r,p]*b[p,j], p in order, fused; the
+// 4 sums of 8 columns stay in registers across p.
+TEXT ·gemm4AVX(SB), NOSPLIT, $0-65
+	MOVQ k+0(FP), R8
+	MOVQ a+8(FP), R9
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), R11
+	MOVQ ldb+32(FP), R12
+	SHLQ $2, R12
+	MOVQ c+40(FP), R13
+	MOVQ ldc+48(FP), R14
+	SHLQ $2, R14
+	MOVQ n+56(FP), R15
+	XORQ DX, DX // column offset in bytes
+
+g4col:
+	CMPQ R15, $8
+	JL   g4done
+	LEAQ (R13)(DX*1), DI // &c[0,j]
+	CMPB acc+64(FP), $0
+	JE   g4zero
+	VMOVUPS (DI), Y0
+	VMOVUPS (DI)(R14*1), Y1
+	LEAQ (DI)(R14*2), AX
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX)(R14*1), Y3
+	JMP  g4k
+
+g4zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+g4k:
+	MOVQ R9, SI          // &a[0,p]
+	LEAQ (R9)(R10*2), BX // &a[2,p]
+	LEAQ (R11)(DX*1), CX // &b[p,j]
+	MOVQ R8, AX          // p count
+
+g4p:
+	TESTQ AX, AX
+	JZ   g4store
+	VMOVUPS (CX), Y4
+	VBROADCASTSS (SI), Y5
+	VFMADD231PS Y4, Y5, Y0
+	VBROADCASTSS (SI)(R10*1), Y6
+	VFMADD231PS Y4, Y6, Y1
+	VBROADCASTSS (BX), Y7
+	VFMADD231PS Y4, Y7, Y2
+	VBROADCASTSS (BX)(R10*1), Y8
+	VFMADD231PS Y4, Y8, Y3
+	ADDQ $4, SI
+	ADDQ $4, BX
+	ADDQ R12, CX
+	DECQ AX
+	JMP  g4p
+
+g4store:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R14*1)
+	LEAQ (DI)(R14*2), AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (AX)(R14*1)
+	ADDQ $32, DX
+	SUBQ $8, R15
+	JMP  g4col
+
+g4done:
+	VZEROUPPER
+	RET

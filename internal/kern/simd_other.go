@@ -19,3 +19,6 @@ func bnDxAVX(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool) {
 	panic("kern: no AVX")
 }
 func sqDev64AVX(x *float32, n int, mu float64) float64 { panic("kern: no AVX") }
+func gemm4AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, n int, acc bool) {
+	panic("kern: no AVX")
+}
