@@ -401,14 +401,12 @@ func (m *zero[T]) backward(dy []T, s T, dx []T, acc bool) {
 
 // --- sequence ---
 
-// seq runs modules one after another, keeping the gradient buffers between
-// them. A ReLU followed by a depthwise or pointwise convolution runs as the
+// seq runs modules one after another. A ReLU followed by a depthwise or pointwise convolution runs as the
 // convolution reading max(x, 0) (see fuse), so relu(x) is never stored.
 type seq[T Float] struct {
 	mods   []Module[T]
 	run    []Module[T] // mods after fuse
 	shapes []Shape     // input shape of each module of run
-	grads  [][]T       // dL/d(input of run[i]), i ≥ 1
 	sdy    []T
 }
 
@@ -434,7 +432,6 @@ func (m *seq[T]) fuse() {
 		m.run = append(m.run, m.mods[i])
 	}
 	m.shapes = make([]Shape, len(m.run))
-	m.grads = make([][]T, len(m.run))
 }
 
 func (m *seq[T]) OutShape(in Shape) (Shape, error) {
@@ -478,13 +475,19 @@ func (m *seq[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
 // backward hands the scale to the last module only, and lets every module
 // overwrite the gradient buffer it writes, but the first when acc.
 func (m *seq[T]) backward(dy []T, s T, dx []T, acc bool) {
+	// The gradients between modules live only during this call, in pooled
+	// buffers: at most two at a time, instead of one per module held for
+	// the life of the network.
 	g := dy
+	var held kern.Scratch
 	for i := len(m.run) - 1; i >= 1; i-- {
-		m.grads[i] = grow(m.grads[i], m.shapes[i].Size())
-		backwardOf(m.run[i], g, s, m.grads[i], false, &m.sdy)
-		g, s = m.grads[i], 1
+		sc, buf := kern.GetScratch[T](m.shapes[i].Size())
+		backwardOf(m.run[i], g, s, buf, false, &m.sdy)
+		held.Release()
+		held, g, s = sc, buf, 1
 	}
 	backwardOf(m.run[0], g, s, dx, acc, &m.sdy)
+	held.Release()
 }
 
 // --- factorized reduce ---
