@@ -33,48 +33,23 @@
 // machine. float64, the noasm build tag and other architectures use the
 // plain Go loops, which TestPlainPaths also runs on AVX2 machines.
 //
-// Measured (float32, AMD64 2 cores, GOAMD64=v1, pure Go, the machine shared
-// with other jobs so ±30%):
+// Measured, float32, one goroutine (GOMAXPROCS=1: the 2-vCPU machine was
+// shared, so these are ±30%), plain Go of commit 92ad02c / 6394d15 (before
+// the 4x8 GEMM) against AVX2 now:
 //
-//	go test -run '^$' -bench . -benchtime=300ms ./internal/kern/
+//	GOMAXPROCS=1 go test -run '^$' -bench 'Pointwise|DepthwiseSmall|Pool' -benchtime 200ms ./internal/kern/
 //
-//	kernel (N=32)                          ns/op   GFLOP/s  allocs
-//	DepthwiseConv C16 16x16 K3 S1 P1 fwd   264617    8.9      1
-//	                                 bwd   526287    9.0      1
-//	DepthwiseConv C16 16x16 K3 S2 P1 fwd   125239    4.7      1
-//	                                 bwd   368412    3.2      1
-//	DepthwiseConv C16 16x16 K5 S1 P2 fwd   497773   13.2      1
-//	                                 bwd  1064295   12.3      1
-//	DepthwiseConv C16 16x16 K5 S2 P2 fwd   233921    7.0      1
-//	                                 bwd   641235    5.1      1
-//	DepthwiseConv C16 16x16 K3 S1 P2 D2    249939    9.4      1
-//	                                 bwd   524591    9.0      1
-//	Pointwise 16→16 P256 (ReLU in)   fwd   453373    9.3      1
-//	                                 bwd   698464   12.0      3
-//	Pointwise 64→64 P64              fwd  1307617   12.8      1
-//	                                 bwd  2226451   15.1      3
-//	Pointwise 16→16 P1024            fwd  1716877    9.8      1
-//	                                 bwd  3539152    9.5      3
-//	Conv C16→16 16x16 K3 P1          fwd  2989821   12.6      1
-//	                                 bwd  5312551   14.2      3
-//	Conv C16→8 16x16 K1 S2           fwd   106447    4.9      1
-//	                                 bwd   201057    5.2      3
-//	Conv C3→48 32x32 K3 P1 (stem)    fwd 12158685    7.0      1
-//	                                 bwd 18767429    9.1      3
-//	MaxPool C16 16x16 K3 S1 P1       fwd   600271    2.0      1
-//	                                 bwd  1435188    0.8      1
-//	AvgPool C16 16x16 K3 S1 P1       fwd   342550    3.4      1
-//	                                 bwd   606198    1.9      1
-//	MaxPool C16 16x16 K3 S2 P1       fwd   237372    1.2      1
-//	                                 bwd   453667    0.7      1
-//	AvgPool C16 16x16 K3 S2 P1       fwd   187225    1.6      1
-//	                                 bwd   259780    1.1      1
-//	BatchNormTrain C16 P256          fwd   163777    4.8      1
-//	                                 bwd   163983    5.6      1
-//	BatchNormEval                          59859    6.6      1
-//	ReLU (131072 elements)           fwd    85699    1.5      1
-//	                                 bwd    96145    1.4      1
+//	kernel (N=32)                           before      after    GFLOP/s after
+//	Pointwise 16→16 P256 (ReLU in)    fwd   310 µs      148 µs   28
+//	Pointwise 64→64 P64               fwd  1940 µs      617 µs   27
+//	Pointwise 16→16 P1024             fwd  1380 µs      835 µs   20
+//	Depthwise C32 7x7 K3 (ReLU in)    fwd   177 µs      105 µs    8.6
+//	Depthwise C8 28x28 K3 (ReLU in)   fwd   186 µs      155 µs   23
+//	AvgPool C16 16x16 K3 S1           fwd  1076 µs      395 µs    3.0
+//	                                  bwd  2540 µs      493 µs    2.4
 //
-// A multiply-add counts 2 flops; a comparison or addition in pooling, ReLU
-// and batch norm counts 1.
+// (the "before" of Pointwise and Depthwise already had the AVX2 axpy rows of
+// a524d06; against the pure Go kernels the pointwise forward is 4-6x). The
+// whole-network numbers, with the commands that produce them, are in the
+// project notes (PERFORMANCE) and supernet/bench_test.go.
 package kern
