@@ -34,8 +34,8 @@
 // plain Go loops, which TestPlainPaths also runs on AVX2 machines.
 //
 // Measured, float32, one goroutine (GOMAXPROCS=1: the 2-vCPU machine was
-// shared, so these are ±30%), plain Go of commit 92ad02c / 6394d15 (before
-// the 4x8 GEMM) against AVX2 now:
+// shared, so these are ±30%), commit fe9c4c2 (before stacked planes and the
+// 4x8 GEMM) against now:
 //
 //	GOMAXPROCS=1 go test -run '^$' -bench 'Pointwise|DepthwiseSmall|Pool' -benchtime 200ms ./internal/kern/
 //
@@ -48,8 +48,8 @@
 //	AvgPool C16 16x16 K3 S1           fwd  1076 µs      395 µs    3.0
 //	                                  bwd  2540 µs      493 µs    2.4
 //
-// (the "before" of Pointwise and Depthwise already had the AVX2 axpy rows of
-// a524d06; against the pure Go kernels the pointwise forward is 4-6x). The
+// (fe9c4c2 already had the AVX2 axpy rows of a524d06; the pure Go kernels
+// of 92ad02c ran the pointwise forward at 9-13 GFLOP/s on 2 cores). The
 // whole-network numbers, with the commands that produce them, are in the
 // project notes (PERFORMANCE) and supernet/bench_test.go.
 package kern
