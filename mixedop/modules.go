@@ -67,6 +67,35 @@ func scaled[T Float](dy []T, s T, buf *[]T) []T {
 	return *buf
 }
 
+// outBuf is how a module holds its output: its own buffer, or, when the
+// module feeds a BatchNorm inside a seq (whose backward needs only its own
+// xhat, not its input), a scratch buffer borrowed between the two forwards
+// (see seq.fuse), which saves one activation per such pair.
+type outBuf struct {
+	transient bool
+	sc        kern.Scratch
+}
+
+func outGet[T Float](o *outBuf, y []T, n int) []T {
+	if o.transient {
+		o.sc, y = kern.GetScratch[T](n)
+		return y
+	}
+	return grow(y, n)
+}
+
+func (o *outBuf) release() {
+	o.sc.Release()
+	o.sc = kern.Scratch{}
+}
+
+// transientOut is a module whose backward does not read its own output,
+// so that the output may be borrowed (see outBuf).
+type transientOut interface {
+	makeTransient() bool
+	releaseOut()
+}
+
 // --- ReLU ---
 
 type relu[T Float] struct {
@@ -140,7 +169,11 @@ type pwConv[T Float] struct {
 	reluIn    bool
 	n, p      int
 	x, y, sdy []T
+	out       outBuf
 }
+
+func (m *pwConv[T]) makeTransient() bool { m.out.transient = true; return true }
+func (m *pwConv[T]) releaseOut()         { m.out.release(); m.y = nil }
 
 func newPWConv[T Float](name string, cin, cout int, reluIn bool) *pwConv[T] {
 	return &pwConv[T]{w: newParam[T](name, cout, cin, 1, 1), cin: cin, cout: cout, reluIn: reluIn}
@@ -155,7 +188,7 @@ func (m *pwConv[T]) Params() []*Param[T] { return []*Param[T]{m.w} }
 func (m *pwConv[T]) State() []*Param[T]  { return nil }
 func (m *pwConv[T]) Forward(x []T, in Shape) []T {
 	m.n, m.p, m.x = in.N, in.Plane(), x
-	m.y = grow(m.y, in.N*m.cout*m.p)
+	m.y = outGet(&m.out, m.y, in.N*m.cout*m.p)
 	kern.Pointwise(m.n, m.cin, m.cout, m.p, m.reluIn, x, m.w.Value, m.y)
 	return m.y
 }
@@ -171,7 +204,11 @@ type conv[T Float] struct {
 	cin, cout, k, stride, pad int
 	g                         kern.Geom
 	x, y, sdy                 []T
+	out                       outBuf
 }
+
+func (m *conv[T]) makeTransient() bool { m.out.transient = true; return true }
+func (m *conv[T]) releaseOut()         { m.out.release(); m.y = nil }
 
 func newConv[T Float](name string, cin, cout, k, stride, pad int) *conv[T] {
 	return &conv[T]{w: newParam[T](name, cout, cin, k, k), cin: cin, cout: cout, k: k, stride: stride, pad: pad}
@@ -193,7 +230,7 @@ func (m *conv[T]) Params() []*Param[T] { return []*Param[T]{m.w} }
 func (m *conv[T]) State() []*Param[T]  { return nil }
 func (m *conv[T]) Forward(x []T, in Shape) []T {
 	m.g, m.x = m.geom(in), x
-	m.y = grow(m.y, in.N*m.cout*m.g.OutH()*m.g.OutW())
+	m.y = outGet(&m.out, m.y, in.N*m.cout*m.g.OutH()*m.g.OutW())
 	kern.Conv(m.g, m.cout, x, m.w.Value, m.y)
 	return m.y
 }
@@ -323,7 +360,15 @@ type pool[T Float] struct {
 	k, stride, pad int
 	g              kern.Geom
 	x, y, sdy      []T
+	out            outBuf
 }
+
+// makeTransient: max pooling's backward reads its output (the maxima).
+func (m *pool[T]) makeTransient() bool {
+	m.out.transient = !m.max
+	return !m.max
+}
+func (m *pool[T]) releaseOut() { m.out.release(); m.y = nil }
 
 func (m *pool[T]) geom(in Shape) kern.Geom {
 	return kern.Geom{N: in.N, C: in.C, H: in.H, W: in.W, K: m.k, Stride: m.stride, Pad: m.pad, Dil: 1}
@@ -339,7 +384,7 @@ func (m *pool[T]) Params() []*Param[T] { return nil }
 func (m *pool[T]) State() []*Param[T]  { return nil }
 func (m *pool[T]) Forward(x []T, in Shape) []T {
 	m.g, m.x = m.geom(in), x
-	m.y = grow(m.y, in.N*in.C*m.g.OutH()*m.g.OutW())
+	m.y = outGet(&m.out, m.y, in.N*in.C*m.g.OutH()*m.g.OutW())
 	if m.max {
 		kern.MaxPool(m.g, x, m.y)
 	} else {
@@ -404,10 +449,11 @@ func (m *zero[T]) backward(dy []T, s T, dx []T, acc bool) {
 // seq runs modules one after another. A ReLU followed by a depthwise or pointwise convolution runs as the
 // convolution reading max(x, 0) (see fuse), so relu(x) is never stored.
 type seq[T Float] struct {
-	mods   []Module[T]
-	run    []Module[T] // mods after fuse
-	shapes []Shape     // input shape of each module of run
-	sdy    []T
+	mods      []Module[T]
+	run       []Module[T] // mods after fuse
+	transient []bool      // run[i]'s output is borrowed until run[i+1] has read it
+	shapes    []Shape     // input shape of each module of run
+	sdy       []T
 }
 
 // fuse makes run: mods with each ReLU that feeds a depthwise or pointwise
@@ -432,6 +478,14 @@ func (m *seq[T]) fuse() {
 		m.run = append(m.run, m.mods[i])
 	}
 	m.shapes = make([]Shape, len(m.run))
+	m.transient = make([]bool, len(m.run))
+	for i := 0; i+1 < len(m.run); i++ {
+		if _, bn := m.run[i+1].(*batchNorm[T]); bn {
+			if t, ok := m.run[i].(transientOut); ok {
+				m.transient[i] = t.makeTransient()
+			}
+		}
+	}
 }
 
 func (m *seq[T]) OutShape(in Shape) (Shape, error) {
@@ -467,6 +521,9 @@ func (m *seq[T]) Forward(x []T, in Shape) []T {
 		m.shapes[i] = s
 		x = mod.Forward(x, s)
 		s, _ = mod.OutShape(s)
+		if i > 0 && m.transient[i-1] {
+			m.run[i-1].(transientOut).releaseOut()
+		}
 	}
 	return x
 }
