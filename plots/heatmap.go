@@ -35,7 +35,8 @@ func WeightsHeatmap(a rundir.Alphas, cell Cell) (*Figure, error) {
 		return nil, fmt.Errorf("plots: weights heatmap: %w", err)
 	}
 	edges := cellEdges(steps)
-	p := newPlot(fmt.Sprintf("%s: softmax weights at epoch %d (boxed: kept by the derived genotype)", cell.title(), a.Epoch), "operation", "edge", 11)
+	lo, hi := valueRange(w)
+	p := newPlot(fmt.Sprintf("%s: softmax weights at epoch %d (shade from %.3f to %.3f; boxed: kept by the derived genotype)", cell.title(), a.Epoch, lo, hi), "operation", "edge", 11)
 	p.Title.Padding = 0.15 * vg.Inch
 	p.NominalX(a.Primitives...)
 	names := make([]string, len(edges))
@@ -66,15 +67,9 @@ func (h *heatGrid) DataRange() (xmin, xmax, ymin, ymax float64) {
 
 func (h *heatGrid) Plot(c draw.Canvas, p *plot.Plot) {
 	tx, ty := p.Transforms(&c)
-	vmax := 0.0
-	for _, row := range h.w {
-		for _, v := range row {
-			vmax = math.Max(vmax, v)
-		}
-	}
-	if vmax <= 0 {
-		vmax = 1
-	}
+	// Shade over the table's own range: near-uniform weights early in a
+	// search differ in the third decimal, which a 0..max scale would hide.
+	vmin, vmax := valueRange(h.w)
 	rect := func(e, k int) vg.Rectangle {
 		y := float64(len(h.w) - 1 - e)
 		return vg.Rectangle{
@@ -85,7 +80,10 @@ func (h *heatGrid) Plot(c draw.Canvas, p *plot.Plot) {
 	for e, row := range h.w {
 		for k, v := range row {
 			r := rect(e, k)
-			t := v / vmax
+			t := 0.5
+			if vmax > vmin {
+				t = (v - vmin) / (vmax - vmin)
+			}
 			c.SetColor(shade(t))
 			c.Fill(r.Path())
 			txtColor := color.Color(black)
@@ -124,4 +122,15 @@ func shade(t float64) color.Color {
 	t = math.Max(0, math.Min(1, t))
 	lerp := func(a, b uint8) uint8 { return uint8(float64(a) + t*(float64(b)-float64(a))) }
 	return color.RGBA{lerp(0xff, 0x08), lerp(0xff, 0x30), lerp(0xff, 0x6b), 0xff}
+}
+
+// valueRange is the smallest and largest value of a table.
+func valueRange(w [][]float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, row := range w {
+		for _, v := range row {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	return lo, hi
 }
