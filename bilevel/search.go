@@ -68,6 +68,8 @@ type FirstOrder[T Float] struct{}
 
 // ArchGrad implements ArchGradient.
 func (FirstOrder[T]) ArchGrad(s *Search[T], _, val *datasets.Batch) error {
+	s.train.SetWeightGrads(false) // only dα is needed
+	defer s.train.SetWeightGrads(true)
 	_, err := s.run(s.train, val, "architecture step")
 	return err
 }

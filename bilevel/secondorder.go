@@ -131,6 +131,9 @@ func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) erro
 			}
 		}
 	}
+	// The Hessian-vector product needs only dα at w ± R·v.
+	s.train.SetWeightGrads(false)
+	defer s.train.SetWeightGrads(true)
 	shift(+1)
 	if _, err := s.run(s.train, train, "Hessian-vector product (w+R·v)"); err != nil {
 		return err

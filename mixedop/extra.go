@@ -183,11 +183,13 @@ func (m *linear[T]) Backward(dy, dx []T) {
 		}
 		for j := 0; j < m.out; j++ {
 			g := dy[n*m.out+j]
-			m.b.Grad[j] += g
 			w := m.w.Value[j*m.in : (j+1)*m.in]
-			wg := m.w.Grad[j*m.in : (j+1)*m.in]
-			for i := range wg {
-				wg[i] += g * f[i]
+			if m.w.Grad != nil { // nil: gradients detached
+				m.b.Grad[j] += g
+				wg := m.w.Grad[j*m.in : (j+1)*m.in]
+				for i := range wg {
+					wg[i] += g * f[i]
+				}
 			}
 			if d != nil {
 				for i := range d {

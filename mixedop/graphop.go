@@ -50,11 +50,14 @@ type Graph[T Float] struct {
 	nodes  map[*Param[T]]*G.Node
 	params []*Param[T]
 	names  map[string]*Param[T]
+	// noParamGrads, when set, makes every block skip its parameters'
+	// gradients: see SetParamGrads.
+	noParamGrads *bool
 }
 
 // NewGraph returns an empty graph.
 func NewGraph[T Float]() *Graph[T] {
-	return &Graph[T]{G: G.NewGraph(), nodes: map[*Param[T]]*G.Node{}, names: map[string]*Param[T]{}}
+	return &Graph[T]{G: G.NewGraph(), nodes: map[*Param[T]]*G.Node{}, names: map[string]*Param[T]{}, noParamGrads: new(bool)}
 }
 
 // Dtype is the gorgonia dtype of T.
@@ -84,6 +87,13 @@ func (g *Graph[T]) Param(p *Param[T]) (*G.Node, error) {
 	return n, nil
 }
 
+// SetParamGrads turns the blocks' parameter gradients on (the default) or
+// off for the following runs. Off, the blocks compute only the gradients of
+// their activation inputs — all an architecture step needs to reach the
+// alphas — and skip every weight-gradient kernel; the parameters' Grad and
+// their gradient nodes then hold stale values.
+func (g *Graph[T]) SetParamGrads(on bool) { *g.noParamGrads = !on }
+
 // Params lists every parameter that has a node in g, in creation order.
 func (g *Graph[T]) Params() []*Param[T] { return g.params }
 
@@ -108,7 +118,11 @@ func (g *Graph[T]) Apply(b Block[T], needGrad []bool, inputs ...*G.Node) (*G.Nod
 		}
 		children = append(children, n)
 	}
-	op := &blockOp[T]{b: b, id: opIDs.Add(1), nIn: len(inputs), needGrad: needGrad, params: b.Params()}
+	op := &blockOp[T]{b: b, id: opIDs.Add(1), nIn: len(inputs), needGrad: needGrad, params: b.Params(), noParamGrads: g.noParamGrads}
+	op.gradT = make([]*tensor.Dense, len(op.params))
+	for i, p := range op.params {
+		op.gradT[i] = tensor.New(tensor.WithBacking(p.Grad), tensor.WithShape(append([]int(nil), p.Shape...)...))
+	}
 	var shapes []tensor.Shape
 	for _, c := range children {
 		op.inDims = append(op.inDims, c.Dims())
@@ -139,6 +153,9 @@ type blockOp[T Float] struct {
 	typ      hm.Type     // made once: gorgonia asks for it on every run
 	params   []*Param[T] // b.Params(), made once
 	inArg    [][]T
+	// noParamGrads is the graph's switch (Graph.SetParamGrads).
+	noParamGrads *bool
+	held         [][]T // parameters' Grad while detached
 
 	gen, bwdGen uint64 // forward runs so far; the run whose backward is done
 	shapes      []tensor.Shape
@@ -269,8 +286,23 @@ func (op *blockOp[T]) backward(dy []T) error {
 		}
 		din[i] = op.din[i]
 	}
-	for _, p := range op.params {
-		clear(p.Grad)
+	if *op.noParamGrads {
+		// Detach the gradients: kernels skip a nil gradient.
+		if op.held == nil {
+			op.held = make([][]T, len(op.params))
+		}
+		for i, p := range op.params {
+			op.held[i], p.Grad = p.Grad, nil
+		}
+		defer func() {
+			for i, p := range op.params {
+				p.Grad = op.held[i]
+			}
+		}()
+	} else {
+		for _, p := range op.params {
+			clear(p.Grad)
+		}
 	}
 	var err error
 	if set {
@@ -288,13 +320,6 @@ func (op *blockOp[T]) backward(dy []T) error {
 func (op *blockOp[T]) gradValue(idx int) G.Value {
 	if idx < op.nIn {
 		return op.dinT[idx]
-	}
-	if op.gradT == nil {
-		ps := op.params
-		op.gradT = make([]*tensor.Dense, len(ps))
-		for i, p := range ps {
-			op.gradT[i] = tensor.New(tensor.WithBacking(p.Grad), tensor.WithShape(append([]int(nil), p.Shape...)...))
-		}
 	}
 	return op.gradT[idx-op.nIn]
 }

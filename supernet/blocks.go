@@ -168,7 +168,7 @@ func (b *classifier[T]) Backward(dy []T, din [][]T) error {
 	inv := 1 / T(b.p)
 	for n := 0; n < b.n; n++ {
 		f := b.pooled[n*b.c : (n+1)*b.c]
-		for j := 0; j < b.k; j++ {
+		for j := 0; b.w.Grad != nil && j < b.k; j++ { // nil: gradients detached
 			d := dy[n*b.k+j]
 			b.b.Grad[j] += d
 			wg := b.w.Grad[j*b.c : (j+1)*b.c]

@@ -72,6 +72,12 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 	return r, nil
 }
 
+// SetWeightGrads turns the weights' gradients on (the default) or off for
+// the following runs of a training Runner. Off, a run computes only the
+// alphas' gradients, skipping every weight-gradient kernel: what a
+// first-order architecture step needs.
+func (r *Runner[T]) SetWeightGrads(on bool) { r.g.SetParamGrads(on) }
+
 // Result is what one run of a batch gives.
 type Result struct {
 	Loss    float64 // mean cross-entropy

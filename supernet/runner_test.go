@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/darts-go/darts/internal/rng"
+	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -79,5 +80,77 @@ func TestEstimateMemoryScales(t *testing.T) {
 	}
 	if nb.EstimateMemory(32) <= e32 {
 		t.Error("doubling the channels did not raise the estimate")
+	}
+}
+
+// TestWeightGradsOff: with the weights' gradients off, a run gives the same
+// alpha gradients bit for bit and leaves every weight's Grad as it was.
+func TestWeightGradsOff(t *testing.T) {
+	cfg := supernet.Config{InputC: 1, InputH: 8, InputW: 8, Classes: 3, C: 4, Layers: 3,
+		Primitives: []string{"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_3x3"}}
+	n, err := supernet.NewNetwork[float32](cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := n.NewRunner(16, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	g := rng.New(2)
+	x := make([]float32, 16*64)
+	for i := range x {
+		x[i] = float32(g.NormFloat64())
+	}
+	y := make([]int, 16)
+	for i := range y {
+		y[i] = i % 3
+	}
+	if _, err := r.Run(x, y); err != nil {
+		t.Fatal(err)
+	}
+	copies := func(ps []*mixedop.Param[float32]) [][]float32 {
+		out := make([][]float32, len(ps))
+		for i, p := range ps {
+			out[i] = append([]float32(nil), p.Grad...)
+		}
+		return out
+	}
+	alphaFull, weightFull := copies(n.Alphas()), copies(n.Weights())
+	for i := range x {
+		x[i] *= -1 // another batch: the weights' Grad would change if computed
+	}
+	r.SetWeightGrads(false)
+	if _, err := r.Run(x, y); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range n.Weights() {
+		if p.Grad == nil {
+			t.Fatalf("%s: Grad left detached", p.Name)
+		}
+		for j, v := range p.Grad {
+			if v != weightFull[i][j] {
+				t.Fatalf("%s: gradient recomputed with weight gradients off", p.Name)
+			}
+		}
+	}
+	alphaOff := copies(n.Alphas())
+	r.SetWeightGrads(true)
+	if _, err := r.Run(x, y); err != nil {
+		t.Fatal(err)
+	}
+	changed := false
+	for i, p := range n.Alphas() {
+		for j, v := range p.Grad {
+			if v != alphaOff[i][j] {
+				t.Fatalf("%s[%d]: %v with weight gradients off, %v with them on", p.Name, j, alphaOff[i][j], v)
+			}
+			if v != alphaFull[i][j] {
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		t.Error("the second batch gave the same alpha gradients as the first: the test proves nothing")
 	}
 }
