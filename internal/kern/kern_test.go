@@ -864,3 +864,63 @@ func TestPlainPaths(t *testing.T) {
 	t.Run("batchnorm", TestBatchNormMatchesReference)
 	t.Run("primitives", TestVectorPrimitives)
 }
+
+// TestMaxPoolStackedTiesAndNaN holds the float32 max pooling of a normal
+// cell (the stacked vector path with AVX2) to the reference on inputs full
+// of ties (few distinct values), with planes of -Inf and a NaN, over enough
+// planes to span several chunks.
+func TestMaxPoolStackedTiesAndNaN(t *testing.T) {
+	for _, g := range []Geom{
+		{N: 3, C: 50, H: 7, W: 7, K: 3, Stride: 1, Pad: 1, Dil: 1},
+		{N: 2, C: 5, H: 32, W: 31, K: 3, Stride: 1, Pad: 1, Dil: 1},
+		{N: 1, C: 3, H: 1, W: 9, K: 3, Stride: 1, Pad: 1, Dil: 1},
+	} {
+		for _, special := range []string{"ties", "-Inf", "NaN"} {
+			t.Run(g.String()+"/"+special, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(g.H), uint64(g.C)))
+				x := make([]float64, g.inLen())
+				for i := range x {
+					x[i] = float64(rng.IntN(4)) - 2 // many ties, ±0 among them
+					if x[i] == 0 && rng.IntN(2) == 0 {
+						x[i] = math.Copysign(0, -1)
+					}
+				}
+				hw := g.H * g.W
+				switch special {
+				case "-Inf":
+					fill(x[hw:2*hw], math.Inf(-1))
+					x[3*hw-1] = math.Inf(-1)
+				case "NaN":
+					x[hw+hw/2] = math.NaN()
+				}
+				dy := round32(randSlice(rng, g.outLen()))
+				dx0 := round32(randSlice(rng, g.inLen()))
+				want := make([]float64, g.outLen())
+				maxPoolRef(g, x, want)
+				wdx := clone(dx0)
+				maxPoolBackwardRef(g, x, dy, wdx)
+
+				y := make([]float32, g.outLen())
+				MaxPool(g, to32(x), y)
+				for i, v := range y {
+					if w := want[i]; v != float32(w) && !(math.IsNaN(w) && v != v) {
+						t.Fatalf("y[%d] = %g, want %g", i, v, w)
+					}
+				}
+				for _, acc := range []bool{true, false} {
+					dx := to32(dx0)
+					if !acc {
+						dx = to32(randSlice(rng, len(dx0)))
+					}
+					MaxPoolBackward(g, to32(x), y, to32(dy), dx, acc)
+					w := wdx
+					if !acc {
+						w = make([]float64, len(dx0))
+						maxPoolBackwardRef(g, x, dy, w)
+					}
+					check(t, fmt.Sprintf("dx acc=%v", acc), to64(dx), w, tol32)
+				}
+			})
+		}
+	}
+}

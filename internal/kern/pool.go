@@ -53,6 +53,10 @@ func maxArg[T Float](g Geom, x []T, i, j int) int {
 // a zero maximum: for a window holding both -0 and +0, y is +0 where PyTorch
 // keeps whichever comes first. y must not overlap x.
 func MaxPool[T Float](g Geom, x, y []T) {
+	if stackedMax[T](g) {
+		maxPoolStacked(g, x, y)
+		return
+	}
 	hw, ohw := g.H*g.W, g.OutH()*g.OutW()
 	parallelFor(g.N*g.C, grain(ohw*g.K*g.K), func(lo, hi int) {
 		sp, buf := getScratch[T](padLen(g))
@@ -103,21 +107,30 @@ func maxPlane[T Float](g Geom, x, y, buf []T) {
 // the last NaN if the window has any; dx is zeroed first unless acc. dx must
 // not overlap x, y or dy.
 func MaxPoolBackward[T Float](g Geom, x, y, dy, dx []T, acc bool) {
+	if stackedMax[T](g) {
+		maxPoolBackwardStacked(g, x, y, dy, dx, acc)
+		return
+	}
+	parallelFor(g.N*g.C, grain(g.OutH()*g.OutW()*g.K*g.K), func(lo, hi int) {
+		maxPoolBackwardPlanes(g, x, y, dy, dx, acc, lo, hi)
+	})
+}
+
+// maxPoolBackwardPlanes is MaxPoolBackward on the planes [lo, hi).
+func maxPoolBackwardPlanes[T Float](g Geom, x, y, dy, dx []T, acc bool, lo, hi int) {
 	hw, oh, ow := g.H*g.W, g.OutH(), g.OutW()
-	parallelFor(g.N*g.C, grain(oh*ow*g.K*g.K), func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			xp, dxp := x[pl*hw:(pl+1)*hw], dx[pl*hw:(pl+1)*hw]
-			dyp, ym := dy[pl*oh*ow:(pl+1)*oh*ow], y[pl*oh*ow:(pl+1)*oh*ow]
-			if !acc {
-				zero(dxp)
-			}
-			for i := 0; i < oh; i++ {
-				for j, v := range dyp[i*ow : (i+1)*ow] {
-					dxp[firstEqual(g, xp, ym[i*ow+j], i, j)] += v
-				}
+	for pl := lo; pl < hi; pl++ {
+		xp, dxp := x[pl*hw:(pl+1)*hw], dx[pl*hw:(pl+1)*hw]
+		dyp, ym := dy[pl*oh*ow:(pl+1)*oh*ow], y[pl*oh*ow:(pl+1)*oh*ow]
+		if !acc {
+			zero(dxp)
+		}
+		for i := 0; i < oh; i++ {
+			for j, v := range dyp[i*ow : (i+1)*ow] {
+				dxp[firstEqual(g, xp, ym[i*ow+j], i, j)] += v
 			}
 		}
-	})
+	}
 }
 
 // firstEqual returns the index in the plane x of the first in-bounds position

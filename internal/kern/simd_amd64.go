@@ -65,3 +65,15 @@ func hasAVX2FMA() bool {
 }
 
 var useAVX = hasAVX2FMA()
+
+//go:noescape
+func hasNaNAVX(x *float32, n int) bool
+
+//go:noescape
+func max9AVX(s *float32, pw int, y *float32, n int)
+
+//go:noescape
+func maxCodeAVX(s *float32, pw int, m, code *float32, n int)
+
+//go:noescape
+func maxScatterAVX(code, d *float32, pw int, dx *float32, n int)

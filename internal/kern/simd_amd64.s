@@ -720,3 +720,272 @@ g4store:
 g4done:
 	VZEROUPPER
 	RET
+
+// func hasNaNAVX(x *float32, n int) bool
+// Whether any x[i] is NaN.
+TEXT ·hasNaNAVX(SB), NOSPLIT, $0-17
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+hn16:
+	CMPQ CX, $16
+	JL   hn8
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	VCMPPS $3, Y2, Y2, Y2 // unordered: NaN
+	VCMPPS $3, Y3, Y3, Y3
+	VORPS Y2, Y0, Y0
+	VORPS Y3, Y1, Y1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  hn16
+
+hn8:
+	VORPS Y1, Y0, Y0
+	CMPQ CX, $8
+	JL   hn1
+	VMOVUPS (SI), Y2
+	VCMPPS $3, Y2, Y2, Y2
+	VORPS Y2, Y0, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+
+hn1:
+	CMPQ CX, $0
+	JE   hndone
+	VMOVSS (SI), X2
+	VCMPSS $3, X2, X2, X2
+	VORPS Y2, Y0, Y0
+	ADDQ $4, SI
+	DECQ CX
+	JMP  hn1
+
+hndone:
+	VMOVMSKPS Y0, AX
+	TESTL AX, AX
+	SETNE ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func max9AVX(s *float32, pw int, y *float32, n int)
+// y[i] = max over kh, kw < 3 of s[i+kh*pw+kw] (VMAXPS: NaN is not
+// propagated; callers check for NaN first).
+TEXT ·max9AVX(SB), NOSPLIT, $0-32
+	MOVQ s+0(FP), SI
+	MOVQ pw+8(FP), DX
+	SHLQ $2, DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+
+m9loop:
+	CMPQ CX, $8
+	JL   m9tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (R8), Y1
+	VMOVUPS (R9), Y2
+	VMAXPS 4(SI), Y0, Y0
+	VMAXPS 4(R8), Y1, Y1
+	VMAXPS 4(R9), Y2, Y2
+	VMAXPS 8(SI), Y0, Y0
+	VMAXPS 8(R8), Y1, Y1
+	VMAXPS 8(R9), Y2, Y2
+	VMAXPS Y1, Y0, Y0
+	VMAXPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  m9loop
+
+m9tail:
+	CMPQ CX, $0
+	JE   m9done
+	VMOVSS (SI), X0
+	VMOVSS (R8), X1
+	VMOVSS (R9), X2
+	VMAXSS 4(SI), X0, X0
+	VMAXSS 4(R8), X1, X1
+	VMAXSS 4(R9), X2, X2
+	VMAXSS 8(SI), X0, X0
+	VMAXSS 8(R8), X1, X1
+	VMAXSS 8(R9), X2, X2
+	VMAXSS X1, X0, X0
+	VMAXSS X2, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, DI
+	DECQ CX
+	JMP  m9tail
+
+m9done:
+	VZEROUPPER
+	RET
+
+#define BCASTD(v, r) MOVL $v, AX; VMOVD AX, X0; VPBROADCASTD X0, r
+
+// func maxCodeAVX(s *float32, pw int, m, code *float32, n int)
+// code[i] (an int32) = the first t = kh*3+kw in order with
+// s[i+kh*pw+kw] == m[i], or 9 if none: taps are tried last to first and
+// each match overwrites the code.
+TEXT ·maxCodeAVX(SB), NOSPLIT, $0-40
+	MOVQ s+0(FP), SI
+	MOVQ pw+8(FP), DX
+	SHLQ $2, DX
+	MOVQ m+16(FP), BX
+	MOVQ code+24(FP), DI
+	MOVQ n+32(FP), CX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	BCASTD(0, Y6)
+	BCASTD(1, Y7)
+	BCASTD(2, Y8)
+	BCASTD(3, Y9)
+	BCASTD(4, Y10)
+	BCASTD(5, Y11)
+	BCASTD(6, Y12)
+	BCASTD(7, Y13)
+	BCASTD(8, Y14)
+	BCASTD(9, Y15)
+
+#define MCTAP(off, row, t) VCMPPS $0, off(row), Y0, Y2; VBLENDVPS Y2, t, Y1, Y1
+
+mcloop:
+	CMPQ CX, $8
+	JL   mctail
+	VMOVUPS (BX), Y0
+	VMOVUPS Y15, Y1
+	MCTAP(8, R9, Y14)
+	MCTAP(4, R9, Y13)
+	MCTAP(0, R9, Y12)
+	MCTAP(8, R8, Y11)
+	MCTAP(4, R8, Y10)
+	MCTAP(0, R8, Y9)
+	MCTAP(8, SI, Y8)
+	MCTAP(4, SI, Y7)
+	MCTAP(0, SI, Y6)
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, BX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  mcloop
+
+#define MCTAP1(off, row, t) VMOVSS off(row), X3; VCMPPS $0, Y3, Y0, Y2; VBLENDVPS Y2, t, Y1, Y1
+
+mctail:
+	CMPQ CX, $0
+	JE   mcdone
+	VMOVSS (BX), X0
+	VMOVUPS Y15, Y1
+	MCTAP1(8, R9, Y14)
+	MCTAP1(4, R9, Y13)
+	MCTAP1(0, R9, Y12)
+	MCTAP1(8, R8, Y11)
+	MCTAP1(4, R8, Y10)
+	MCTAP1(0, R8, Y9)
+	MCTAP1(8, SI, Y8)
+	MCTAP1(4, SI, Y7)
+	MCTAP1(0, SI, Y6)
+	VMOVSS X1, (DI)
+	ADDQ $4, SI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, BX
+	ADDQ $4, DI
+	DECQ CX
+	JMP  mctail
+
+mcdone:
+	VZEROUPPER
+	RET
+
+// func maxScatterAVX(code, d *float32, pw int, dx *float32, n int)
+// dx[i] = Σ over kh, kw < 3 of (code[j] == kh*3+kw ? d[j] : 0) with
+// j = i+(2-kh)*pw+(2-kw), added in increasing j: the gradient of each input
+// from the windows that selected it.
+TEXT ·maxScatterAVX(SB), NOSPLIT, $0-40
+	MOVQ code+0(FP), SI
+	MOVQ d+8(FP), R10
+	MOVQ pw+16(FP), DX
+	SHLQ $2, DX
+	MOVQ dx+24(FP), DI
+	MOVQ n+32(FP), CX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R10)(DX*1), R11
+	LEAQ (R11)(DX*1), R12
+	BCASTD(0, Y6)
+	BCASTD(1, Y7)
+	BCASTD(2, Y8)
+	BCASTD(3, Y9)
+	BCASTD(4, Y10)
+	BCASTD(5, Y11)
+	BCASTD(6, Y12)
+	BCASTD(7, Y13)
+	BCASTD(8, Y14)
+
+#define MSTAP(off, crow, drow, t) VPCMPEQD off(crow), t, Y2; VANDPS off(drow), Y2, Y2; VADDPS Y2, Y1, Y1
+
+msloop:
+	CMPQ CX, $8
+	JL   mstail
+	VXORPS Y1, Y1, Y1
+	MSTAP(0, SI, R10, Y14)
+	MSTAP(4, SI, R10, Y13)
+	MSTAP(8, SI, R10, Y12)
+	MSTAP(0, R8, R11, Y11)
+	MSTAP(4, R8, R11, Y10)
+	MSTAP(8, R8, R11, Y9)
+	MSTAP(0, R9, R12, Y8)
+	MSTAP(4, R9, R12, Y7)
+	MSTAP(8, R9, R12, Y6)
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  msloop
+
+#define MSTAP1(off, crow, drow, t) VMOVSS off(crow), X3; VPCMPEQD Y3, t, Y2; VMOVSS off(drow), X4; VANDPS Y4, Y2, Y2; VADDSS X2, X1, X1
+
+mstail:
+	CMPQ CX, $0
+	JE   msdone
+	VXORPS Y1, Y1, Y1
+	MSTAP1(0, SI, R10, Y14)
+	MSTAP1(4, SI, R10, Y13)
+	MSTAP1(8, SI, R10, Y12)
+	MSTAP1(0, R8, R11, Y11)
+	MSTAP1(4, R8, R11, Y10)
+	MSTAP1(8, R8, R11, Y9)
+	MSTAP1(0, R9, R12, Y8)
+	MSTAP1(4, R9, R12, Y7)
+	MSTAP1(8, R9, R12, Y6)
+	VMOVSS X1, (DI)
+	ADDQ $4, SI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, R10
+	ADDQ $4, R11
+	ADDQ $4, R12
+	ADDQ $4, DI
+	DECQ CX
+	JMP  mstail
+
+msdone:
+	VZEROUPPER
+	RET

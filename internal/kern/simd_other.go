@@ -22,3 +22,9 @@ func sqDev64AVX(x *float32, n int, mu float64) float64 { panic("kern: no AVX") }
 func gemm4AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, n int, acc bool) {
 	panic("kern: no AVX")
 }
+func hasNaNAVX(x *float32, n int) bool                       { panic("kern: no AVX") }
+func max9AVX(s *float32, pw int, y *float32, n int)          { panic("kern: no AVX") }
+func maxCodeAVX(s *float32, pw int, m, code *float32, n int) { panic("kern: no AVX") }
+func maxScatterAVX(code, d *float32, pw int, dx *float32, n int) {
+	panic("kern: no AVX")
+}

@@ -1,0 +1,104 @@
+package kern
+
+import "math"
+
+// The float32 vector path of DARTS's max_pool_3x3 on a normal cell (K = 3,
+// stride 1, pad 1). Consecutive planes are padded into one tall plane at
+// pitch pw = W+2 with a margin of pw+1 at both ends, so that the window of
+// the output at padded position p covers p+(kh-1)·pw+(kw-1) whatever the
+// plane, and each vector pass runs over a whole chunk of planes.
+//
+// The backward runs in two passes without any scatter: maxCodeAVX finds,
+// for every output, the first tap in (kh, kw) order that holds the maximum
+// (its code, 0..8; the input is padded with NaN, which equals nothing); then
+// maxScatterAVX gathers into each input the dy of the windows whose code
+// points at it. VMAXPS drops NaNs, so a chunk whose input holds a NaN takes
+// the scalar path, which propagates them as PyTorch does.
+
+// stackedMax reports whether MaxPool of g takes the stacked path.
+func stackedMax[T Float](g Geom) bool {
+	return is32[T]() && g.K == 3 && g.Stride == 1 && g.Pad == 1 && g.Dil == 1
+}
+
+// maxChunk is the number of planes of g per stacked chunk (about 16 KB of
+// float32 per buffer).
+func maxChunk(g Geom) int { return max(1, 4096/((g.H+2)*(g.W+2))) }
+
+// hasNaN reports whether x holds a NaN (float32 with AVX2 only).
+func hasNaN[T Float](x []T) bool { return len(x) > 0 && hasNaNAVX(f32p(x), len(x)) }
+
+// stackPlanes pads the planes of x into s after a margin of pw+1, the border
+// and margins set to v.
+func stackPlanes[T Float](g Geom, x, s []T, v T) {
+	pw, hw := g.W+2, g.H*g.W
+	pp, mg := (g.H+2)*pw, pw+1
+	np := len(x) / hw
+	fill(s[:mg], v)
+	for k := 0; k < np; k++ {
+		padFill(x[k*hw:(k+1)*hw], g.H, g.W, 1, s[mg+k*pp:mg+(k+1)*pp], v)
+	}
+	fill(s[mg+np*pp:mg+np*pp+mg], v)
+}
+
+func maxPoolStacked[T Float](g Geom, x, y []T) {
+	hw, pw, pp, mg := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), g.W+3
+	cp := maxChunk(g)
+	parallelFor(g.N*g.C, cp, func(lo, hi int) {
+		sp, buf := getScratch[T](2*(cp*pp+2*mg) + padLen(g))
+		defer putScratch(sp)
+		s, t, pbuf := buf[:cp*pp+2*mg], buf[cp*pp+2*mg:][:cp*pp], buf[2*(cp*pp+2*mg):]
+		for a := lo; a < hi; a += cp {
+			b := min(hi, a+cp)
+			xs, ys := x[a*hw:b*hw], y[a*hw:b*hw]
+			if hasNaN(xs) {
+				for pl := 0; pl < b-a; pl++ {
+					maxPlane(g, xs[pl*hw:(pl+1)*hw], ys[pl*hw:(pl+1)*hw], pbuf)
+				}
+				continue
+			}
+			np := b - a
+			stackPlanes(g, xs, s, T(math.Inf(-1)))
+			max9AVX(f32p(s), pw, f32p(t), np*pp)
+			for k := 0; k < np; k++ {
+				for i := 0; i < g.H; i++ {
+					copy(ys[(k*g.H+i)*g.W:][:g.W], t[k*pp+(i+1)*pw+1:][:g.W])
+				}
+			}
+		}
+	})
+}
+
+func maxPoolBackwardStacked[T Float](g Geom, x, y, dy, dx []T, acc bool) {
+	hw, pw, pp, mg := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), g.W+3
+	cp := maxChunk(g)
+	parallelFor(g.N*g.C, cp, func(lo, hi int) {
+		l := cp*pp + 2*mg
+		sp, buf := getScratch[T](4 * l)
+		defer putScratch(sp)
+		xs, ms, ds, cs := buf[:l], buf[l:2*l], buf[2*l:3*l], buf[3*l:4*l]
+		nan := T(math.NaN())
+		for a := lo; a < hi; a += cp {
+			b := min(hi, a+cp)
+			np := b - a
+			if hasNaN(y[a*hw : b*hw]) {
+				maxPoolBackwardPlanes(g, x, y, dy, dx, acc, a, b)
+				continue
+			}
+			stackPlanes(g, x[a*hw:b*hw], xs, nan)
+			stackPlanes(g, y[a*hw:b*hw], ms, nan)
+			stackPlanes(g, dy[a*hw:b*hw], ds, 0)
+			n := np * pp
+			maxCodeAVX(f32p(xs), pw, f32p(ms[mg:]), f32p(cs[mg:]), n)
+			// The margins of cs are never written: what they hold is
+			// masked with the zero margins of ds.
+			t := ms[:n] // ms is read only by maxCodeAVX
+			maxScatterAVX(f32p(cs), f32p(ds), pw, f32p(t), n)
+			for k := 0; k < np; k++ {
+				for i := 0; i < g.H; i++ {
+					o := (a+k)*hw + i*g.W
+					gradOut(nil, t[k*pp+(i+1)*pw+1:][:g.W], dx[o:o+g.W], false, acc)
+				}
+			}
+		}
+	})
+}
