@@ -865,8 +865,8 @@ func TestPlainPaths(t *testing.T) {
 	t.Run("primitives", TestVectorPrimitives)
 }
 
-// TestMaxPoolStackedTiesAndNaN holds the float32 max pooling of a normal
-// cell (the stacked vector path with AVX2) to the reference on inputs full
+// TestMaxPoolStackedTiesAndNaN holds the float32 max_pool_3x3 of normal and
+// reduction cells (the stacked vector path with AVX2) to the reference on inputs full
 // of ties (few distinct values), with planes of -Inf and a NaN, over enough
 // planes to span several chunks.
 func TestMaxPoolStackedTiesAndNaN(t *testing.T) {
@@ -874,6 +874,9 @@ func TestMaxPoolStackedTiesAndNaN(t *testing.T) {
 		{N: 3, C: 50, H: 7, W: 7, K: 3, Stride: 1, Pad: 1, Dil: 1},
 		{N: 2, C: 5, H: 32, W: 31, K: 3, Stride: 1, Pad: 1, Dil: 1},
 		{N: 1, C: 3, H: 1, W: 9, K: 3, Stride: 1, Pad: 1, Dil: 1},
+		{N: 3, C: 50, H: 8, W: 8, K: 3, Stride: 2, Pad: 1, Dil: 1},
+		{N: 2, C: 5, H: 31, W: 32, K: 3, Stride: 2, Pad: 1, Dil: 1},
+		{N: 2, C: 3, H: 1, W: 1, K: 3, Stride: 2, Pad: 1, Dil: 1},
 	} {
 		for _, special := range []string{"ties", "-Inf", "NaN"} {
 			t.Run(g.String()+"/"+special, func(t *testing.T) {

@@ -2,8 +2,8 @@ package kern
 
 import "math"
 
-// The float32 vector path of DARTS's max_pool_3x3 on a normal cell (K = 3,
-// stride 1, pad 1). Consecutive planes are padded into one tall plane at
+// The float32 vector path of DARTS's max_pool_3x3 (K = 3, pad 1, stride 1
+// on a normal cell, 2 on a reduction cell). Consecutive planes are padded into one tall plane at
 // pitch pw = W+2 with a margin of pw+1 at both ends, so that the window of
 // the output at padded position p covers p+(kh-1)·pw+(kw-1) whatever the
 // plane, and each vector pass runs over a whole chunk of planes.
@@ -14,10 +14,17 @@ import "math"
 // maxScatterAVX gathers into each input the dy of the windows whose code
 // points at it. VMAXPS drops NaNs, so a chunk whose input holds a NaN takes
 // the scalar path, which propagates them as PyTorch does.
+//
+// With stride 2 the window of output (i, j) is the stride-1 window of input
+// (2i, 2j): both passes run at full resolution, the forward keeps every
+// other output, and the backward places y and dy at the even positions (NaN
+// and 0 elsewhere, so that no other position selects anything). That is 4x
+// the arithmetic of the outputs, still several times faster than the scalar
+// window scans.
 
 // stackedMax reports whether MaxPool of g takes the stacked path.
 func stackedMax[T Float](g Geom) bool {
-	return is32[T]() && g.K == 3 && g.Stride == 1 && g.Pad == 1 && g.Dil == 1
+	return is32[T]() && g.K == 3 && (g.Stride == 1 || g.Stride == 2) && g.Pad == 1 && g.Dil == 1
 }
 
 // maxChunk is the number of planes of g per stacked chunk (about 16 KB of
@@ -40,8 +47,30 @@ func stackPlanes[T Float](g Geom, x, s []T, v T) {
 	fill(s[mg+np*pp:mg+np*pp+mg], v)
 }
 
+// stackOut is stackPlanes for the outputs y of g: the same layout, y(i, j)
+// at the input position (Stride·i, Stride·j), every other position v.
+func stackOut[T Float](g Geom, y, s []T, v T) {
+	if g.Stride == 1 {
+		stackPlanes(g, y, s, v)
+		return
+	}
+	pw, pp, mg := g.W+2, (g.H+2)*(g.W+2), g.W+3
+	oh, ow := g.OutH(), g.OutW()
+	np := len(y) / (oh * ow)
+	fill(s[:np*pp+2*mg], v)
+	for k := 0; k < np; k++ {
+		for i := 0; i < oh; i++ {
+			r := s[mg+k*pp+(g.Stride*i+1)*pw+1:]
+			for j, yv := range y[(k*oh+i)*ow : (k*oh+i+1)*ow] {
+				r[g.Stride*j] = yv
+			}
+		}
+	}
+}
+
 func maxPoolStacked[T Float](g Geom, x, y []T) {
 	hw, pw, pp, mg := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), g.W+3
+	oh, ow, st := g.OutH(), g.OutW(), g.Stride
 	cp := maxChunk(g)
 	parallelFor(g.N*g.C, cp, func(lo, hi int) {
 		sp, buf := getScratch[T](2*(cp*pp+2*mg) + padLen(g))
@@ -49,10 +78,10 @@ func maxPoolStacked[T Float](g Geom, x, y []T) {
 		s, t, pbuf := buf[:cp*pp+2*mg], buf[cp*pp+2*mg:][:cp*pp], buf[2*(cp*pp+2*mg):]
 		for a := lo; a < hi; a += cp {
 			b := min(hi, a+cp)
-			xs, ys := x[a*hw:b*hw], y[a*hw:b*hw]
+			xs, ys := x[a*hw:b*hw], y[a*oh*ow:b*oh*ow]
 			if hasNaN(xs) {
 				for pl := 0; pl < b-a; pl++ {
-					maxPlane(g, xs[pl*hw:(pl+1)*hw], ys[pl*hw:(pl+1)*hw], pbuf)
+					maxPlane(g, xs[pl*hw:(pl+1)*hw], ys[pl*oh*ow:(pl+1)*oh*ow], pbuf)
 				}
 				continue
 			}
@@ -60,8 +89,15 @@ func maxPoolStacked[T Float](g Geom, x, y []T) {
 			stackPlanes(g, xs, s, T(math.Inf(-1)))
 			max9AVX(f32p(s), pw, f32p(t), np*pp)
 			for k := 0; k < np; k++ {
-				for i := 0; i < g.H; i++ {
-					copy(ys[(k*g.H+i)*g.W:][:g.W], t[k*pp+(i+1)*pw+1:][:g.W])
+				for i := 0; i < oh; i++ {
+					yr, tr := ys[(k*oh+i)*ow:][:ow], t[k*pp+(st*i+1)*pw+1:]
+					if st == 1 {
+						copy(yr, tr)
+						continue
+					}
+					for j := range yr {
+						yr[j] = tr[st*j]
+					}
 				}
 			}
 		}
@@ -70,6 +106,7 @@ func maxPoolStacked[T Float](g Geom, x, y []T) {
 
 func maxPoolBackwardStacked[T Float](g Geom, x, y, dy, dx []T, acc bool) {
 	hw, pw, pp, mg := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), g.W+3
+	ohw := g.OutH() * g.OutW()
 	cp := maxChunk(g)
 	parallelFor(g.N*g.C, cp, func(lo, hi int) {
 		l := cp*pp + 2*mg
@@ -80,13 +117,13 @@ func maxPoolBackwardStacked[T Float](g Geom, x, y, dy, dx []T, acc bool) {
 		for a := lo; a < hi; a += cp {
 			b := min(hi, a+cp)
 			np := b - a
-			if hasNaN(y[a*hw : b*hw]) {
+			if hasNaN(y[a*ohw : b*ohw]) {
 				maxPoolBackwardPlanes(g, x, y, dy, dx, acc, a, b)
 				continue
 			}
 			stackPlanes(g, x[a*hw:b*hw], xs, nan)
-			stackPlanes(g, y[a*hw:b*hw], ms, nan)
-			stackPlanes(g, dy[a*hw:b*hw], ds, 0)
+			stackOut(g, y[a*ohw:b*ohw], ms, nan)
+			stackOut(g, dy[a*ohw:b*ohw], ds, 0)
 			n := np * pp
 			maxCodeAVX(f32p(xs), pw, f32p(ms[mg:]), f32p(cs[mg:]), n)
 			// The margins of cs are never written: what they hold is
