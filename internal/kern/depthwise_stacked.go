@@ -127,12 +127,16 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 						copy(dd[(n*ph+i)*pw:][:ow], dy[((n*g.C+c)*oh+i)*ow:][:ow])
 					}
 				}
+				// Up to 8 taps at a time share each read of dd.
 				dwc := dw[c*kk : (c+1)*kk]
-				for kh := 0; kh < g.K; kh++ {
-					for kw := 0; kw < g.K; kw++ {
-						off := kh*g.Dil*pw + kw*g.Dil
-						dwc[kh*g.K+kw] += dotT(dd, s[off:off+nt])
+				var rows [8][]T
+				for t0 := 0; t0 < kk; t0 += 8 {
+					t1 := min(kk, t0+8)
+					for t := t0; t < t1; t++ {
+						off := t/g.K*g.Dil*pw + t%g.K*g.Dil
+						rows[t-t0] = s[off : off+nt]
 					}
+					dots(dd, rows[:t1-t0], dwc[t0:t1])
 				}
 			}
 			if dx == nil {

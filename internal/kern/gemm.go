@@ -109,10 +109,16 @@ func gemmNN[T Float](m, n, k int, a, b, c []T, acc bool) {
 func gemmNT[T Float](m, n, k int, a, b, c []T) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	if is32[T]() {
+		// 8 rows of b at a time share each read of a row of a.
+		var rows [8][]T
 		for i := 0; i < m; i++ {
 			ai, ci := a[i*k:(i+1)*k], c[i*n:(i+1)*n]
-			for j := range ci {
-				ci[j] += dotT(ai, b[j*k:(j+1)*k])
+			for j0 := 0; j0 < n; j0 += 8 {
+				j1 := min(n, j0+8)
+				for j := j0; j < j1; j++ {
+					rows[j-j0] = b[j*k : (j+1)*k]
+				}
+				dots(ai, rows[:j1-j0], ci[j0:j1])
 			}
 		}
 		return

@@ -863,6 +863,7 @@ func TestPlainPaths(t *testing.T) {
 	t.Run("pointwise", TestPointwiseMatchesReference)
 	t.Run("batchnorm", TestBatchNormMatchesReference)
 	t.Run("primitives", TestVectorPrimitives)
+	t.Run("dots", TestDots)
 }
 
 // TestMaxPoolStackedTiesAndNaN holds the float32 max_pool_3x3 of normal and
@@ -924,6 +925,29 @@ func TestMaxPoolStackedTiesAndNaN(t *testing.T) {
 					check(t, fmt.Sprintf("dx acc=%v", acc), to64(dx), w, tol32)
 				}
 			})
+		}
+	}
+}
+
+// TestDots holds dots (up to 8 dot products sharing x; dot8AVX with AVX2) to
+// the plain sums for every row count and lengths around multiples of 8,
+// adding into out.
+func TestDots(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 23, 64, 100} {
+		for rows := 1; rows <= 8; rows++ {
+			x := round32(randSlice(rng, n))
+			ys := make([][]float32, rows)
+			out0 := round32(randSlice(rng, rows))
+			want := clone(out0)
+			for j := range ys {
+				y := round32(randSlice(rng, n+j)) // longer rows are cut to n
+				ys[j] = to32(y)
+				want[j] += dot(x, y[:n])
+			}
+			out := to32(out0)
+			dots(to32(x), ys, out)
+			check(t, fmt.Sprintf("n=%d rows=%d", n, rows), to64(out), want, tol32)
 		}
 	}
 }

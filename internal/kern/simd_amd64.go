@@ -77,3 +77,6 @@ func maxCodeAVX(s *float32, pw int, m, code *float32, n int)
 
 //go:noescape
 func maxScatterAVX(code, d *float32, pw int, dx *float32, n int)
+
+//go:noescape
+func dot8AVX(x *float32, ys *[8]*float32, n int, out *[8]float32)

@@ -989,3 +989,60 @@ mstail:
 msdone:
 	VZEROUPPER
 	RET
+
+// func dot8AVX(x *float32, ys *[8]*float32, n int, out *[8]float32)
+// out[j] = Σ_{i < n} x[i]*ys[j][i] for the 8 rows at once (n a multiple of
+// 8), so that each load of x serves 8 fused multiply-adds. Each sum runs in
+// 8 lanes, added up in a fixed order.
+TEXT ·dot8AVX(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ ys+8(FP), AX
+	MOVQ n+16(FP), CX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ 32(AX), R12
+	MOVQ 40(AX), R13
+	MOVQ 48(AX), R14
+	MOVQ 56(AX), R15
+	XORQ DX, DX
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+d8loop:
+	CMPQ CX, $8
+	JL   d8reduce
+	VMOVUPS (SI)(DX*1), Y0
+	VFMADD231PS (R8)(DX*1), Y0, Y8
+	VFMADD231PS (R9)(DX*1), Y0, Y9
+	VFMADD231PS (R10)(DX*1), Y0, Y10
+	VFMADD231PS (R11)(DX*1), Y0, Y11
+	VFMADD231PS (R12)(DX*1), Y0, Y12
+	VFMADD231PS (R13)(DX*1), Y0, Y13
+	VFMADD231PS (R14)(DX*1), Y0, Y14
+	VFMADD231PS (R15)(DX*1), Y0, Y15
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  d8loop
+
+d8reduce:
+	VHADDPS Y9, Y8, Y0
+	VHADDPS Y11, Y10, Y1
+	VHADDPS Y13, Y12, Y2
+	VHADDPS Y15, Y14, Y3
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VPERM2F128 $0x20, Y2, Y0, Y4
+	VPERM2F128 $0x31, Y2, Y0, Y5
+	VADDPS Y5, Y4, Y4
+	MOVQ out+24(FP), DI
+	VMOVUPS Y4, (DI)
+	VZEROUPPER
+	RET

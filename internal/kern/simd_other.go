@@ -28,3 +28,4 @@ func maxCodeAVX(s *float32, pw int, m, code *float32, n int) { panic("kern: no A
 func maxScatterAVX(code, d *float32, pw int, dx *float32, n int) {
 	panic("kern: no AVX")
 }
+func dot8AVX(x *float32, ys *[8]*float32, n int, out *[8]float32) { panic("kern: no AVX") }

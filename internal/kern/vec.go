@@ -67,3 +67,35 @@ func dotT[T Float](x, y []T) T {
 	}
 	return s0 + s1
 }
+
+// dots is: for j, y := range ys { out[j] += Σ x[i]*y[i] } with each y as
+// long as x, up to 8 rows sharing each load of x (AVX2), the tail past a
+// multiple of 8 added in order. Rows past len(ys) read x instead and their
+// sums are dropped. With one or two rows it is dotT.
+func dots[T Float](x []T, ys [][]T, out []T) {
+	n := len(x)
+	if !is32[T]() || len(ys) <= 2 || n < 8 {
+		for j, y := range ys {
+			out[j] += dotT(x, y[:n])
+		}
+		return
+	}
+	var ptr [8]*float32
+	var sum [8]float32
+	for j := range ptr {
+		if j < len(ys) {
+			ptr[j] = f32p(ys[j][:n])
+		} else {
+			ptr[j] = f32p(x)
+		}
+	}
+	n8 := n &^ 7
+	dot8AVX(f32p(x), &ptr, n8, &sum)
+	for j, y := range ys {
+		s := T(sum[j])
+		for i := n8; i < n; i++ {
+			s += x[i] * y[i]
+		}
+		out[j] += s
+	}
+}
