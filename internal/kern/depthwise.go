@@ -159,7 +159,7 @@ func DepthwiseConvBackward[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T, a
 	// With stride 1, dx is the correlation of dy, padded by Dil*(K-1)-Pad, with
 	// the flipped filter: the forward kernel again.
 	flip := g.Stride == 1 && g.Pad <= g.Dil*(g.K-1)
-	if flip && is32[T]() {
+	if is32[T]() && g.Pad <= g.Dil*(g.K-1) && g.Stride <= 2 {
 		depthwiseBackwardStacked(g, reluIn, x, w, dy, dx, dw, acc)
 		return
 	}

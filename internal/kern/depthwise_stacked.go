@@ -86,21 +86,28 @@ func depthwiseStacked[T Float](g Geom, reluIn bool, x, w, y []T) {
 	})
 }
 
-// depthwiseBackwardStacked is DepthwiseConvBackward for float32 with AVX2,
-// stride 1 and Pad <= Dil·(K-1). The filter gradient of a tap is one dot
-// product of dy, laid out at the stack's pitch with zeros between planes,
-// with the shifted stack of x; the zeros meet values of x outside the tap's
-// windows, which is exact unless those are infinite or NaN. dx is the
-// correlation of dy, padded by Dil·(K-1)-Pad, with the flipped filter: a
-// stacked forward again.
+// depthwiseBackwardStacked is DepthwiseConvBackward for float32 with AVX2
+// and Pad <= Dil·(K-1). The filter gradient of a tap is one dot product of
+// dy, laid out at the stack's pitch with zeros between planes, with the
+// shifted stack of x; the zeros meet values of x outside the tap's windows,
+// which is exact unless those are infinite or NaN. dx is the correlation of
+// dy, padded by Dil·(K-1)-Pad, with the flipped filter: a stacked forward
+// again. A stride s > 1 is the stride-1 convolution keeping every s-th
+// output, so its gradients are those of stride 1 for dy spread onto every
+// s-th position with zeros between (s² times the arithmetic, in vector
+// passes instead of the scalar scatter).
 func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T, acc bool) {
 	oh, ow, kk := g.OutH(), g.OutW(), g.K*g.K
+	st := g.Stride
+	g1 := g
+	g1.Stride = 1
+	oh1, ow1 := g1.OutH(), g1.OutW()
 	hw := g.H * g.W
-	ph, pw, nt := stackDims(g)
-	gt := Geom{N: g.N, C: 1, H: oh, W: ow, K: g.K, Stride: 1, Pad: g.Dil*(g.K-1) - g.Pad, Dil: g.Dil}
+	ph, pw, nt := stackDims(g1)
+	gt := Geom{N: g.N, C: 1, H: oh1, W: ow1, K: g.K, Stride: 1, Pad: g.Dil*(g.K-1) - g.Pad, Dil: g.Dil}
 	pht, pwt, ntt := stackDims(gt)
 	ns, nst := g.N*ph*pw, g.N*pht*pwt
-	parallelFor(g.C, grain(2*g.N*oh*ow*kk), func(lo, hi int) {
+	parallelFor(g.C, grain(2*g.N*oh1*ow1*kk), func(lo, hi int) {
 		var size int
 		if dw != nil {
 			size += ns + nt
@@ -110,21 +117,21 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 		}
 		sp, buf := getScratch[T](size)
 		defer putScratch(sp)
-		var s, dd, st, tt, wf []T
+		var s, dd, sd, tt, wf []T
 		if dw != nil {
 			s, dd, buf = buf[:ns], buf[ns:ns+nt], buf[ns+nt:]
 		}
 		if dx != nil {
-			st, tt, wf = buf[:nst], buf[nst:nst+ntt], buf[nst+ntt:nst+ntt+kk]
+			sd, tt, wf = buf[:nst], buf[nst:nst+ntt], buf[nst+ntt:nst+ntt+kk]
 		}
 		for c := lo; c < hi; c++ {
 			wc := w[c*kk : (c+1)*kk]
 			if dw != nil {
-				stack(g, reluIn, x, c, s)
+				stack(g1, reluIn, x, c, s)
 				zero(dd)
 				for n := 0; n < g.N; n++ {
 					for i := 0; i < oh; i++ {
-						copy(dd[(n*ph+i)*pw:][:ow], dy[((n*g.C+c)*oh+i)*ow:][:ow])
+						spread(dd[(n*ph+st*i)*pw:], dy[((n*g.C+c)*oh+i)*ow:][:ow], st)
 					}
 				}
 				// Up to 8 taps at a time share each read of dd.
@@ -145,9 +152,18 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 			for k := range wf {
 				wf[k] = wc[kk-1-k]
 			}
-			gc := Geom{N: g.N, C: g.C, H: oh, W: ow, Pad: gt.Pad}
-			stack(gc, false, dy, c, st)
-			corrStacked(g.K, g.Dil, pwt, st, wf, tt)
+			if st == 1 {
+				gc := Geom{N: g.N, C: g.C, H: oh, W: ow, Pad: gt.Pad}
+				stack(gc, false, dy, c, sd)
+			} else {
+				zero(sd)
+				for n := 0; n < g.N; n++ {
+					for i := 0; i < oh; i++ {
+						spread(sd[(n*pht+gt.Pad+st*i)*pwt+gt.Pad:], dy[((n*g.C+c)*oh+i)*ow:][:ow], st)
+					}
+				}
+			}
+			corrStacked(g.K, g.Dil, pwt, sd, wf, tt)
 			for n := 0; n < g.N; n++ {
 				for i := 0; i < g.H; i++ {
 					k := (n*g.C+c)*hw + i*g.W
@@ -156,4 +172,16 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 			}
 		}
 	})
+}
+
+// spread is: for j, v := range src { dst[j*s] = v }.
+func spread[T Float](dst, src []T, s int) {
+	if s == 1 || len(src) == 0 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:(len(src)-1)*s+1]
+	for j, v := range src {
+		dst[j*s] = v
+	}
 }
