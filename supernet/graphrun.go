@@ -1,0 +1,117 @@
+package supernet
+
+import (
+	"fmt"
+
+	"github.com/darts-go/darts/mixedop"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// graphRun is what Runner and DiscreteRunner share: a gorgonia graph built
+// for one batch size (gorgonia bakes the batch size into a graph), its
+// input buffer, the loss heads, and the tape machine.
+type graphRun[T Float] struct {
+	Batch   int
+	train   bool
+	ctx     *mixedop.Ctx
+	classes int
+	g       *mixedop.Graph[T]
+	xbuf    []T
+	heads   []*crossEntropy[T] // every cross-entropy; each gets the labels
+	logits  *G.Node
+	loss    *G.Node
+	vm      G.VM
+}
+
+// newGraphRun makes an empty graph with its input node, of shape
+// (batch, C, H, W).
+func newGraphRun[T Float](batch int, train bool, ctx *mixedop.Ctx, shape [3]int, classes int) (*graphRun[T], *G.Node, error) {
+	if batch < 1 {
+		return nil, nil, fmt.Errorf("batch size %d: need at least 1", batch)
+	}
+	r := &graphRun[T]{Batch: batch, train: train, ctx: ctx, classes: classes, g: mixedop.NewGraph[T]()}
+	r.xbuf = make([]T, batch*shape[0]*shape[1]*shape[2])
+	dims := []int{batch, shape[0], shape[1], shape[2]}
+	xv := tensor.New(tensor.WithBacking(r.xbuf), tensor.WithShape(dims...))
+	x := G.NewTensor(r.g.G, mixedop.Dtype[T](), 4, G.WithShape(dims...), G.WithName("input"), G.WithValue(xv))
+	return r, x, nil
+}
+
+// crossEntropy adds a loss head on logits.
+func (r *graphRun[T]) crossEntropy(logits *G.Node) (*G.Node, error) {
+	ce := &crossEntropy[T]{}
+	r.heads = append(r.heads, ce)
+	return r.g.Apply(ce, nil, logits)
+}
+
+// finish makes objective (a (1)-shaped node) the loss, builds the backward
+// pass of a training graph (every parameter in g) and the tape machine. It
+// returns the gradient node of each of g.Params(), nil for eval graphs.
+func (r *graphRun[T]) finish(logits, objective *G.Node) ([]*G.Node, error) {
+	r.logits = logits
+	var err error
+	if r.loss, err = G.Sum(objective); err != nil {
+		return nil, err
+	}
+	var grads []*G.Node
+	if r.train {
+		var wrt []*G.Node
+		for _, p := range r.g.Params() {
+			pn, _ := r.g.Param(p)
+			wrt = append(wrt, pn)
+		}
+		if grads, err = G.Grad(r.loss, wrt...); err != nil {
+			return nil, fmt.Errorf("building the backward pass: %w", err)
+		}
+	}
+	r.vm = G.NewTapeMachine(r.g.G)
+	return grads, nil
+}
+
+// run feeds one batch forward (and backward for a training graph) with the
+// network in the graph's mode.
+func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
+	if len(x) != len(r.xbuf) || len(y) != r.Batch {
+		return Result{}, fmt.Errorf("batch of %d values and %d labels, want %d and %d", len(x), len(y), len(r.xbuf), r.Batch)
+	}
+	for i, v := range x {
+		r.xbuf[i] = T(v)
+	}
+	for _, h := range r.heads {
+		h.labels = y
+	}
+	prev := r.ctx.Training
+	r.ctx.Training = r.train
+	defer func() { r.ctx.Training = prev }()
+	r.vm.Reset()
+	if err := r.vm.RunAll(); err != nil {
+		return Result{}, err
+	}
+	return Result{
+		Loss:    float64(r.loss.Value().Data().(T)),
+		Correct: countCorrect(r.logits.Value().Data().([]T), y, r.classes),
+	}, nil
+}
+
+// Close releases the tape machine.
+func (r *graphRun[T]) Close() error { return r.vm.Close() }
+
+// countCorrect counts the rows of logits (N×k) whose arg-max is the label;
+// ties go to the lower class, as torch.max does.
+func countCorrect[T Float](logits []T, y []int, k int) int {
+	correct := 0
+	for n, label := range y {
+		row := logits[n*k : (n+1)*k]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		if best == label {
+			correct++
+		}
+	}
+	return correct
+}
