@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/rundir"
 	"github.com/spf13/pflag"
 )
 
@@ -60,21 +61,8 @@ func runData(args []string) error {
 		return err
 	}
 	o.Name, o.Seed = *datasetF, seed
-	if !knownDataset(o.Name) {
-		return usageErrorf("--dataset %q: unknown (want one of %s)", o.Name, strings.Join(datasets.Names(), ", "))
-	}
-	if !(o.TrainPortion > 0 && o.TrainPortion < 1) {
-		return usageErrorf("--train-portion %v: want a fraction strictly between 0 and 1", o.TrainPortion)
-	}
-	if o.Limit < 0 {
-		return usageErrorf("--limit %d: want 0 (all) or a positive count", o.Limit)
-	}
-	if shape != "" {
-		s, err := parseShape(shape)
-		if err != nil {
-			return usageErrorf("--input-shape %q: %v", shape, err)
-		}
-		o.Shape = s
+	if err := checkDataFlags(&o, shape); err != nil {
+		return err
 	}
 	if o.Name != "synthetic" {
 		for _, f := range []string{"input-shape", "classes", "seed"} {
@@ -120,6 +108,36 @@ func runData(args []string) error {
 	fmt.Fprintf(w, "std           %s\n", formatFloats(in.Std))
 	fmt.Fprintf(w, "loaded in     %s; one normalized pass over all splits in %s\n",
 		loaded.Round(time.Millisecond), pass.Round(time.Millisecond))
+	return nil
+}
+
+// checkDataFlags validates the dataset flags every command shares and
+// parses --input-shape into o.
+func checkDataFlags(o *datasets.Options, shape string) error {
+	if !knownDataset(o.Name) {
+		return usageErrorf("--dataset %q: unknown (want one of %s)", o.Name, strings.Join(datasets.Names(), ", "))
+	}
+	if !(o.TrainPortion > 0 && o.TrainPortion < 1) {
+		return usageErrorf("--train-portion %v: want a fraction strictly between 0 and 1", o.TrainPortion)
+	}
+	if o.Limit < 0 {
+		return usageErrorf("--limit %d: want 0 (all) or a positive count", o.Limit)
+	}
+	if shape != "" {
+		s, err := parseShape(shape)
+		if err != nil {
+			return usageErrorf("--input-shape %q: %v", shape, err)
+		}
+		o.Shape = s
+	}
+	return nil
+}
+
+// checkNewRun refuses to start a run in a directory that holds one.
+func checkNewRun(out string) error {
+	if _, err := os.Stat(rundir.ConfigPath(out)); err == nil {
+		return fmt.Errorf("--out %s already holds a run; use --resume to continue it or choose another --out", out)
+	}
 	return nil
 }
 

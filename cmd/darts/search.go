@@ -116,15 +116,8 @@ func runSearch(args []string) error {
 			conf.Search.Epochs = st.Epochs
 		}
 	} else {
-		if !knownDataset(o.Name) {
-			return usageErrorf("--dataset %q: unknown (want one of %s)", o.Name, strings.Join(datasets.Names(), ", "))
-		}
-		if shape != "" {
-			s, err := parseShape(shape)
-			if err != nil {
-				return usageErrorf("--input-shape %q: %v", shape, err)
-			}
-			o.Shape = s
+		if err := checkDataFlags(&o, shape); err != nil {
+			return err
 		}
 		prims, err := mixedop.OpSet(ops)
 		if err != nil {
@@ -136,8 +129,8 @@ func runSearch(args []string) error {
 		}
 		o.Seed = st.Seed
 		conf = searchConfig{Program: version, Command: "darts search " + strings.Join(args, " "), Data: o, Search: st}
-		if _, err := os.Stat(rundir.ConfigPath(out)); err == nil {
-			return fmt.Errorf("--out %s already holds a run; use --resume to continue it or choose another --out", out)
+		if err := checkNewRun(out); err != nil {
+			return err
 		}
 	}
 

@@ -157,15 +157,8 @@ func train(args []string, stdout, stderr io.Writer) error {
 			}
 			return err
 		}
-		if !knownDataset(o.Name) {
-			return usageErrorf("--dataset %q: unknown (want one of %s)", o.Name, strings.Join(datasets.Names(), ", "))
-		}
-		if shape != "" {
-			s, err := parseShape(shape)
-			if err != nil {
-				return usageErrorf("--input-shape %q: %v", shape, err)
-			}
-			o.Shape = s
+		if err := checkDataFlags(&o, shape); err != nil {
+			return err
 		}
 		if err := st.Validate(); err != nil {
 			return usageErrorf("%v", err)
@@ -173,8 +166,8 @@ func train(args []string, stdout, stderr io.Writer) error {
 		o.Seed = st.Seed
 		conf = trainConfig{Program: version, Command: "darts train " + strings.Join(args, " "), Genotype: g, From: genoPath, Data: o, Train: st}
 		if !dryRun {
-			if _, err := os.Stat(rundir.ConfigPath(out)); err == nil {
-				return fmt.Errorf("--out %s already holds a run; use --resume to continue it or choose another --out", out)
+			if err := checkNewRun(out); err != nil {
+				return err
 			}
 		}
 	}
