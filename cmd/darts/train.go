@@ -157,6 +157,7 @@ func train(args []string, stdout, stderr io.Writer) error {
 			}
 			return err
 		}
+		o.TrainPortion = 0.5 // training uses search-train and search-val together
 		if err := checkDataFlags(&o, shape); err != nil {
 			return err
 		}
