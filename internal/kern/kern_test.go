@@ -831,6 +831,9 @@ func TestVectorPrimitives(t *testing.T) {
 			if math.Abs(s0-sum64(x)) > 1e-12*float64(n) || math.Abs(s1-dot(x, y)) > 1e-12*float64(n) {
 				t.Errorf("sumDot64 n=%d = %g, %g, want %g, %g", n, s0, s1, sum64(x), dot(x, y))
 			}
+			if got, want := Dot(to32(x), to32(y)), dot(x, y); math.Abs(got-want) > 1e-7*float64(n) {
+				t.Errorf("Dot float32 n=%d = %g, want %g", n, got, want)
+			}
 			r := to32(x)
 			r[0] = float32(math.NaN())
 			reluInto(r, r)
