@@ -268,6 +268,11 @@ func pad[T Float](x []T, h, w, p int, dst []T) { padFill(x, h, w, p, dst, 0) }
 // padReLU is pad of max(x, 0): the ReLU fused into a convolution's read.
 func padReLU[T Float](x []T, h, w, p int, dst []T) {
 	pw := w + 2*p
+	if is32[T]() && h > 0 && w > 0 {
+		dst = dst[:(h+2*p)*pw]
+		padAVX(f32p(x[:h*w]), h, w, f32p(dst), p, 0, true)
+		return
+	}
 	zero(dst[:p*pw])
 	for i := 0; i < h; i++ {
 		row := dst[(i+p)*pw : (i+p+1)*pw]
@@ -281,6 +286,13 @@ func padReLU[T Float](x []T, h, w, p int, dst []T) {
 // padFill is pad with the border set to v.
 func padFill[T Float](x []T, h, w, p int, dst []T, v T) {
 	pw := w + 2*p
+	if is32[T]() && h > 0 && w > 0 {
+		// One vector pass; per-row calls cost more than the copying on
+		// the short rows of small planes.
+		dst = dst[:(h+2*p)*pw]
+		padAVX(f32p(x[:h*w]), h, w, f32p(dst), p, float32(v), false)
+		return
+	}
 	fill(dst[:p*pw], v)
 	for i := 0; i < h; i++ {
 		row := dst[(i+p)*pw : (i+p+1)*pw]

@@ -867,6 +867,7 @@ func TestPlainPaths(t *testing.T) {
 	t.Run("batchnorm", TestBatchNormMatchesReference)
 	t.Run("primitives", TestVectorPrimitives)
 	t.Run("dots", TestDots)
+	t.Run("pad", TestPad)
 }
 
 // TestMaxPoolStackedTiesAndNaN holds the float32 max_pool_3x3 of normal and
@@ -951,6 +952,51 @@ func TestDots(t *testing.T) {
 			out := to32(out0)
 			dots(to32(x), ys, out)
 			check(t, fmt.Sprintf("n=%d rows=%d", n, rows), to64(out), want, tol32)
+		}
+	}
+}
+
+// TestPad checks padFill and padReLU (padAVX with AVX2) against the
+// definition, for plane sizes around the vector width and pads 0 to 4.
+func TestPad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, hw := range [][2]int{{1, 1}, {3, 7}, {8, 8}, {5, 9}, {2, 17}, {32, 32}} {
+		for p := 0; p <= 4; p++ {
+			h, w := hw[0], hw[1]
+			x := to32(randSlice(rng, h*w))
+			x[0] = float32(math.NaN())
+			pw := w + 2*p
+			for _, relu := range []bool{false, true} {
+				const v = -7.5
+				want := make([]float32, (h+2*p)*pw)
+				for i := range want {
+					r, c := i/pw-p, i%pw-p
+					want[i] = v
+					if relu {
+						want[i] = 0
+					}
+					if r >= 0 && r < h && c >= 0 && c < w {
+						want[i] = x[r*w+c]
+						if relu && !(want[i] <= 0) && want[i] != want[i] {
+							continue // NaN stays NaN
+						}
+						if relu {
+							want[i] = max(want[i], 0)
+						}
+					}
+				}
+				got := to32(randSlice(rng, len(want)))
+				if relu {
+					padReLU(x, h, w, p, got)
+				} else {
+					padFill(x, h, w, p, got, v)
+				}
+				for i := range want {
+					if got[i] != want[i] && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("%dx%d p=%d relu=%v: [%d] = %g, want %g", h, w, p, relu, i, got[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }

@@ -80,3 +80,6 @@ func maxScatterAVX(code, d *float32, pw int, dx *float32, n int)
 
 //go:noescape
 func dot8AVX(x *float32, ys *[8]*float32, n int, out *[8]float32)
+
+//go:noescape
+func padAVX(x *float32, h, w int, dst *float32, p int, v float32, relu bool)

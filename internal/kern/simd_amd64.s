@@ -1046,3 +1046,88 @@ d8reduce:
 	VMOVUPS Y4, (DI)
 	VZEROUPPER
 	RET
+
+// func padAVX(x *float32, h, w int, dst *float32, p int, v float32, relu bool)
+// Writes the (h+2p)×(w+2p) plane dst: the h×w plane x in the middle (as
+// max(x, 0), NaN kept, if relu) and v in the border, in one pass.
+TEXT ·padAVX(SB), NOSPLIT, $0-45
+	MOVQ x+0(FP), SI
+	MOVQ h+8(FP), R8
+	MOVQ w+16(FP), R9
+	MOVQ dst+24(FP), DI
+	MOVQ p+32(FP), R10
+	VBROADCASTSS v+40(FP), Y15
+	MOVBLZX relu+44(FP), R11
+	VXORPS Y14, Y14, Y14
+	LEAQ (R9)(R10*2), R12 // pw
+	// Top rows and the first left border: p*pw + p.
+	MOVQ R10, CX
+	IMULQ R12, CX
+	ADDQ R10, CX
+	LEAQ (R10)(R10*1), R13 // 2p: right border + next left border
+
+padfill:
+	CMPQ CX, $8
+	JL   padfill1
+	VMOVUPS Y15, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  padfill
+
+padfill1:
+	CMPQ CX, $0
+	JE   padrow
+	VMOVSS X15, (DI)
+	ADDQ $4, DI
+	DECQ CX
+	JMP  padfill1
+
+padrow:
+	CMPQ R8, $0
+	JE   paddone
+	MOVQ R9, CX
+
+padcopy8:
+	CMPQ CX, $8
+	JL   padcopy1
+	VMOVUPS (SI), Y0
+	TESTQ R11, R11
+	JZ   padst8
+	VMAXPS Y0, Y14, Y0
+
+padst8:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  padcopy8
+
+padcopy1:
+	CMPQ CX, $0
+	JE   padborder
+	VMOVSS (SI), X0
+	TESTQ R11, R11
+	JZ   padst1
+	VMAXSS X0, X14, X0
+
+padst1:
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  padcopy1
+
+padborder:
+	DECQ R8
+	MOVQ R13, CX
+	CMPQ R8, $0
+	JNE  padfill
+	// Last row: its right border, then the bottom rows.
+	MOVQ R10, CX
+	IMULQ R12, CX
+	ADDQ R10, CX
+	JMP  padfill
+
+paddone:
+	VZEROUPPER
+	RET
