@@ -27,7 +27,14 @@
 // axpys; stride-1 depthwise convolution and average pooling stack the N
 // planes of a channel into one tall padded plane and make each kernel row
 // one vector pass over the whole stack (depthwise_stacked.go,
-// pool_stacked.go). Fused multiply-adds round differently from the plain
+// pool_stacked.go). max_pool_3x3 stacks chunks of planes too
+// (maxpool_stacked.go): the forward is one 9-tap VMAXPS pass, and the
+// backward finds each window's first maximal tap, then gathers dy into each
+// input, with no scatter. Stride-2 depthwise backward and max pooling run
+// the stride-1 vector passes with dy (and y) spread onto every other
+// position. dots shares each load of one vector among up to 8 dot products
+// (depthwise filter gradient, pointwise weight gradient), and padAVX pads a
+// whole plane in one pass. Fused multiply-adds round differently from the plain
 // loops, so float32 results differ from the reference by rounding (the
 // tests hold both paths to it) but are the same on every run of a given
 // machine. float64, the noasm build tag and other architectures use the
@@ -37,7 +44,7 @@
 // shared, so these are ±30%), commit fe9c4c2 (before stacked planes and the
 // 4x8 GEMM) against now:
 //
-//	GOMAXPROCS=1 go test -run '^$' -bench 'Pointwise|DepthwiseSmall|Pool' -benchtime 200ms ./internal/kern/
+//	GOMAXPROCS=1 go test -run '^$' -bench 'Pointwise|DepthwiseSmall|DepthwiseConv|Pool' -benchtime 200ms ./internal/kern/
 //
 //	kernel (N=32)                           before      after    GFLOP/s after
 //	Pointwise 16→16 P256 (ReLU in)    fwd   310 µs      148 µs   28
@@ -47,6 +54,25 @@
 //	Depthwise C8 28x28 K3 (ReLU in)   fwd   186 µs      155 µs   23
 //	AvgPool C16 16x16 K3 S1           fwd  1076 µs      395 µs    3.0
 //	                                  bwd  2540 µs      493 µs    2.4
+//
+// Round 2 (max pooling, stride-2 depthwise backward, dots, padAVX):
+// base cc0932b against 0fc4ae8, same command, GOMAXPROCS=1, in µs (the
+// machine was shared: ±15%):
+//
+//	kernel (N=32)                           before      after
+//	MaxPool C16 16x16 K3 S1           fwd   831         101
+//	                                  bwd  1735         284
+//	MaxPool C16 16x16 K3 S2           fwd   227          85
+//	                                  bwd   442         358
+//	Depthwise C16 16x16 K3 S2         bwd   494         281
+//	Depthwise C16 16x16 K5 S2         bwd  1126         511
+//	Depthwise C32 7x7 K3              fwd   117          82
+//	                                  bwd   268         226
+//	Depthwise C32 7x7 K5 dil 2        bwd   771         505
+//	Depthwise C8 28x28 K3             fwd   169         139
+//	                                  bwd   435         337
+//	Pointwise 64→64 P64               bwd  1054         908
+//	Pointwise 16→16 P1024             bwd   752         636
 //
 // (fe9c4c2 already had the AVX2 axpy rows of a524d06; the pure Go kernels
 // of 92ad02c ran the pointwise forward at 9-13 GFLOP/s on 2 cores). The
