@@ -51,7 +51,7 @@ and redraws RUN/plots/. Ctrl-C saves a checkpoint at the last finished step;
 --resume continues from it and ends exactly where an uninterrupted run would.
 
 With no flags it searches real MNIST with a configuration that finishes in
-about ten to twelve minutes on a 2-core machine (see README.md).
+about five minutes on a 2-core machine (see README.md).
 
 Examples:
   darts search
