@@ -374,6 +374,9 @@ func (m *pool[T]) geom(in Shape) kern.Geom {
 	return kern.Geom{N: in.N, C: in.C, H: in.H, W: in.W, K: m.k, Stride: m.stride, Pad: m.pad, Dil: 1}
 }
 func (m *pool[T]) OutShape(in Shape) (Shape, error) {
+	if m.k < 1 || m.stride < 1 || m.pad < 0 || m.pad > m.k/2 {
+		return Shape{}, fmt.Errorf("pool: window %d, stride %d, padding %d is not a valid pooling", m.k, m.stride, m.pad)
+	}
 	g := m.geom(in)
 	if g.OutH() < 1 || g.OutW() < 1 {
 		return Shape{}, fmt.Errorf("pool: input %v too small for a %dx%d window", in, m.k, m.k)
