@@ -191,32 +191,27 @@ func NewDiscrete[T Float](cfg DiscreteConfig, seed uint64) (*Discrete[T], error)
 	r := rng.New(seed)
 	ctx := &mixedop.Ctx{Training: true, Rand: r}
 	n := &Discrete[T]{Cfg: cfg, Ctx: ctx}
-	cCurr := cfg.StemMultiplier * cfg.C
-	n.stem = mixedop.NewConvBN[T](ctx, "stem", cfg.InputC, cCurr, 3, 1, 1, true)
-	cpp, cp, cCurr := cCurr, cCurr, cfg.C
-	redPrev := false
-	h, w := cfg.InputH, cfg.InputW
-	auxC, auxH, auxW := 0, 0, 0
-	for i := 0; i < cfg.Layers; i++ {
-		red := cfg.IsReduction(i)
-		arch := cfg.Normal
+	n.stem = mixedop.NewConvBN[T](ctx, "stem", cfg.InputC, cfg.StemMultiplier*cfg.C, 3, 1, 1, true)
+	archOf := func(red bool) CellArch {
 		if red {
-			arch = cfg.Reduce
-			cCurr *= 2
-			if h%2 != 0 || w%2 != 0 {
-				return nil, fmt.Errorf("cell %d reduces a %dx%d input: reductions need even sizes (use another input size or fewer layers)", i, h, w)
-			}
-			h, w = h/2, w/2
+			return cfg.Reduce
 		}
-		cell, err := n.newCell(fmt.Sprintf("cells.%d", i), arch, cpp, cp, cCurr, red, redPrev)
+		return cfg.Normal
+	}
+	plans, cp, err := planCells(cfg.StemMultiplier*cfg.C, cfg.C, cfg.InputH, cfg.InputW, cfg.Layers, cfg.IsReduction,
+		func(red bool) int { return len(archOf(red).Concat) })
+	if err != nil {
+		return nil, err
+	}
+	auxC, auxH, auxW := 0, 0, 0
+	for _, pl := range plans {
+		cell, err := n.newCell(fmt.Sprintf("cells.%d", pl.Index), archOf(pl.Reduction), pl.CPP, pl.CP, pl.C, pl.Reduction, pl.ReductionPrev)
 		if err != nil {
 			return nil, err
 		}
 		n.cells = append(n.cells, cell)
-		redPrev = red
-		cpp, cp = cp, len(arch.Concat)*cCurr
-		if i == cfg.AuxCell() {
-			auxC, auxH, auxW = cp, h, w
+		if pl.Index == cfg.AuxCell() {
+			auxC, auxH, auxW = len(archOf(pl.Reduction).Concat)*pl.C, pl.H, pl.W
 		}
 	}
 	n.head = newClassifier[T](cp, cfg.Classes)

@@ -189,27 +189,18 @@ func NewNetwork[T Float](cfg Config, seed uint64) (*Network[T], error) {
 	r := rng.New(seed)
 	ctx := &mixedop.Ctx{Training: true, Rand: r}
 	n := &Network[T]{Cfg: cfg, Ctx: ctx}
-	cCurr := cfg.StemMultiplier * cfg.C
-	n.stem = mixedop.NewConvBN[T](ctx, "stem", cfg.InputC, cCurr, 3, 1, 1, true)
-	cpp, cp, cCurr := cCurr, cCurr, cfg.C
-	redPrev := false
-	h, w := cfg.InputH, cfg.InputW
-	for i := 0; i < cfg.Layers; i++ {
-		red := cfg.IsReduction(i)
-		if red {
-			cCurr *= 2
-			if h%2 != 0 || w%2 != 0 {
-				return nil, fmt.Errorf("cell %d reduces a %dx%d input: reductions need even sizes (use another input size or fewer layers)", i, h, w)
-			}
-			h, w = h/2, w/2
-		}
-		cell, err := NewSearchCell[T](ctx, fmt.Sprintf("cells.%d", i), cfg.Steps, cfg.Multiplier, cpp, cp, cCurr, red, redPrev, cfg.Primitives)
+	n.stem = mixedop.NewConvBN[T](ctx, "stem", cfg.InputC, cfg.StemMultiplier*cfg.C, 3, 1, 1, true)
+	plans, cp, err := planCells(cfg.StemMultiplier*cfg.C, cfg.C, cfg.InputH, cfg.InputW, cfg.Layers, cfg.IsReduction,
+		func(bool) int { return cfg.Multiplier })
+	if err != nil {
+		return nil, err
+	}
+	for _, pl := range plans {
+		cell, err := NewSearchCell[T](ctx, fmt.Sprintf("cells.%d", pl.Index), cfg.Steps, cfg.Multiplier, pl.CPP, pl.CP, pl.C, pl.Reduction, pl.ReductionPrev, cfg.Primitives)
 		if err != nil {
 			return nil, err
 		}
 		n.cells = append(n.cells, cell)
-		redPrev = red
-		cpp, cp = cp, cfg.Multiplier*cCurr
 	}
 	n.head = newClassifier[T](cp, cfg.Classes)
 	b := 1 / math.Sqrt(float64(cp))
@@ -368,4 +359,38 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 		act += 2 * int64(c.Multiplier) * node // concat and its gradient
 	}
 	return weights*elem + act*int64(batch)*elem
+}
+
+// cellPlan is one cell of the DARTS macro skeleton: its inputs' channels,
+// its own channels per node, and the resolution it outputs.
+type cellPlan struct {
+	Index                    int
+	Reduction, ReductionPrev bool
+	CPP, CP, C               int
+	H, W                     int
+}
+
+// planCells walks the skeleton shared by the search and the derived
+// network: a stem of stemC channels, then layers cells, where reduction
+// cells double the channels and halve the resolution, and cell i's output
+// concatenates mult(reduction) nodes. It returns the plans and the last
+// cell's output channels.
+func planCells(stemC, c, h, w, layers int, isReduction func(int) bool, mult func(reduction bool) int) ([]cellPlan, int, error) {
+	var plans []cellPlan
+	cpp, cp, cCurr := stemC, stemC, c
+	redPrev := false
+	for i := 0; i < layers; i++ {
+		red := isReduction(i)
+		if red {
+			cCurr *= 2
+			if h%2 != 0 || w%2 != 0 {
+				return nil, 0, fmt.Errorf("cell %d reduces a %dx%d input: reductions need even sizes (use another input size or fewer layers)", i, h, w)
+			}
+			h, w = h/2, w/2
+		}
+		plans = append(plans, cellPlan{Index: i, Reduction: red, ReductionPrev: redPrev, CPP: cpp, CP: cp, C: cCurr, H: h, W: w})
+		redPrev = red
+		cpp, cp = cp, mult(red)*cCurr
+	}
+	return plans, cp, nil
 }
