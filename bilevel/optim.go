@@ -3,8 +3,8 @@ package bilevel
 import (
 	"fmt"
 	"math"
-	"unsafe"
 
+	"github.com/darts-go/darts/internal/paramio"
 	"github.com/darts-go/darts/internal/tensorio"
 )
 
@@ -238,7 +238,7 @@ func (o *SGD[T]) State() OptimState {
 		Hyper: map[string]float64{"lr": o.LR, "momentum": o.Momentum, "weight_decay": o.WeightDecay},
 	}
 	for i, p := range o.params {
-		s.Tensors = append(s.Tensors, toTensor("momentum_buffer/"+p.Name, o.bufs[i]))
+		s.Tensors = append(s.Tensors, paramio.Tensor("momentum_buffer/"+p.Name, nil, o.bufs[i]))
 	}
 	return s
 }
@@ -275,7 +275,7 @@ func (o *Adam[T]) State() OptimState {
 			"eps": o.Eps, "weight_decay": o.WeightDecay},
 	}
 	for i, p := range o.params {
-		s.Tensors = append(s.Tensors, toTensor("exp_avg/"+p.Name, o.m[i]), toTensor("exp_avg_sq/"+p.Name, o.v[i]))
+		s.Tensors = append(s.Tensors, paramio.Tensor("exp_avg/"+p.Name, nil, o.m[i]), paramio.Tensor("exp_avg_sq/"+p.Name, nil, o.v[i]))
 	}
 	return s
 }
@@ -326,11 +326,7 @@ func restore[T Float](s OptimState, names []string, dst [][]T) error {
 	if len(s.Tensors) != len(names) {
 		return fmt.Errorf("state has %d tensors, optimizer needs %d", len(s.Tensors), len(names))
 	}
-	var z T
-	wantType := "float64"
-	if unsafe.Sizeof(z) == 4 {
-		wantType = "float32"
-	}
+	wantType := paramio.DType[T]()
 	for i := range s.Tensors {
 		t := &s.Tensors[i]
 		if t.Name != names[i] {
@@ -345,30 +341,10 @@ func restore[T Float](s OptimState, names []string, dst [][]T) error {
 	}
 	for i := range s.Tensors {
 		if wantType == "float32" {
-			copy(f32View(dst[i]), s.Tensors[i].F32)
+			copy(paramio.F32View(dst[i]), s.Tensors[i].F32)
 		} else {
-			copy(f64View(dst[i]), s.Tensors[i].F64)
+			copy(paramio.F64View(dst[i]), s.Tensors[i].F64)
 		}
 	}
 	return nil
-}
-
-// toTensor copies xs into a tensor of xs's own precision. Copying bits
-// through a view, rather than converting value by value, keeps NaN payloads
-// and works for types defined on float32/float64.
-func toTensor[T Float](name string, xs []T) tensorio.Tensor {
-	var z T
-	if unsafe.Sizeof(z) == 4 {
-		return tensorio.Tensor{Name: name, F32: append([]float32{}, f32View(xs)...)}
-	}
-	return tensorio.Tensor{Name: name, F64: append([]float64{}, f64View(xs)...)}
-}
-
-// f32View and f64View reinterpret xs; callers check the element size first.
-func f32View[T Float](xs []T) []float32 {
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(xs))), len(xs))
-}
-
-func f64View[T Float](xs []T) []float64 {
-	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(xs))), len(xs))
 }

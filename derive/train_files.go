@@ -1,16 +1,14 @@
 package derive
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
-	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/darts-go/darts/bilevel"
+	"github.com/darts-go/darts/internal/paramio"
 	"github.com/darts-go/darts/internal/tensorio"
 	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/supernet"
@@ -58,10 +56,7 @@ type weightsMeta struct {
 // saved.
 func SaveWeights[T Float](path string, net *supernet.Discrete[T], epoch int) error {
 	meta := weightsMeta{Format: weightsFormat, Network: net.Cfg, Params: net.NumParams(), Epoch: epoch}
-	var ts []tensorio.Tensor
-	for _, p := range modelTensors(net) {
-		ts = append(ts, toTensor(p.Name, p.Shape, p.Value))
-	}
+	ts := paramio.Tensors(paramio.Group[T]{Params: modelTensors(net)})
 	if err := tensorio.WriteFileAtomic(path, meta, ts); err != nil {
 		return fmt.Errorf("saving weights: %w", err)
 	}
@@ -106,18 +101,18 @@ func readWeights[T Float](r io.Reader, name string, net *supernet.Discrete[T]) (
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	var meta weightsMeta
-	if err := json.Unmarshal(raw, &meta); err != nil {
-		return 0, fmt.Errorf("%s: weights metadata: %w", name, err)
-	}
-	if meta.Format != weightsFormat {
-		return 0, fmt.Errorf("%s: not a darts-go weights file (format %q, want %q)", name, meta.Format, weightsFormat)
+	if err := paramio.DecodeMeta(name, raw, &meta, weightsFormat, "weights file"); err != nil {
+		return 0, err
 	}
 	if d := configDiff(meta.Network, net.Cfg, false); d != "" {
 		return 0, fmt.Errorf("%s: the weights are of another network: %s", name, d)
 	}
-	if err := loadTensors(name, "", ts, modelTensors(net), true); err != nil {
+	apply, err := paramio.Check(name, ts, paramio.Match{Only: true, What: "weights file"},
+		paramio.Group[T]{Params: modelTensors(net)})
+	if err != nil {
 		return 0, err
 	}
+	apply()
 	return meta.Epoch, nil
 }
 
@@ -162,66 +157,6 @@ func cellString(c supernet.CellArch) string {
 	return b.String()
 }
 
-// loadTensors copies the tensors prefix+p.Name of ts into ps, after
-// checking all of them (and, if exact, that ts holds nothing else).
-func loadTensors[T Float](path, prefix string, ts []tensorio.Tensor, ps []*mixedop.Param[T], exact bool) error {
-	byName := map[string]*tensorio.Tensor{}
-	for i := range ts {
-		byName[ts[i].Name] = &ts[i]
-	}
-	want := map[string]bool{}
-	for _, p := range ps {
-		name := prefix + p.Name
-		want[name] = true
-		t, ok := byName[name]
-		if !ok {
-			return fmt.Errorf("%s: no tensor %q (the file is of another network or version)", path, name)
-		}
-		if t.F32 == nil && t.F64 == nil {
-			return fmt.Errorf("%s: tensor %q is %s, want float32 or float64", path, name, t.DType())
-		}
-		if !slices.Equal(t.Shape, p.Shape) {
-			return fmt.Errorf("%s: tensor %q has shape %v, the network needs %v", path, name, t.Shape, p.Shape)
-		}
-	}
-	if exact {
-		for _, t := range ts {
-			if !want[t.Name] {
-				return fmt.Errorf("%s: tensor %q is not part of this network", path, t.Name)
-			}
-		}
-	}
-	for _, p := range ps {
-		t := byName[prefix+p.Name]
-		for i := range p.Value {
-			if t.F32 != nil {
-				p.Value[i] = T(t.F32[i])
-			} else {
-				p.Value[i] = T(t.F64[i])
-			}
-		}
-	}
-	return nil
-}
-
-// toTensor copies xs into a tensor of its own precision.
-func toTensor[T Float](name string, shape []int, xs []T) tensorio.Tensor {
-	t := tensorio.Tensor{Name: name, Shape: append([]int(nil), shape...)}
-	var z T
-	if unsafe.Sizeof(z) == 4 {
-		t.F32 = make([]float32, len(xs))
-		for i, v := range xs {
-			t.F32[i] = float32(v)
-		}
-	} else {
-		t.F64 = make([]float64, len(xs))
-		for i, v := range xs {
-			t.F64[i] = float64(v)
-		}
-	}
-	return t
-}
-
 // checkpointMeta is the JSON part of a training checkpoint; its tensors are
 // "weight/<name>" (auxiliary head included), "bn/<name>" and
 // "sgd/momentum_buffer/<name>".
@@ -243,25 +178,17 @@ type checkpointMeta struct {
 func (t *Trainer[T]) Save(path string) error {
 	meta := checkpointMeta{Format: checkpointFormat, Epoch: t.Epoch, Step: t.Step, Acc: t.acc,
 		Settings: t.S, Network: t.Net.Cfg, SGD: t.opt.State()}
-	var ts []tensorio.Tensor
-	for _, p := range t.weightParams() {
-		ts = append(ts, toTensor("weight/"+p.Name, p.Shape, p.Value))
-	}
-	for _, p := range t.Net.State() {
-		ts = append(ts, toTensor("bn/"+p.Name, p.Shape, p.Value))
-	}
-	for _, s := range meta.SGD.Tensors {
-		s.Name = "sgd/" + s.Name
-		ts = append(ts, s)
-	}
+	ts := append(paramio.Tensors(t.groups()...), paramio.Prefixed("sgd/", meta.SGD.Tensors)...)
 	if err := tensorio.WriteFileAtomic(path, meta, ts); err != nil {
 		return fmt.Errorf("saving checkpoint: %w", err)
 	}
 	return nil
 }
 
-func (t *Trainer[T]) weightParams() []*mixedop.Param[T] {
-	return append(append([]*mixedop.Param[T](nil), t.Net.Weights()...), t.Net.AuxWeights()...)
+// groups are the network's tensors of a checkpoint, by name prefix.
+func (t *Trainer[T]) groups() []paramio.Group[T] {
+	return []paramio.Group[T]{{Prefix: "weight/", Params: t.Net.Weights()},
+		{Prefix: "weight/", Params: t.Net.AuxWeights()}, {Prefix: "bn/", Params: t.Net.State()}}
 }
 
 // Load restores a state written by Save into t, whose network and settings
@@ -273,11 +200,8 @@ func (t *Trainer[T]) Load(path string) error {
 		return err
 	}
 	var meta checkpointMeta
-	if err := json.Unmarshal(raw, &meta); err != nil {
-		return fmt.Errorf("%s: checkpoint header: %w", path, err)
-	}
-	if meta.Format != checkpointFormat {
-		return fmt.Errorf("%s: not a training checkpoint (format %q)", path, meta.Format)
+	if err := paramio.DecodeMeta(path, raw, &meta, checkpointFormat, "training checkpoint"); err != nil {
+		return err
 	}
 	if d := configDiff(meta.Network, t.Net.Cfg, true); d != "" {
 		return fmt.Errorf("%s: checkpoint is of another network: %s", path, d)
@@ -289,69 +213,15 @@ func (t *Trainer[T]) Load(path string) error {
 	}
 	// Check the tensors without copying, then restore the optimizer (which
 	// checks before changing), then copy.
-	var sgd []tensorio.Tensor
-	var rest []tensorio.Tensor
-	for _, x := range ts {
-		if name, ok := strings.CutPrefix(x.Name, "sgd/"); ok {
-			x.Name = name
-			sgd = append(sgd, x)
-		} else {
-			rest = append(rest, x)
-		}
-	}
-	all := append(t.prefixed("weight/", t.weightParams()), t.prefixed("bn/", t.Net.State())...)
-	if err := checkTensors(path, rest, all); err != nil {
+	meta.SGD.Tensors, ts = paramio.Split(ts, "sgd/")
+	apply, err := paramio.Check(path, ts, paramio.Match{Exact: true, Only: true, What: "checkpoint"}, t.groups()...)
+	if err != nil {
 		return err
 	}
-	meta.SGD.Tensors = sgd
 	if err := t.opt.SetState(meta.SGD); err != nil {
 		return fmt.Errorf("%s: optimizer: %w", path, err)
 	}
-	if err := loadTensors(path, "", rest, all, true); err != nil {
-		return err // not reached: checked above
-	}
+	apply()
 	t.Epoch, t.Step, t.acc = meta.Epoch, meta.Step, meta.Acc
-	return nil
-}
-
-// prefixed returns copies of the Param headers named prefix+name, sharing
-// the values.
-func (t *Trainer[T]) prefixed(prefix string, ps []*mixedop.Param[T]) []*mixedop.Param[T] {
-	out := make([]*mixedop.Param[T], len(ps))
-	for i, p := range ps {
-		q := *p
-		q.Name = prefix + p.Name
-		out[i] = &q
-	}
-	return out
-}
-
-// checkTensors is loadTensors' checking half, with exact precision: a
-// checkpoint resumes bit for bit only in its own precision.
-func checkTensors[T Float](path string, ts []tensorio.Tensor, ps []*mixedop.Param[T]) error {
-	var z T
-	dt := "float64"
-	if unsafe.Sizeof(z) == 4 {
-		dt = "float32"
-	}
-	byName := map[string]*tensorio.Tensor{}
-	for i := range ts {
-		byName[ts[i].Name] = &ts[i]
-	}
-	for _, p := range ps {
-		x, ok := byName[p.Name]
-		if !ok {
-			return fmt.Errorf("%s: checkpoint has no tensor %q", path, p.Name)
-		}
-		if x.DType() != dt {
-			return fmt.Errorf("%s: tensor %q is %s, the network is %s", path, p.Name, x.DType(), dt)
-		}
-		if !slices.Equal(x.Shape, p.Shape) {
-			return fmt.Errorf("%s: tensor %q has shape %v, the network needs %v", path, p.Name, x.Shape, p.Shape)
-		}
-	}
-	if len(ts) != len(ps) {
-		return fmt.Errorf("%s: checkpoint has %d tensors besides the optimizer's, the network needs %d", path, len(ts), len(ps))
-	}
 	return nil
 }

@@ -54,8 +54,10 @@ func newTrainer(t *testing.T, data *datasets.Splits, cfg supernet.DiscreteConfig
 // snapshot copies every weight and statistic of tr's network.
 func snapshot(tr *Trainer[float32]) map[string][]float32 {
 	out := map[string][]float32{}
-	for _, p := range append(tr.weightParams(), tr.Net.State()...) {
-		out[p.Name] = slices.Clone(p.Value)
+	for _, g := range tr.groups() {
+		for _, p := range g.Params {
+			out[g.Prefix+p.Name] = slices.Clone(p.Value)
+		}
 	}
 	return out
 }
