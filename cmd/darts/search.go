@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
@@ -112,8 +109,8 @@ func runSearch(args []string) error {
 		if err := json.Unmarshal(b, &conf); err != nil {
 			return fmt.Errorf("--resume: %s: %w", rundir.ConfigPath(out), err)
 		}
-		if fs.Changed("epochs") {
-			conf.Search.Epochs = st.Epochs
+		if err := extendEpochs(fs, st.Epochs, &conf.Search.Epochs); err != nil {
+			return err
 		}
 	} else {
 		if err := checkDataFlags(&o, shape); err != nil {
@@ -156,27 +153,45 @@ func runSearch(args []string) error {
 	}
 	defer s.Close()
 
-	ckpt := filepath.Join(out, bilevel.CheckpointFile)
-	if resume {
-		if err := s.Load(ckpt); err != nil {
-			return fmt.Errorf("--resume: %w", err)
-		}
-		// Drop lines written after the checkpoint (a kill between the two).
-		if err := rundir.TruncateJSONL(rundir.MetricsPath(out), s.Epoch); err != nil {
-			return err
-		}
-		if err := rundir.TruncateJSONL(rundir.AlphasPath(out), s.Epoch); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "resuming %s at epoch %d step %d of %d\n", out, s.Epoch+1, s.Step, conf.Search.Epochs)
-	} else {
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			return err
-		}
-		conf.Started = time.Now().UTC().Format(time.RFC3339)
-		if err := rundir.WriteJSON(rundir.ConfigPath(out), conf); err != nil {
-			return err
-		}
+	loop := &runLoop{cmd: "search", out: out, ckpt: filepath.Join(out, bilevel.CheckpointFile), stderr: os.Stderr,
+		state: s, epochs: conf.Search.Epochs,
+		pos: func() (int, int) { return s.Epoch, s.Step },
+		runEpoch: func(ctx context.Context, onStep func(int, float64, float64)) (rundir.Metrics, error) {
+			return s.RunEpoch(ctx, func(si bilevel.StepInfo) { onStep(si.Step, si.Loss, si.Acc) })
+		},
+		finish: func(m rundir.Metrics) (string, error) {
+			a := s.Alphas(m.Epoch)
+			g, err := derive.Derive(a.Normal.Weights, a.Reduce.Weights, a.Primitives)
+			if err != nil {
+				return "", err
+			}
+			if err := writeEpoch(out, m, a, g); err != nil {
+				return "", err
+			}
+			rss := ""
+			if b, ok := peakRSS(); ok {
+				rss = fmt.Sprintf("  peak RSS %d MiB", b>>20)
+			}
+			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs%s\n  %s",
+				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g), nil
+		},
+		after: func() {
+			if noPlots {
+				return
+			}
+			if _, warns, err := plots.All(out, "", "png"); err != nil {
+				fmt.Fprintf(os.Stderr, "warning: plots: %v\n", err)
+			} else {
+				for _, w := range warns {
+					fmt.Fprintf(os.Stderr, "warning: plots: %s\n", w)
+				}
+			}
+		},
+	}
+	if err := loop.open(resume, &conf.Started, conf, rundir.MetricsPath(out), rundir.AlphasPath(out)); err != nil {
+		return err
+	}
+	if !resume {
 		if err := rundir.AppendJSONLine(rundir.AlphasPath(out), s.Alphas(0)); err != nil {
 			return err
 		}
@@ -186,51 +201,8 @@ func runSearch(args []string) error {
 	fmt.Fprintf(os.Stderr, "supernet: %d layers, %d init channels, %d ops, %d weights (%.1f MB), order %d, %d steps/epoch of batch %d, about %d MiB of memory\n",
 		net.Cfg.Layers, net.Cfg.C, len(net.Cfg.Primitives), conf.Params, float64(conf.Params)*4/1e6, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize,
 		net.EstimateMemory(conf.Search.BatchSize)>>20)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	for !s.Done() {
-		epoch := s.Epoch
-		bar := newProgress(os.Stderr, fmt.Sprintf("epoch %d/%d", epoch+1, conf.Search.Epochs), s.StepsPerEpoch())
-		m, err := s.RunEpoch(ctx, func(si bilevel.StepInfo) {
-			bar.Update(si.Step, fmt.Sprintf("loss %.3f acc %.1f%%", si.Loss, 100*si.Acc))
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				if serr := s.Save(ckpt); serr != nil {
-					return fmt.Errorf("interrupted, and saving the checkpoint failed: %w", serr)
-				}
-				fmt.Fprintf(os.Stderr, "\ninterrupted at epoch %d step %d; checkpoint saved. Resume with:\n  darts search --resume --out %s\n", s.Epoch+1, s.Step, out)
-				return errInterrupted
-			}
-			return fmt.Errorf("%w (the last checkpoint, %s, is intact)", err, ckpt)
-		}
-		a := s.Alphas(m.Epoch)
-		g, err := derive.Derive(a.Normal.Weights, a.Reduce.Weights, a.Primitives)
-		if err != nil {
-			return err
-		}
-		if err := writeEpoch(out, m, a, g); err != nil {
-			return err
-		}
-		if err := s.Save(ckpt); err != nil {
-			return err
-		}
-		rss := ""
-		if b, ok := peakRSS(); ok {
-			rss = fmt.Sprintf("  peak RSS %d MiB", b>>20)
-		}
-		bar.Done(fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs%s\n  %s",
-			m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g))
-		if !noPlots {
-			if _, warns, err := plots.All(out, "", "png"); err != nil {
-				fmt.Fprintf(os.Stderr, "warning: plots: %v\n", err)
-			} else {
-				for _, w := range warns {
-					fmt.Fprintf(os.Stderr, "warning: plots: %s\n", w)
-				}
-			}
-		}
+	if err := loop.run(); err != nil {
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "done: %s (genotype in %s)\n", out, rundir.GenotypeTextPath(out))
 	return nil

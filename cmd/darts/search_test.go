@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -72,6 +73,13 @@ func TestSearchResumeMatchesUninterrupted(t *testing.T) {
 		if err := runSearch([]string{"--resume", "--out", b, "--epochs", "2", "--no-plots"}); err != nil {
 			t.Fatal(err)
 		}
+		// The extension is recorded, so a later --resume keeps it.
+		var conf searchConfig
+		if raw, err := os.ReadFile(filepath.Join(b, "config.json")); err != nil {
+			t.Fatal(err)
+		} else if err := json.Unmarshal(raw, &conf); err != nil || conf.Search.Epochs != 2 {
+			t.Fatalf("config.json after extending to 2 epochs: epochs %d, err %v", conf.Search.Epochs, err)
+		}
 		for _, f := range []string{"alphas.jsonl", "genotype.txt"} {
 			x, err1 := os.ReadFile(filepath.Join(a, f))
 			y, err2 := os.ReadFile(filepath.Join(b, f))
@@ -110,6 +118,7 @@ func TestSearchErrors(t *testing.T) {
 		{[]string{"stray"}, true, `"stray"`},
 		{tinySearch(existing, "--epochs", "1"), false, "already holds a run"},
 		{[]string{"--resume", "--out", filepath.Join(dir, "empty")}, false, "config.json"},
+		{[]string{"--resume", "--out", existing, "--epochs", "0"}, true, "--epochs 0: the run already has 1; --resume can only extend it"},
 	}
 	for _, c := range cases {
 		err := runSearch(c.args)

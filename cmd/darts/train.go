@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/derive"
@@ -135,11 +132,8 @@ func train(args []string, stdout, stderr io.Writer) error {
 		if conf, err = readTrainConfig(out); err != nil {
 			return fmt.Errorf("--resume: %w (is --out %s a training run?)", err, out)
 		}
-		if fs.Changed("epochs") {
-			if st.Epochs < conf.Train.Epochs {
-				return usageErrorf("--epochs %d: the run already has %d; --resume can only extend it", st.Epochs, conf.Train.Epochs)
-			}
-			conf.Train.Epochs = st.Epochs
+		if err := extendEpochs(fs, st.Epochs, &conf.Train.Epochs); err != nil {
+			return err
 		}
 	} else {
 		switch {
@@ -196,64 +190,38 @@ func train(args []string, stdout, stderr io.Writer) error {
 	}
 	defer tr.Close()
 
-	ckpt := filepath.Join(out, derive.TrainCheckpointFile)
-	if resume {
-		if err := tr.Load(ckpt); err != nil {
-			return fmt.Errorf("--resume: %w", err)
-		}
-		// Drop lines written after the checkpoint (a kill between the two).
-		if err := rundir.TruncateJSONL(rundir.MetricsPath(out), tr.Epoch); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "resuming %s at epoch %d step %d of %d\n", out, tr.Epoch+1, tr.Step, conf.Train.Epochs)
-	} else {
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			return err
-		}
-		conf.Started = time.Now().UTC().Format(time.RFC3339)
+	loop := &runLoop{cmd: "train", out: out, ckpt: filepath.Join(out, derive.TrainCheckpointFile), stderr: stderr,
+		state: tr, epochs: conf.Train.Epochs,
+		pos: func() (int, int) { return tr.Epoch, tr.Step },
+		runEpoch: func(ctx context.Context, onStep func(int, float64, float64)) (rundir.Metrics, error) {
+			return tr.RunEpoch(ctx, func(si derive.StepInfo) { onStep(si.Step, si.Loss, si.Acc) })
+		},
+		finish: func(m rundir.Metrics) (string, error) {
+			if err := rundir.AppendJSONLine(rundir.MetricsPath(out), m); err != nil {
+				return "", err
+			}
+			if err := derive.SaveWeights(filepath.Join(out, derive.WeightsFile), net, m.Epoch); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  lr %.5f  drop path %.3f  %.0fs",
+				m.Epoch, conf.Train.Epochs, m.TrainLoss, 100*m.TrainAcc, *m.TestLoss, 100**m.TestAcc, m.LR,
+				conf.Train.DropPath*float64(m.Epoch-1)/float64(conf.Train.Epochs), m.Seconds), nil
+		},
+	}
+	if err := loop.open(resume, &conf.Started, conf, rundir.MetricsPath(out)); err != nil {
+		return err
+	}
+	if !resume {
 		if err := writeGenotype(out, conf.Genotype); err != nil {
 			return err
 		}
-	}
-	// Rewritten on resume too: --epochs may have changed.
-	if err := rundir.WriteJSON(rundir.ConfigPath(out), conf); err != nil {
-		return err
 	}
 	fmt.Fprintf(stderr, "train: %s, %d training / %d test images of %dx%dx%d, %d classes\n",
 		data.Info.Name, data.Info.Train+data.Info.Val, data.Info.Test, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
 	fmt.Fprintf(stderr, "network: %d layers, %d init channels, %s parameters%s, %d steps/epoch of batch %d\n",
 		conf.Network.Layers, conf.Network.C, thousands(conf.Params), auxNote(conf.AuxParams), tr.StepsPerEpoch(), conf.Train.BatchSize)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	for !tr.Done() {
-		epoch := tr.Epoch
-		bar := newProgress(stderr, fmt.Sprintf("epoch %d/%d", epoch+1, conf.Train.Epochs), tr.StepsPerEpoch())
-		m, err := tr.RunEpoch(ctx, func(si derive.StepInfo) {
-			bar.Update(si.Step, fmt.Sprintf("loss %.3f acc %.1f%%", si.Loss, 100*si.Acc))
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				if serr := tr.Save(ckpt); serr != nil {
-					return fmt.Errorf("interrupted, and saving the checkpoint failed: %w", serr)
-				}
-				fmt.Fprintf(stderr, "\ninterrupted at epoch %d step %d; checkpoint saved. Resume with:\n  darts train --resume --out %s\n", tr.Epoch+1, tr.Step, out)
-				return errInterrupted
-			}
-			return fmt.Errorf("%w (the last checkpoint, %s, is intact)", err, ckpt)
-		}
-		if err := rundir.AppendJSONLine(rundir.MetricsPath(out), m); err != nil {
-			return err
-		}
-		if err := derive.SaveWeights(filepath.Join(out, derive.WeightsFile), net, m.Epoch); err != nil {
-			return err
-		}
-		if err := tr.Save(ckpt); err != nil {
-			return err
-		}
-		bar.Done(fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  lr %.5f  drop path %.3f  %.0fs",
-			m.Epoch, conf.Train.Epochs, m.TrainLoss, 100*m.TrainAcc, *m.TestLoss, 100**m.TestAcc, m.LR,
-			conf.Train.DropPath*float64(epoch)/float64(conf.Train.Epochs), m.Seconds))
+	if err := loop.run(); err != nil {
+		return err
 	}
 	return printResult(stdout, out, conf)
 }
