@@ -84,17 +84,8 @@ func (c DiscreteConfig) WithDefaults() DiscreteConfig {
 
 // Validate reports the first setting that cannot make a network, naming it.
 func (c DiscreteConfig) Validate() error {
-	switch {
-	case c.InputC < 1 || c.InputH < 1 || c.InputW < 1:
-		return fmt.Errorf("input shape %dx%dx%d: every dimension must be at least 1", c.InputC, c.InputH, c.InputW)
-	case c.Classes < 2:
-		return fmt.Errorf("classes %d: need at least 2", c.Classes)
-	case c.C < 1 || c.C%2 != 0:
-		return fmt.Errorf("init channels %d: need a positive even number (FactorizedReduce splits channels in two)", c.C)
-	case c.Layers < 1:
-		return fmt.Errorf("layers %d: need at least 1", c.Layers)
-	case c.StemMultiplier < 1:
-		return fmt.Errorf("stem multiplier %d: need at least 1", c.StemMultiplier)
+	if err := validateMacro(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.Layers, c.StemMultiplier); err != nil {
+		return err
 	}
 	if err := c.Normal.validate("normal"); err != nil {
 		return err

@@ -43,17 +43,30 @@ func (c Config) WithDefaults() Config {
 // Edges is the number of mixed edges per cell: Σ_{i<steps} (i+2).
 func (c Config) Edges() int { return c.Steps * (c.Steps + 3) / 2 }
 
+// validateMacro checks the settings of the macro skeleton that the search
+// and the derived networks share.
+func validateMacro(inputC, inputH, inputW, classes, c, layers, stemMultiplier int) error {
+	switch {
+	case inputC < 1 || inputH < 1 || inputW < 1:
+		return fmt.Errorf("input shape %dx%dx%d: every dimension must be at least 1", inputC, inputH, inputW)
+	case classes < 2:
+		return fmt.Errorf("classes %d: need at least 2", classes)
+	case c < 1 || c%2 != 0:
+		return fmt.Errorf("init channels %d: need a positive even number (FactorizedReduce splits channels in two)", c)
+	case layers < 1:
+		return fmt.Errorf("layers %d: need at least 1", layers)
+	case stemMultiplier < 1:
+		return fmt.Errorf("stem multiplier %d: need at least 1", stemMultiplier)
+	}
+	return nil
+}
+
 // Validate reports the first setting that cannot make a network.
 func (c Config) Validate() error {
+	if err := validateMacro(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.Layers, c.StemMultiplier); err != nil {
+		return err
+	}
 	switch {
-	case c.InputC < 1 || c.InputH < 1 || c.InputW < 1:
-		return fmt.Errorf("input shape %dx%dx%d: every dimension must be at least 1", c.InputC, c.InputH, c.InputW)
-	case c.Classes < 2:
-		return fmt.Errorf("classes %d: need at least 2", c.Classes)
-	case c.C < 1 || c.C%2 != 0:
-		return fmt.Errorf("init channels %d: need a positive even number (FactorizedReduce splits channels in two)", c.C)
-	case c.Layers < 1:
-		return fmt.Errorf("layers %d: need at least 1", c.Layers)
 	case c.Steps < 1:
 		return fmt.Errorf("steps %d: need at least 1", c.Steps)
 	case c.Multiplier < 1 || c.Multiplier > c.Steps:
