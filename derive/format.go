@@ -18,43 +18,46 @@ func (g Genotype) String() string { return g.FormatDARTS() }
 //
 // so that it can be pasted into the original genotypes.py.
 func (g Genotype) FormatDARTS() string {
+	return g.format(`Genotype(normal=`, `, normal_concat=`, `, reduce=`, `, reduce_concat=`, `)`, '(', ')', pyRepr)
+}
+
+// format writes g's four fields after the four labels, then end: pairs
+// between open and close with the op quoted by quote, lists of ints as
+// [2, 3, 4, 5] (the same in Python and JSON).
+func (g Genotype) format(normal, normalConcat, reduce, reduceConcat, end string, open, close byte, quote func(string) string) string {
 	var b strings.Builder
-	b.WriteString("Genotype(normal=")
-	writePyPairs(&b, g.Normal)
-	b.WriteString(", normal_concat=")
-	writePyInts(&b, g.NormalConcat)
-	b.WriteString(", reduce=")
-	writePyPairs(&b, g.Reduce)
-	b.WriteString(", reduce_concat=")
-	writePyInts(&b, g.ReduceConcat)
-	b.WriteString(")")
+	pairs := func(label string, ps []Pair) {
+		b.WriteString(label)
+		b.WriteByte('[')
+		for i, p := range ps {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte(open)
+			b.WriteString(quote(p.Op))
+			b.WriteString(", ")
+			b.WriteString(strconv.Itoa(p.Input))
+			b.WriteByte(close)
+		}
+		b.WriteByte(']')
+	}
+	ints := func(label string, xs []int) {
+		b.WriteString(label)
+		b.WriteByte('[')
+		for i, x := range xs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Itoa(x))
+		}
+		b.WriteByte(']')
+	}
+	pairs(normal, g.Normal)
+	ints(normalConcat, g.NormalConcat)
+	pairs(reduce, g.Reduce)
+	ints(reduceConcat, g.ReduceConcat)
+	b.WriteString(end)
 	return b.String()
-}
-
-func writePyPairs(b *strings.Builder, pairs []Pair) {
-	b.WriteByte('[')
-	for i, p := range pairs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		b.WriteString(pyRepr(p.Op))
-		b.WriteString(", ")
-		b.WriteString(strconv.Itoa(p.Input))
-		b.WriteByte(')')
-	}
-	b.WriteByte(']')
-}
-
-func writePyInts(b *strings.Builder, xs []int) {
-	b.WriteByte('[')
-	for i, x := range xs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Itoa(x))
-	}
-	b.WriteByte(']')
 }
 
 // pyRepr quotes s as Python 3's repr does: single quotes unless s contains
@@ -108,44 +111,13 @@ func pyRepr(s string) string {
 //
 // Nil slices are written as [].
 func (g Genotype) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(`{"normal": `)
-	writeJSONPairs(&b, g.Normal)
-	b.WriteString(`, "normal_concat": `)
-	writeJSONInts(&b, g.NormalConcat)
-	b.WriteString(`, "reduce": `)
-	writeJSONPairs(&b, g.Reduce)
-	b.WriteString(`, "reduce_concat": `)
-	writeJSONInts(&b, g.ReduceConcat)
-	b.WriteString(`}`)
-	return b.Bytes(), nil
+	return []byte(g.format(`{"normal": `, `, "normal_concat": `, `, "reduce": `, `, "reduce_concat": `, `}`, '[', ']', jsonString)), nil
 }
 
-func writeJSONPairs(b *bytes.Buffer, pairs []Pair) {
-	b.WriteByte('[')
-	for i, p := range pairs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		op, _ := json.Marshal(p.Op) // a string always marshals
-		b.WriteByte('[')
-		b.Write(op)
-		b.WriteString(", ")
-		b.WriteString(strconv.Itoa(p.Input))
-		b.WriteByte(']')
-	}
-	b.WriteByte(']')
-}
-
-func writeJSONInts(b *bytes.Buffer, xs []int) {
-	b.WriteByte('[')
-	for i, x := range xs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Itoa(x))
-	}
-	b.WriteByte(']')
+// jsonString quotes s as a JSON string.
+func jsonString(s string) string {
+	q, _ := json.Marshal(s) // a string always marshals
+	return string(q)
 }
 
 // UnmarshalJSON reads the form MarshalJSON writes. All four fields are
