@@ -97,17 +97,17 @@ func runBench(args []string) error { return bench(os.Stdout, os.Stderr, args) }
 func bench(stdout, stderr io.Writer, args []string) error {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	var (
-		preset         string
-		order, steps   int
-		warmup, thread int
-		asJSON         bool
-		seed           uint64
+		preset       string
+		order, steps int
+		warmup       int
+		asJSON       bool
+		seed         uint64
 	)
 	fs.StringVar(&preset, "preset", "mnist-small", "benchmark `name`: "+benchPresetNames())
 	fs.IntVar(&order, "order", 1, "architecture gradient: 1 first order, 2 second order (unrolled)")
 	fs.IntVar(&steps, "steps", 5, "timed search steps")
 	fs.IntVar(&warmup, "warmup", 2, "untimed search steps before them")
-	fs.IntVar(&thread, "threads", 0, "set GOMAXPROCS to `N` (0: leave it, the number of CPUs or $GOMAXPROCS)")
+	setThreads := addThreadsFlag(fs)
 	fs.Uint64Var(&seed, "seed", 2, "seed of the initialization and the synthetic data")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -127,11 +127,9 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		return usageErrorf("--steps %d: need at least 1", steps)
 	case warmup < 0:
 		return usageErrorf("--warmup %d: need 0 or more", warmup)
-	case thread < 0:
-		return usageErrorf("--threads %d: need 0 or more", thread)
 	}
-	if thread > 0 {
-		runtime.GOMAXPROCS(thread)
+	if err := setThreads(); err != nil {
+		return err
 	}
 
 	total := warmup + steps

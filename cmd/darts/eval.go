@@ -42,10 +42,14 @@ func eval(args []string, stdout io.Writer) error {
 	fs.StringVar(&weights, "weights", "", "weights `file` (default RUN/weights.dgo)")
 	fs.StringVar(&dataDir, "data-dir", "", "read the dataset's files from `dir` instead of the run's setting")
 	fs.IntVar(&batch, "batch-size", 0, "evaluation batch size (default: the run's)")
+	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
 			printHelp(stdout, fs, evalHelp)
 		}
+		return err
+	}
+	if err := setThreads(); err != nil {
 		return err
 	}
 	if run == "" {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 
 	"github.com/spf13/pflag"
@@ -116,6 +117,22 @@ func parseFlags(fs *pflag.FlagSet, args []string) (help bool, err error) {
 		return false, usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	return false, nil
+}
+
+// addThreadsFlag adds --threads to fs. Call the returned function after
+// parsing: it checks the value and sets GOMAXPROCS. Results do not depend
+// on it (the kernels' reductions are fixed whatever the thread count).
+func addThreadsFlag(fs *pflag.FlagSet) func() error {
+	n := fs.Int("threads", 0, "use `N` threads (sets GOMAXPROCS; 0: all CPUs, or $GOMAXPROCS); results are the same for any N")
+	return func() error {
+		if *n < 0 {
+			return usageErrorf("--threads %d: need 0 or more", *n)
+		}
+		if *n > 0 {
+			runtime.GOMAXPROCS(*n)
+		}
+		return nil
+	}
 }
 
 // printHelp writes a subcommand's help text followed by its flags.

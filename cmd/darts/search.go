@@ -93,10 +93,14 @@ func runSearch(args []string) error {
 	fs.StringVar(&out, "out", "runs/search", "run directory `DIR`")
 	fs.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint (settings come from its config.json; --epochs may extend it)")
 	fs.BoolVar(&noPlots, "no-plots", false, "do not redraw RUN/plots after each epoch")
+	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
 			printHelp(os.Stdout, fs, searchHelp)
 		}
+		return err
+	}
+	if err := setThreads(); err != nil {
 		return err
 	}
 

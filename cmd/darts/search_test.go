@@ -115,6 +115,7 @@ func TestSearchErrors(t *testing.T) {
 		{[]string{"--dataset", "nope"}, true, `--dataset "nope"`},
 		{tinySearch(filepath.Join(dir, "x"), "--init-channels", "3"), true, "init channels 3"},
 		{tinySearch(filepath.Join(dir, "x"), "--epochs", "0"), true, "epochs 0"},
+		{tinySearch(filepath.Join(dir, "x"), "--threads", "-1"), true, "--threads -1: need 0 or more"},
 		{[]string{"stray"}, true, `"stray"`},
 		{tinySearch(existing, "--epochs", "1"), false, "already holds a run"},
 		{[]string{"--resume", "--out", filepath.Join(dir, "empty")}, false, "config.json"},

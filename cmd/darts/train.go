@@ -116,10 +116,14 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&out, "out", "runs/train", "run directory `DIR`")
 	fs.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint (settings come from its config.json; --epochs may extend it)")
 	fs.BoolVar(&dryRun, "dry-run", false, "build the network, print its summary and exit")
+	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
 			printHelp(stdout, fs, trainHelp)
 		}
+		return err
+	}
+	if err := setThreads(); err != nil {
 		return err
 	}
 

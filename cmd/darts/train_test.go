@@ -154,6 +154,7 @@ func TestTrainAndEvalErrors(t *testing.T) {
 		{"resume with genotype", func() error { return train([]string{"--resume", "--out", run, "--genotype", v2JSON}, buf(), buf()) }, true, "drop --genotype"},
 		{"dataset", func() error { return train([]string{"--genotype", v2JSON, "--dataset", "imagenet"}, buf(), buf()) }, true, `--dataset "imagenet"`},
 		{"drop path", func() error { return train([]string{"--genotype", v2JSON, "--drop-path", "1"}, buf(), buf()) }, true, "drop path probability 1"},
+		{"threads", func() error { return train([]string{"--genotype", v2JSON, "--threads", "-2"}, buf(), buf()) }, true, "--threads -2: need 0 or more"},
 		{"odd channels", func() error {
 			return train([]string{"--genotype", v2JSON, "--dataset", "synthetic", "--limit", "10", "--init-channels", "5", "--dry-run"}, buf(), buf())
 		}, true, "init channels 5"},
