@@ -22,6 +22,8 @@ import (
 //	curves                         Curves                (metrics.jsonl)
 //	cell_normal, cell_reduce       CellDiagram           (genotype.json, else derived from the last alphas line)
 //
+// A training run (darts train) has curves and cell diagrams only.
+//
 // Missing or damaged files do not stop it: a missing file, a truncated last
 // line, or a bad line (after which only the lines before it are used)
 // becomes a warning and the figures that can still be drawn are. err is for
@@ -53,8 +55,14 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 	}
 	var jobs []job
 
+	metrics, merr := rundir.ReadMetrics(rundir.MetricsPath(runDir))
+	// A training run (darts train: metrics with test accuracy) has no
+	// alphas; their absence is then no warning.
+	training := len(metrics) > 0 && metrics[0].TestAcc != nil
 	alphas, aerr := rundir.ReadAlphas(rundir.AlphasPath(runDir))
-	noteReadErr(aerr, rundir.AlphasFile, len(alphas), "alpha evolution, weight heatmaps and skip count", warn)
+	if !(training && errors.Is(aerr, os.ErrNotExist)) {
+		noteReadErr(aerr, rundir.AlphasFile, len(alphas), "alpha evolution, weight heatmaps and skip count", warn)
+	}
 	var derived *derive.Genotype
 	if len(alphas) > 0 {
 		for _, c := range []Cell{Normal, Reduce} {
@@ -73,7 +81,6 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 		}
 	}
 
-	metrics, merr := rundir.ReadMetrics(rundir.MetricsPath(runDir))
 	noteReadErr(merr, rundir.MetricsFile, len(metrics), "learning curves", warn)
 	if len(metrics) > 0 {
 		jobs = append(jobs, job{"curves", func() (*Figure, error) { return Curves(metrics) }})

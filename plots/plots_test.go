@@ -292,3 +292,35 @@ func containsInOrder(s, pattern string) bool {
 	}
 	return true
 }
+
+// TestAllTrainingRun: a darts train run (metrics with test accuracy, a
+// genotype, no alphas) gets its curves and cell diagrams without warnings;
+// a search run that lost its alphas still warns (TestAllBadInput).
+func TestAllTrainingRun(t *testing.T) {
+	dir := writeRun(t, 4)
+	if err := os.Remove(rundir.AlphasPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(rundir.MetricsPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range synthMetrics(4, true) {
+		if err := rundir.AppendJSONLine(rundir.MetricsPath(dir), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	written, warnings, err := All(dir, "", "png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings for a training run: %q", warnings)
+	}
+	var names []string
+	for _, w := range written {
+		names = append(names, strings.TrimSuffix(filepath.Base(w), ".png"))
+	}
+	if want := []string{"curves", "cell_normal", "cell_reduce"}; !slices.Equal(names, want) {
+		t.Errorf("figures %v, want %v", names, want)
+	}
+}
