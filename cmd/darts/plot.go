@@ -22,13 +22,15 @@ alone:
   skip_count                      skip connections in the derived normal cell per epoch
   curves                          loss, accuracy and learning rate per epoch
   cell_normal, cell_reduce        the genotype's cells as graphs
+A training run (darts train) has the curves (train and test) and the cells.
 A missing or damaged file (no alphas.jsonl, a truncated last line, ops
 that change between lines) is reported as a warning on standard error and
 the remaining figures are still drawn. The files written are listed on
 standard output.
 
-Example:
+Examples:
   darts plot --run runs/mnist --format pdf
+  darts plot --run runs/fm --out /tmp/fm-plots
 
 Flags:
 `
