@@ -74,7 +74,7 @@ func (s *Search[T]) Load(path string) error {
 	// Check everything before changing anything. SetState checks fully
 	// before changing its optimizer; if Adam's state is bad, SGD's is put
 	// back.
-	apply, err := paramio.Check(path, ts, paramio.Match{Exact: true, Only: true, What: "checkpoint"}, s.groups()...)
+	apply, err := paramio.Check(path, ts, paramio.Match{Exact: true, Only: true, Flat: true, What: "checkpoint"}, s.groups()...)
 	if err != nil {
 		return err
 	}

@@ -65,10 +65,13 @@ func extendEpochs(fs *pflag.FlagSet, flagValue int, epochs *int) error {
 
 // open prepares the run directory. On resume it loads the checkpoint and
 // drops the lines of the JSON-lines files (the run's metrics, alphas, ...)
-// written after it by a run killed between the two; otherwise it creates
-// the directory and stamps *started. Then it writes the config, also on
-// resume: --epochs may have changed it.
-func (r *runLoop) open(resume bool, started *string, config any, jsonl ...string) error {
+// written after it by a run killed between the two. A new run gets the
+// directory, *started stamped, the files of init (which may be nil), and a
+// checkpoint at epoch 0 step 0, so that a run killed even in its first
+// epoch resumes; config.json comes last, since its presence is what marks
+// the directory as holding a run. config (a pointer, so that the stamp is
+// seen) is written on resume too: --epochs may have changed it.
+func (r *runLoop) open(resume bool, started *string, config any, init func() error, jsonl ...string) error {
 	if resume {
 		if err := r.state.Load(r.ckpt); err != nil {
 			return fmt.Errorf("--resume: %w", err)
@@ -85,6 +88,14 @@ func (r *runLoop) open(resume bool, started *string, config any, jsonl ...string
 			return err
 		}
 		*started = time.Now().UTC().Format(time.RFC3339)
+		if init != nil {
+			if err := init(); err != nil {
+				return err
+			}
+		}
+		if err := r.state.Save(r.ckpt); err != nil {
+			return err
+		}
 	}
 	return rundir.WriteJSON(rundir.ConfigPath(r.out), config)
 }

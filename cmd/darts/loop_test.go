@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,17 +15,24 @@ import (
 	"github.com/darts-go/darts/rundir"
 )
 
-// fakeRun is a run of 3 epochs of 4 steps that records its checkpoints.
+// fakeRun is a run of 3 epochs of 4 steps that records its checkpoints
+// and, in events, the order of what the loop does.
 type fakeRun struct {
 	epoch, step int
 	saves       []string // "path@epoch.step"
+	events      []string
+	loadAt      [2]int // the position Load restores
 }
 
 func (f *fakeRun) Save(path string) error {
 	f.saves = append(f.saves, filepath.Base(path)+"@"+string(rune('0'+f.epoch))+"."+string(rune('0'+f.step)))
+	f.events = append(f.events, "save")
 	return nil
 }
-func (f *fakeRun) Load(string) error  { return nil }
+func (f *fakeRun) Load(string) error {
+	f.epoch, f.step = f.loadAt[0], f.loadAt[1]
+	return nil
+}
 func (f *fakeRun) Done() bool         { return f.epoch >= 3 }
 func (f *fakeRun) StepsPerEpoch() int { return 4 }
 
@@ -33,6 +42,7 @@ func newFakeLoop(t *testing.T, f *fakeRun, stderr *bytes.Buffer, epoch func(ctx 
 		pos:      func() (int, int) { return f.epoch, f.step },
 		runEpoch: epoch,
 		finish: func(m rundir.Metrics) (string, error) {
+			f.events = append(f.events, "finish")
 			if m.Epoch == 99 {
 				return "", errors.New("disk full")
 			}
@@ -52,15 +62,82 @@ func TestRunLoopSavesEveryEpoch(t *testing.T) {
 		f.epoch, f.step = f.epoch+1, 0
 		return rundir.Metrics{Epoch: f.epoch}, nil
 	})
+	l.after = func() { f.events = append(f.events, "after") }
 	if err := l.run(); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(f.saves, " "); got != "checkpoint.dgo@1.0 checkpoint.dgo@2.0 checkpoint.dgo@3.0" {
 		t.Fatalf("checkpoints %s", got)
 	}
+	// An epoch's files are written before its checkpoint (a kill between
+	// them repeats lines that resuming drops), plots after.
+	if got, want := strings.Join(f.events, " "), strings.TrimSpace(strings.Repeat("finish save after ", 3)); got != want {
+		t.Fatalf("events %q", got)
+	}
 }
 
-// TestRunLoopInterrupt sends the process SIGINT in the middle of an epoch:
+// TestRunLoopOpen: a new run writes init's files, a checkpoint at epoch 0
+// and then config.json (with the start time); a resumed one loads, drops
+// the lines after the checkpoint and rewrites config.json.
+func TestRunLoopOpen(t *testing.T) {
+	f := &fakeRun{}
+	var stderr bytes.Buffer
+	l := newFakeLoop(t, f, &stderr, nil)
+	type config struct {
+		Started string `json:"started"`
+		Epochs  int    `json:"epochs"`
+	}
+	conf := config{Epochs: 3}
+	metrics := rundir.MetricsPath(l.out)
+	init := func() error {
+		if _, err := os.Stat(rundir.ConfigPath(l.out)); err == nil {
+			t.Error("config.json written before init")
+		}
+		f.events = append(f.events, "init")
+		return nil
+	}
+	if err := l.open(false, &conf.Started, &conf, init, metrics); err != nil {
+		t.Fatal(err)
+	}
+	var got config
+	raw, err := os.ReadFile(rundir.ConfigPath(l.out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &got); err != nil || got.Started == "" || got.Epochs != 3 {
+		t.Fatalf("config.json %s (err %v): want a start time and 3 epochs", raw, err)
+	}
+	if strings.Join(f.events, " ") != "init save" || f.saves[0] != "checkpoint.dgo@0.0" {
+		t.Fatalf("events %v, saves %v: want init then a checkpoint at epoch 0", f.events, f.saves)
+	}
+
+	// A run killed after writing epoch 3's metrics line but before its
+	// checkpoint: the checkpoint is at the end of epoch 2.
+	for e := 1; e <= 3; e++ {
+		if err := rundir.AppendJSONLine(metrics, rundir.Metrics{Epoch: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.loadAt = [2]int{2, 0}
+	conf.Epochs = 5
+	if err := l.open(true, &conf.Started, &conf, func() error { t.Error("init on resume"); return nil }, metrics); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := rundir.ReadMetrics(metrics)
+	if err != nil || len(ms) != 2 || ms[1].Epoch != 2 {
+		t.Fatalf("metrics after resume: %+v (err %v), want epochs 1 and 2", ms, err)
+	}
+	raw, _ = os.ReadFile(rundir.ConfigPath(l.out))
+	if err := json.Unmarshal(raw, &got); err != nil || got.Epochs != 5 || got.Started != conf.Started {
+		t.Fatalf("config.json after resume: %s", raw)
+	}
+	if !strings.Contains(stderr.String(), "resuming "+l.out+" at epoch 3 step 0 of 3") {
+		t.Fatalf("stderr %q", stderr.String())
+	}
+}
+
+// TestRunLoopInterrupt sends the process SIGINT in the middle of an epoch
+// (so it must not run in parallel with other tests that catch signals):
 // the loop saves at the step reached, prints the resume command and
 // returns errInterrupted (exit code 130).
 func TestRunLoopInterrupt(t *testing.T) {

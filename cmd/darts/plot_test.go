@@ -62,7 +62,7 @@ func TestPlotHelp(t *testing.T) {
 	if err := plot([]string{"--help"}, &stdout, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"Example:", "darts plot --run", "--format"} {
+	for _, s := range []string{"Examples:", "darts plot --run", "--format"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("help lacks %q:\n%s", s, stdout.String())
 		}

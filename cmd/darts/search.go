@@ -192,13 +192,9 @@ func runSearch(args []string) error {
 			}
 		},
 	}
-	if err := loop.open(resume, &conf.Started, conf, rundir.MetricsPath(out), rundir.AlphasPath(out)); err != nil {
+	initialAlphas := func() error { return rundir.AppendJSONLine(rundir.AlphasPath(out), s.Alphas(0)) }
+	if err := loop.open(resume, &conf.Started, &conf, initialAlphas, rundir.MetricsPath(out), rundir.AlphasPath(out)); err != nil {
 		return err
-	}
-	if !resume {
-		if err := rundir.AppendJSONLine(rundir.AlphasPath(out), s.Alphas(0)); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(os.Stderr, "search: %s, %d search-train / %d search-val images of %dx%dx%d, %d classes\n",
 		data.Info.Name, data.Info.Train, data.Info.Val, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)

@@ -212,13 +212,9 @@ func train(args []string, stdout, stderr io.Writer) error {
 				conf.Train.DropPath*float64(m.Epoch-1)/float64(conf.Train.Epochs), m.Seconds), nil
 		},
 	}
-	if err := loop.open(resume, &conf.Started, conf, rundir.MetricsPath(out)); err != nil {
+	genotype := func() error { return writeGenotype(out, conf.Genotype) }
+	if err := loop.open(resume, &conf.Started, &conf, genotype, rundir.MetricsPath(out)); err != nil {
 		return err
-	}
-	if !resume {
-		if err := writeGenotype(out, conf.Genotype); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(stderr, "train: %s, %d training / %d test images of %dx%dx%d, %d classes\n",
 		data.Info.Name, data.Info.Train+data.Info.Val, data.Info.Test, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)

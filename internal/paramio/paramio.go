@@ -79,15 +79,19 @@ type Match struct {
 	Exact bool
 	// Only requires the file to hold no tensor besides the parameters'.
 	Only bool
+	// Flat also accepts a vector of the parameter's length in place of its
+	// shape: search checkpoints written before shapes were stored hold
+	// vectors. Never for files other tools write, whose layout a vector
+	// would not tell.
+	Flat bool
 	// What names the file's kind in errors ("checkpoint", "weights file").
 	What string
 }
 
 // Check verifies that ts hold, for every parameter of the groups, a tensor
-// named prefix+name of the parameter's shape (a vector of the same length
-// is accepted too: search checkpoints written before shapes were stored
-// hold vectors). It changes nothing; the returned apply copies the tensors
-// into the parameters and cannot fail.
+// named prefix+name of the parameter's shape and length (see Match for
+// precision, extra tensors and vectors). It changes nothing; the returned
+// apply copies the tensors into the parameters and cannot fail.
 func Check[T Float](path string, ts []tensorio.Tensor, m Match, groups ...Group[T]) (apply func(), err error) {
 	what := m.What
 	if what == "" {
@@ -118,9 +122,12 @@ func Check[T Float](path string, ts []tensorio.Tensor, m Match, groups ...Group[
 			case m.Exact && t.DType() != dt:
 				return nil, fmt.Errorf("%s: tensor %q is %s, the network is %s", path, name, t.DType(), dt)
 			}
-			flat := len(t.Shape) == 1 && t.Len() == len(p.Value)
+			flat := m.Flat && len(t.Shape) == 1
 			if !slices.Equal(t.Shape, p.Shape) && !flat {
 				return nil, fmt.Errorf("%s: tensor %q has shape %v, the network needs %v", path, name, t.Shape, p.Shape)
+			}
+			if t.Len() != len(p.Value) {
+				return nil, fmt.Errorf("%s: tensor %q has %d values, the network needs %d", path, name, t.Len(), len(p.Value))
 			}
 			plan = append(plan, pair{t, p})
 		}

@@ -82,6 +82,8 @@ func TestCheckErrors(t *testing.T) {
 	reshaped[0].Shape = []int{3, 2}
 	flat := slices.Clone(good)
 	flat[0].Shape = []int{6}
+	short := slices.Clone(flat)
+	short[0] = Tensor("w/conv", []int{5}, []float64{1, 2, 3, 4, 5})
 	ints := slices.Clone(good)
 	ints[1] = tensorio.Tensor{Name: "w/bias", Shape: []int{2}, I64: []int64{1, 2}}
 	extra := append(slices.Clone(good), Tensor[float64]("w/other", nil, []float64{1}))
@@ -94,7 +96,9 @@ func TestCheckErrors(t *testing.T) {
 		{"good", good, Match{Only: true}, ""},
 		{"missing", good[:1], Match{What: "checkpoint"}, `f: checkpoint has no tensor "w/bias"`},
 		{"shape", reshaped, Match{}, `f: tensor "w/conv" has shape [3 2], the network needs [2 1 3]`},
-		{"flat vector", flat, Match{}, ""},
+		{"flat vector refused", flat, Match{}, `f: tensor "w/conv" has shape [6], the network needs [2 1 3]`},
+		{"flat vector of old checkpoints", flat, Match{Flat: true}, ""},
+		{"flat vector of another length", short, Match{Flat: true}, `f: tensor "w/conv" has 5 values, the network needs 6`},
 		{"integers", ints, Match{}, `f: tensor "w/bias" is int64, want float32 or float64`},
 		{"extra allowed", extra, Match{}, ""},
 		{"extra refused", extra, Match{Only: true}, `f: tensor "w/other" is not part of this network`},
