@@ -64,3 +64,40 @@ func benchSearchSteps(b *testing.B, cfg supernet.Config, batch, order int) {
 	b.StopTimer()
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
 }
+
+// BenchmarkSave times taking a snapshot of a whole search state and
+// writing it as a checkpoint (atomic, synced), on the mnist-small preset,
+// to weigh checkpointing after every step against the step's own time
+// (BenchmarkSearchStep).
+func BenchmarkSave(b *testing.B) {
+	net, err := supernet.NewNetwork[float32](supernet.Config{InputC: 1, InputH: 28, InputW: 28, Classes: 10, C: 8, Layers: 5}, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := datasets.Load(datasets.Options{Name: "synthetic", Shape: [3]int{1, 28, 28}, Classes: 10, Limit: 128, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := DefaultSettings()
+	st.Epochs, st.BatchSize = 1, 32
+	s, err := NewSearch(net, d, st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	path := b.TempDir() + "/checkpoint.dgo"
+	b.Run("snapshot", func(b *testing.B) { // the copy darts search takes after every step
+		b.ReportAllocs()
+		for b.Loop() {
+			s.Snapshot()
+		}
+	})
+	b.Run("write", func(b *testing.B) { // the copy and the synced write
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.Save(path); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -32,15 +32,21 @@ type checkpointMeta struct {
 // epoch's running metrics. The data order is a pure function of the seed
 // and the position, so nothing else is needed to resume exactly.
 func (s *Search[T]) Save(path string) error {
+	if err := s.Snapshot().WriteFile(path); err != nil {
+		return fmt.Errorf("saving checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Snapshot copies what Save writes, to be written later (for instance by
+// another goroutine while the search goes on).
+func (s *Search[T]) Snapshot() paramio.Snapshot {
 	meta := checkpointMeta{Format: checkpointFormat, Epoch: s.Epoch, Step: s.Step, Acc: s.acc,
 		Settings: s.S, Network: s.Net.Cfg, SGD: s.wOpt.State(), Adam: s.aOpt.State()}
 	ts := paramio.Tensors(s.groups()...)
 	ts = append(ts, paramio.Prefixed("sgd/", meta.SGD.Tensors)...)
 	ts = append(ts, paramio.Prefixed("adam/", meta.Adam.Tensors)...)
-	if err := tensorio.WriteFileAtomic(path, meta, ts); err != nil {
-		return fmt.Errorf("saving checkpoint: %w", err)
-	}
-	return nil
+	return paramio.Snapshot{Meta: meta, Tensors: ts}
 }
 
 // groups are the network's tensors of a checkpoint, by name prefix.

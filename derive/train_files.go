@@ -176,13 +176,19 @@ type checkpointMeta struct {
 // pure functions of the seed and the position, so nothing else is needed
 // to resume exactly.
 func (t *Trainer[T]) Save(path string) error {
-	meta := checkpointMeta{Format: checkpointFormat, Epoch: t.Epoch, Step: t.Step, Acc: t.acc,
-		Settings: t.S, Network: t.Net.Cfg, SGD: t.opt.State()}
-	ts := append(paramio.Tensors(t.groups()...), paramio.Prefixed("sgd/", meta.SGD.Tensors)...)
-	if err := tensorio.WriteFileAtomic(path, meta, ts); err != nil {
+	if err := t.Snapshot().WriteFile(path); err != nil {
 		return fmt.Errorf("saving checkpoint: %w", err)
 	}
 	return nil
+}
+
+// Snapshot copies what Save writes, to be written later (for instance by
+// another goroutine while training goes on).
+func (t *Trainer[T]) Snapshot() paramio.Snapshot {
+	meta := checkpointMeta{Format: checkpointFormat, Epoch: t.Epoch, Step: t.Step, Acc: t.acc,
+		Settings: t.S, Network: t.Net.Cfg, SGD: t.opt.State()}
+	ts := append(paramio.Tensors(t.groups()...), paramio.Prefixed("sgd/", meta.SGD.Tensors)...)
+	return paramio.Snapshot{Meta: meta, Tensors: ts}
 }
 
 // groups are the network's tensors of a checkpoint, by name prefix.

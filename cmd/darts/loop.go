@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/darts-go/darts/internal/paramio"
 	"github.com/darts-go/darts/rundir"
 )
 
@@ -18,6 +19,7 @@ import (
 // progress, as the run loop sees it.
 type resumable interface {
 	Save(path string) error
+	Snapshot() paramio.Snapshot
 	Load(path string) error
 	Done() bool
 	StepsPerEpoch() int
@@ -25,9 +27,11 @@ type resumable interface {
 
 // runLoop is the part of darts search and darts train that owns the run
 // directory: it resumes from or starts the run, writes config.json, runs
-// the epochs with a progress bar, saves the checkpoint after every epoch
-// and, on Ctrl-C or SIGTERM, at the last finished step, then prints the
-// command that resumes.
+// the epochs with a progress bar and checkpoints: after every step in the
+// background (a copy of the state, written while the next step runs), and
+// synchronously after every epoch and on Ctrl-C or SIGTERM, which then
+// prints the command that resumes. A run killed hard loses at most the
+// steps since the last checkpoint written, normally one or two.
 type runLoop struct {
 	cmd    string // "search" or "train"
 	out    string // run directory
@@ -47,6 +51,7 @@ type runLoop struct {
 	finish func(m rundir.Metrics) (string, error)
 	// after runs once the checkpoint is saved (plots, say); may be nil.
 	after func()
+	writer *ckptWriter // the checkpoints after each step
 }
 
 // extendEpochs applies --epochs to the epochs of a run being resumed: a
@@ -102,6 +107,7 @@ func (r *runLoop) open(resume bool, started *string, config any, init func() err
 
 // run runs the epochs that remain.
 func (r *runLoop) run() error {
+	r.writer = newCkptWriter(r.ckpt)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for !r.state.Done() {
@@ -109,7 +115,13 @@ func (r *runLoop) run() error {
 		bar := newProgress(r.stderr, fmt.Sprintf("epoch %d/%d", epoch+1, r.epochs), r.state.StepsPerEpoch())
 		m, err := r.runEpoch(ctx, func(step int, loss, acc float64) {
 			bar.Update(step, fmt.Sprintf("loss %.3f acc %.1f%%", loss, 100*acc))
+			r.writer.queue(r.state.Snapshot())
 		})
+		// Whatever happened, the background writes end before anything
+		// else touches the checkpoint.
+		if ferr := r.writer.flush(); ferr != nil && err == nil {
+			return fmt.Errorf("checkpoint after a step: %w", ferr)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				if serr := r.state.Save(r.ckpt); serr != nil {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/darts-go/darts/internal/paramio"
+	"github.com/darts-go/darts/internal/tensorio"
 	"github.com/darts-go/darts/rundir"
 )
 
@@ -27,7 +29,26 @@ type fakeRun struct {
 func (f *fakeRun) Save(path string) error {
 	f.saves = append(f.saves, filepath.Base(path)+"@"+string(rune('0'+f.epoch))+"."+string(rune('0'+f.step)))
 	f.events = append(f.events, "save")
-	return nil
+	return f.Snapshot().WriteFile(path)
+}
+
+// Snapshot's metadata is the position.
+func (f *fakeRun) Snapshot() paramio.Snapshot {
+	return paramio.Snapshot{Meta: map[string]int{"epoch": f.epoch, "step": f.step}}
+}
+
+// savedAt reads the position of the checkpoint at path.
+func savedAt(t *testing.T, path string) [2]int {
+	t.Helper()
+	raw, _, err := tensorio.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pos map[string]int
+	if err := json.Unmarshal(raw, &pos); err != nil {
+		t.Fatal(err)
+	}
+	return [2]int{pos["epoch"], pos["step"]}
 }
 func (f *fakeRun) Load(string) error {
 	f.epoch, f.step = f.loadAt[0], f.loadAt[1]
@@ -68,6 +89,14 @@ func TestRunLoopSavesEveryEpoch(t *testing.T) {
 	}
 	if got := strings.Join(f.saves, " "); got != "checkpoint.dgo@1.0 checkpoint.dgo@2.0 checkpoint.dgo@3.0" {
 		t.Fatalf("checkpoints %s", got)
+	}
+	if pos := savedAt(t, l.ckpt); pos != [2]int{3, 0} {
+		t.Fatalf("final checkpoint at %v", pos)
+	}
+	// Each step queued a background checkpoint; some may have been
+	// replaced by newer ones before being written, never the last.
+	if l.writer.written < 3 || l.writer.written > 12 {
+		t.Fatalf("%d checkpoints written after steps, want 3..12", l.writer.written)
 	}
 	// An epoch's files are written before its checkpoint (a kill between
 	// them repeats lines that resuming drops), plots after.
@@ -173,7 +202,11 @@ func TestRunLoopInterrupt(t *testing.T) {
 func TestRunLoopErrors(t *testing.T) {
 	f := &fakeRun{}
 	var stderr bytes.Buffer
-	l := newFakeLoop(t, f, &stderr, func(context.Context, func(int, float64, float64)) (rundir.Metrics, error) {
+	l := newFakeLoop(t, f, &stderr, func(_ context.Context, onStep func(int, float64, float64)) (rundir.Metrics, error) {
+		for f.step < 2 {
+			f.step++
+			onStep(f.step, 0.5, 0.9)
+		}
 		return rundir.Metrics{}, errors.New("loss is NaN at epoch 1 step 3")
 	})
 	err := l.run()
@@ -182,6 +215,11 @@ func TestRunLoopErrors(t *testing.T) {
 	}
 	if len(f.saves) != 0 {
 		t.Fatalf("a failed epoch saved %v", f.saves)
+	}
+	// The checkpoints after each step (in the background) got to step 2,
+	// the last good one, before run returned: a crash loses no finished step.
+	if pos := savedAt(t, l.ckpt); pos != [2]int{0, 2} {
+		t.Fatalf("checkpoint at %v, want epoch 0 step 2", pos)
 	}
 	// A failure writing the epoch's files stops before the checkpoint.
 	l = newFakeLoop(t, f, &stderr, func(context.Context, func(int, float64, float64)) (rundir.Metrics, error) {

@@ -201,3 +201,17 @@ func DecodeMeta(path string, raw json.RawMessage, meta any, format, what string)
 	}
 	return nil
 }
+
+// Snapshot is a copy of a whole saved state, taken at one instant and
+// written later, possibly by another goroutine while training goes on:
+// the tensors own their data, and the metadata shares nothing but
+// configuration that does not change during a run.
+type Snapshot struct {
+	Meta    any
+	Tensors []tensorio.Tensor
+}
+
+// WriteFile writes the snapshot to path atomically (tensorio.WriteFileAtomic).
+func (s Snapshot) WriteFile(path string) error {
+	return tensorio.WriteFileAtomic(path, s.Meta, s.Tensors)
+}

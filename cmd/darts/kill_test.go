@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/darts-go/darts/internal/tensorio"
+)
+
+// TestMain lets a test run darts train in a child process (the test binary
+// itself, with DARTS_TEST_CHILD_TRAIN holding the arguments) so that the
+// child can be killed hard.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("DARTS_TEST_CHILD_TRAIN"); args != "" {
+		if err := train(strings.Split(args, "\x1f"), io.Discard, io.Discard); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// checkpointPosition reads the epoch and step of a checkpoint, or reports
+// false if there is none (yet).
+func checkpointPosition(path string) (epoch, step int, ok bool) {
+	raw, _, err := tensorio.ReadFile(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	var m struct{ Epoch, Step int }
+	if json.Unmarshal(raw, &m) != nil {
+		return 0, 0, false
+	}
+	return m.Epoch, m.Step, true
+}
+
+// TestTrainSurvivesSIGKILL kills a training process with SIGKILL (no
+// chance to save anything) in the middle of its first epoch: its
+// checkpoint holds the steps done up to the kill, less at most the one in
+// flight, and --resume ends with the same model as a run never stopped.
+func TestTrainSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	args := func(out string) []string {
+		return []string{"--genotype", v2JSON, "--dataset", "synthetic", "--input-shape", "1x16x16", "--classes", "3",
+			"--limit", "800", "--batch-size", "16", "--layers", "3", "--init-channels", "8", "--drop-path", "0.2",
+			"--epochs", "2", "--threads", "1", "--out", out}
+	}
+	if err := train(args(a), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "DARTS_TEST_CHILD_TRAIN="+strings.Join(args(b), "\x1f"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(b, "checkpoint.dgo")
+	deadline := time.Now().Add(2 * time.Minute)
+	seen := -1
+	for {
+		if e, s, ok := checkpointPosition(ckpt); ok && e == 0 && s >= 5 {
+			seen = s
+			break
+		} else if ok && e > 0 {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the child reached epoch %d with no checkpoint seen at step 5 or later of its first: no checkpoints after steps?", e+1)
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no checkpoint after 5 steps within 2 minutes; child stderr: %s", stderr.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("the child finished before it was killed")
+	}
+	e, s, ok := checkpointPosition(ckpt)
+	if !ok || e != 0 || s < seen {
+		t.Fatalf("after SIGKILL the checkpoint is at epoch %d step %d (ok %v); it showed step %d before", e, s, ok, seen)
+	}
+	t.Logf("killed at epoch 1, checkpoint at step %d", s)
+
+	if err := train([]string{"--resume", "--out", b}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	wa, err1 := os.ReadFile(filepath.Join(a, "weights.dgo"))
+	wb, err2 := os.ReadFile(filepath.Join(b, "weights.dgo"))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if !bytes.Equal(wa, wb) {
+		t.Error("the model of the killed and resumed run differs from the uninterrupted run's")
+	}
+}
