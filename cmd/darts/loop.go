@@ -50,7 +50,7 @@ type runLoop struct {
 	// resuming then drops) and returns the line that ends its progress bar.
 	finish func(m rundir.Metrics) (string, error)
 	// after runs once the checkpoint is saved (plots, say); may be nil.
-	after func()
+	after  func()
 	writer *ckptWriter // the checkpoints after each step
 }
 
