@@ -44,8 +44,9 @@ architecture step (Adam on the alphas) on a search-val batch, then a weight
 step (SGD with momentum, cosine learning rate) on a search-train batch.
 After every epoch it appends to RUN/metrics.jsonl and RUN/alphas.jsonl,
 rewrites RUN/genotype.json and RUN/genotype.txt, saves RUN/checkpoint.dgo
-and redraws RUN/plots/. Ctrl-C saves a checkpoint at the last finished step;
---resume continues from it and ends exactly where an uninterrupted run would.
+and redraws RUN/plots/. RUN/checkpoint.dgo is also rewritten after every
+step, in the background, and by Ctrl-C; --resume continues from it, even
+after a hard kill, and ends exactly where an uninterrupted run would.
 
 With no flags it searches real MNIST with a configuration that finishes in
 about five minutes on a 2-core machine (see README.md).

@@ -66,7 +66,8 @@ every epoch.
 The run directory (--out) gets config.json, metrics.jsonl (train and test
 loss and accuracy per epoch), genotype.json/.txt, weights.dgo (the model,
 see 'go doc github.com/darts-go/darts/derive SaveWeights') and
-checkpoint.dgo. Ctrl-C saves the checkpoint; --resume continues exactly.
+checkpoint.dgo (rewritten after every step, in the background, and by
+Ctrl-C); --resume continues exactly, even after a hard kill.
 
 Examples:
   darts train --run runs/search --dataset fashion-mnist --epochs 20 --out runs/fm-train
