@@ -12,7 +12,14 @@ import (
 
 // FuzzReadWeights feeds arbitrary bytes to ReadWeights: it must return an
 // error or load weights, never panic, and leave the network unchanged on
-// error.
+// error. Its seed is a whole weights file (kilobytes), and the fuzzer's
+// minimization of each new input that size stalls fuzzing for its whole
+// default minute, so run it with minimization off:
+//
+//	go test -run '^$' -fuzz FuzzReadWeights -fuzzminimizetime 0 ./derive
+//
+// (measured: about 5,500 inputs/s on one worker, against a handful in 15 s
+// with minimization on).
 func FuzzReadWeights(f *testing.F) {
 	g, err := ReadFile("testdata/darts_v2.json")
 	if err != nil {
