@@ -87,7 +87,11 @@ func (r *runLoop) open(resume bool, started *string, config any, init func() err
 				return err
 			}
 		}
-		fmt.Fprintf(r.stderr, "resuming %s at epoch %d step %d of %d\n", r.out, epoch+1, step, r.epochs)
+		if r.state.Done() {
+			fmt.Fprintf(r.stderr, "%s has finished its %d epochs; nothing to resume (--epochs N extends it)\n", r.out, r.epochs)
+		} else {
+			fmt.Fprintf(r.stderr, "resuming %s at epoch %d step %d of %d\n", r.out, epoch+1, step, r.epochs)
+		}
 	} else {
 		if err := os.MkdirAll(r.out, 0o755); err != nil {
 			return err

@@ -163,6 +163,15 @@ func TestRunLoopOpen(t *testing.T) {
 	if !strings.Contains(stderr.String(), "resuming "+l.out+" at epoch 3 step 0 of 3") {
 		t.Fatalf("stderr %q", stderr.String())
 	}
+	// Resuming a finished run says so.
+	stderr.Reset()
+	f.loadAt = [2]int{3, 0}
+	if err := l.open(true, &conf.Started, &conf, nil, metrics); err != nil {
+		t.Fatal(err)
+	}
+	if want := l.out + " has finished its 3 epochs; nothing to resume (--epochs N extends it)"; !strings.Contains(stderr.String(), want) {
+		t.Fatalf("stderr %q, want %q", stderr.String(), want)
+	}
 }
 
 // TestRunLoopInterrupt sends the process SIGINT in the middle of an epoch
