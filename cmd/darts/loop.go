@@ -30,8 +30,9 @@ type resumable interface {
 // the epochs with a progress bar and checkpoints: after every step in the
 // background (a copy of the state, written while the next step runs), and
 // synchronously after every epoch and on Ctrl-C or SIGTERM, which then
-// prints the command that resumes. A run killed hard loses at most the
-// steps since the last checkpoint written, normally one or two.
+// prints the command that resumes. A run killed hard loses the step in
+// flight and at most one finished step, whose checkpoint may still be
+// being written.
 type runLoop struct {
 	cmd    string // "search" or "train"
 	out    string // run directory
