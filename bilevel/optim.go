@@ -6,6 +6,7 @@ import (
 
 	"github.com/darts-go/darts/internal/paramio"
 	"github.com/darts-go/darts/internal/tensorio"
+	"github.com/darts-go/darts/mixedop"
 )
 
 // Float is the element type of parameters: float32 or float64, or a type
@@ -320,31 +321,19 @@ func hyperValues(s OptimState, keys ...string) ([]float64, error) {
 	return out, nil
 }
 
-// restore validates every tensor before copying any, so that a bad state
-// leaves the optimizer as it was.
+// restore checks that s holds a tensor of each name with the length and
+// precision of its buffer in dst, and nothing else, before copying any
+// (paramio.Check), so that a bad state leaves the optimizer as it was.
 func restore[T Float](s OptimState, names []string, dst [][]T) error {
-	if len(s.Tensors) != len(names) {
-		return fmt.Errorf("state has %d tensors, optimizer needs %d", len(s.Tensors), len(names))
+	ps := make([]*mixedop.Param[T], len(names))
+	for i, name := range names {
+		ps[i] = &mixedop.Param[T]{Name: name, Shape: []int{len(dst[i])}, Value: dst[i]}
 	}
-	wantType := paramio.DType[T]()
-	for i := range s.Tensors {
-		t := &s.Tensors[i]
-		if t.Name != names[i] {
-			return fmt.Errorf("state tensor %d is %q, want %q", i, t.Name, names[i])
-		}
-		if dt := t.DType(); dt != wantType {
-			return fmt.Errorf("state tensor %q is %s, parameters are %s", t.Name, dt, wantType)
-		}
-		if t.Len() != len(dst[i]) {
-			return fmt.Errorf("state tensor %q has %d elements, parameter has %d", t.Name, t.Len(), len(dst[i]))
-		}
+	apply, err := paramio.Check(s.Kind+" state", s.Tensors, paramio.Match{Exact: true, Only: true, What: "the state"},
+		paramio.Group[T]{Params: ps})
+	if err != nil {
+		return err
 	}
-	for i := range s.Tensors {
-		if wantType == "float32" {
-			copy(paramio.F32View(dst[i]), s.Tensors[i].F32)
-		} else {
-			copy(paramio.F64View(dst[i]), s.Tensors[i].F64)
-		}
-	}
+	apply()
 	return nil
 }

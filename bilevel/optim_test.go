@@ -441,14 +441,14 @@ func TestSetStateErrors(t *testing.T) {
 		{"kind", mutate(func(s *OptimState) { s.Kind = "adam" }), `"adam"`},
 		{"hyper", mutate(func(s *OptimState) { delete(s.Hyper, "momentum") }), `"momentum" missing`},
 		{"negative step", mutate(func(s *OptimState) { s.Step = -1 }), "negative"},
-		{"count", mutate(func(s *OptimState) { s.Tensors = s.Tensors[:2] }), "2 tensors"},
-		{"name", mutate(func(s *OptimState) { s.Tensors[1].Name = "momentum_buffer/x" }), `want "momentum_buffer/bn.b"`},
+		{"count", mutate(func(s *OptimState) { s.Tensors = s.Tensors[:2] }), `sgd state: the state has no tensor "momentum_buffer/`},
+		{"name", mutate(func(s *OptimState) { s.Tensors[1].Name = "momentum_buffer/x" }), `no tensor "momentum_buffer/bn.b"`},
 		{"dtype", mutate(func(s *OptimState) {
 			s.Tensors[2] = tensorio.Tensor{Name: s.Tensors[2].Name, F64: make([]float64, 12)}
-		}), "float64, parameters are float32"},
+		}), "is float64, the network is float32"},
 		{"length", mutate(func(s *OptimState) {
 			s.Tensors[2] = tensorio.Tensor{Name: s.Tensors[2].Name, F32: make([]float32, 11)}
-		}), "11 elements"},
+		}), "has shape [11], the network needs [12]"},
 	}
 	before := o.State()
 	for _, tc := range tests {

@@ -122,9 +122,13 @@ func Check[T Float](path string, ts []tensorio.Tensor, m Match, groups ...Group[
 			case m.Exact && t.DType() != dt:
 				return nil, fmt.Errorf("%s: tensor %q is %s, the network is %s", path, name, t.DType(), dt)
 			}
-			flat := m.Flat && len(t.Shape) == 1
-			if !slices.Equal(t.Shape, p.Shape) && !flat {
-				return nil, fmt.Errorf("%s: tensor %q has shape %v, the network needs %v", path, name, t.Shape, p.Shape)
+			shape := t.Shape
+			if shape == nil { // tensorio's convention: a vector
+				shape = []int{t.Len()}
+			}
+			flat := m.Flat && len(shape) == 1
+			if !slices.Equal(shape, p.Shape) && !flat {
+				return nil, fmt.Errorf("%s: tensor %q has shape %v, the network needs %v", path, name, shape, p.Shape)
 			}
 			if t.Len() != len(p.Value) {
 				return nil, fmt.Errorf("%s: tensor %q has %d values, the network needs %d", path, name, t.Len(), len(p.Value))
