@@ -7,15 +7,17 @@ import (
 )
 
 // ckptWriter writes checkpoint snapshots to one path in the background,
-// so that a run can checkpoint after every step at the cost of a copy:
-// writes happen one at a time in the order queued, and a snapshot queued
-// while another is being written replaces any older one still waiting
-// (only the newest matters). Errors are kept for flush.
+// so that a run can checkpoint after every step at the cost of a copy.
+// One write at a time: queue waits for the previous write to end before
+// starting the next. That bounds how far the file can trail the run (one
+// step) and keeps the writer from starving when the run has all the CPUs
+// (with GOMAXPROCS=1 the compute goroutine rarely yields, and a writer
+// left to the scheduler wrote nothing until the epoch's end). Errors are
+// kept for flush.
 type ckptWriter struct {
 	path    string
 	mu      sync.Mutex
 	idle    *sync.Cond
-	pending *paramio.Snapshot
 	busy    bool
 	err     error
 	written int // snapshots written, for tests
@@ -27,37 +29,30 @@ func newCkptWriter(path string) *ckptWriter {
 	return w
 }
 
-// queue hands s to the writer and returns at once.
+// queue waits for the previous write, if it has not ended, then starts
+// writing s and returns.
 func (w *ckptWriter) queue(s paramio.Snapshot) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.pending = &s
-	if !w.busy {
-		w.busy = true
-		go w.drain()
+	for w.busy {
+		w.idle.Wait()
 	}
-}
-
-func (w *ckptWriter) drain() {
-	w.mu.Lock()
-	for w.pending != nil {
-		s := w.pending
-		w.pending = nil
-		w.mu.Unlock()
+	w.busy = true
+	w.mu.Unlock()
+	go func() {
 		err := s.WriteFile(w.path)
 		w.mu.Lock()
 		w.written++
 		if err != nil && w.err == nil {
 			w.err = err
 		}
-	}
-	w.busy = false
-	w.idle.Broadcast()
-	w.mu.Unlock()
+		w.busy = false
+		w.idle.Broadcast()
+		w.mu.Unlock()
+	}()
 }
 
-// flush waits until every queued snapshot is written and returns the
-// first write error since the last flush.
+// flush waits until the write in progress, if any, has ended and returns
+// the first write error since the last flush.
 func (w *ckptWriter) flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -28,7 +28,8 @@ type resumable interface {
 // runLoop is the part of darts search and darts train that owns the run
 // directory: it resumes from or starts the run, writes config.json, runs
 // the epochs with a progress bar and checkpoints: after every step in the
-// background (a copy of the state, written while the next step runs), and
+// background (a copy of the state, written while the next step runs; see
+// ckptWriter), and
 // synchronously after every epoch and on Ctrl-C or SIGTERM, which then
 // prints the command that resumes. A run killed hard loses the step in
 // flight and at most one finished step, whose checkpoint may still be
