@@ -1,11 +1,9 @@
 package plots
 
 import (
-	"bufio"
 	"fmt"
 	"image/color"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/darts-go/darts/internal/atomicfile"
 )
 
 // DPI is the resolution of PNG figures: twice the 72 points of an inch, so
@@ -60,24 +60,11 @@ func (f *Figure) WriteTo(w io.Writer, format string) error {
 }
 
 // Save writes the figure to path in the format its extension names
-// (.png, .svg or .pdf).
-func (f *Figure) Save(path string) (err error) {
+// (.png, .svg or .pdf), atomically: a reader never sees a half-drawn file.
+func (f *Figure) Save(path string) error {
 	format := strings.TrimPrefix(filepath.Ext(path), ".")
-	file, err := os.Create(path)
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return f.WriteTo(w, format) }); err != nil {
 		return fmt.Errorf("plots: %w", err)
-	}
-	defer func() {
-		if cerr := file.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("plots: %w", cerr)
-		}
-	}()
-	bw := bufio.NewWriter(file)
-	if err := f.WriteTo(bw, format); err != nil {
-		return fmt.Errorf("%w (writing %s)", err, path)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("plots: write %s: %w", path, err)
 	}
 	return nil
 }

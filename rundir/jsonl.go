@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/darts-go/darts/internal/atomicfile"
 )
 
 // Metrics is one line of metrics.jsonl: the results of one epoch. Search runs
@@ -108,7 +110,9 @@ func AppendJSONLine(path string, v any) error {
 		return fmt.Errorf("rundir: append to %s: %w", path, err)
 	}
 	if created {
-		return syncDir(filepath.Dir(path))
+		if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
+			return fmt.Errorf("rundir: append to %s: sync directory: %w", path, err)
+		}
 	}
 	return nil
 }

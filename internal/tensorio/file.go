@@ -1,73 +1,24 @@
 package tensorio
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
-	"runtime"
+
+	"github.com/darts-go/darts/internal/atomicfile"
 )
 
 // WriteFileAtomic writes an archive to path so that path holds either its
 // old content or the complete new archive, even if the process or machine
-// dies midway: it writes a temporary file in the same directory, syncs it,
-// renames it over path and syncs the directory. The file gets mode 0644.
-func WriteFileAtomic(path string, meta any, tensors []Tensor) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+// dies midway (see internal/atomicfile). The file gets mode 0644.
+func WriteFileAtomic(path string, meta any, tensors []Tensor) error {
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return write(w, meta, tensors) })
 	if err != nil {
-		return fmt.Errorf("tensorio: %s: %w", path, err)
+		return fmt.Errorf("tensorio: %w", err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("tensorio: %s: %w", path, err)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := write(bw, meta, tensors); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes the rename durable. Windows cannot open directories for
-// syncing, and its rename is already durable enough for our use.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return nil
 }
 
 // ReadFile reads the archive at path; see Read. Errors name the file.
