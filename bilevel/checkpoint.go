@@ -6,6 +6,7 @@ import (
 
 	"github.com/darts-go/darts/internal/paramio"
 	"github.com/darts-go/darts/internal/tensorio"
+	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -17,14 +18,14 @@ const checkpointFormat = "darts-go search checkpoint v1"
 // checkpointMeta is the JSON part of a checkpoint; tensors hold the rest:
 // "weight/<name>", "alpha/<name>", "bn/<name>", "sgd/<tensor>", "adam/<tensor>".
 type checkpointMeta struct {
-	Format   string          `json:"format"`
-	Epoch    int             `json:"epoch"`
-	Step     int             `json:"step"`
-	Acc      accum           `json:"accumulated"`
-	Settings Settings        `json:"settings"`
-	Network  supernet.Config `json:"network"`
-	SGD      OptimState      `json:"sgd"`
-	Adam     OptimState      `json:"adam"`
+	Format   string           `json:"format"`
+	Epoch    int              `json:"epoch"`
+	Step     int              `json:"step"`
+	Acc      accum            `json:"accumulated"`
+	Settings Settings         `json:"settings"`
+	Network  supernet.Config  `json:"network"`
+	SGD      optim.OptimState `json:"sgd"`
+	Adam     optim.OptimState `json:"adam"`
 }
 
 // Save writes the whole search state to path atomically: weights, alphas,

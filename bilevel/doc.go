@@ -4,3 +4,9 @@
 // schedule, gradient clipping, first- and second-order architecture gradients,
 // and checkpoint/resume of the whole search state.
 package bilevel
+
+import "github.com/darts-go/darts/mixedop"
+
+// Float is the element type of a search: float32 in normal use, float64 for
+// exact tests.
+type Float = mixedop.Float

@@ -9,6 +9,7 @@ import (
 
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/supernet"
 )
@@ -86,10 +87,10 @@ type Search[T Float] struct {
 	Epoch int // epoch in progress (0-based)
 	Step  int // steps of Epoch done
 
-	weights []Param[T]
-	alphas  []Param[T]
-	wOpt    *SGD[T]
-	aOpt    *Adam[T]
+	weights []*mixedop.Param[T]
+	alphas  []*mixedop.Param[T]
+	wOpt    *optim.SGD[T]
+	aOpt    *optim.Adam[T]
 	train   *supernet.Runner[T]
 	eval    *supernet.Runner[T]
 	acc     accum
@@ -104,14 +105,6 @@ type accum struct {
 	Seconds float64 `json:"seconds"`
 }
 
-func toParams[T Float](ps []*mixedop.Param[T]) []Param[T] {
-	out := make([]Param[T], len(ps))
-	for i, p := range ps {
-		out[i] = Param[T]{Name: p.Name, Value: p.Value, Grad: p.Grad}
-	}
-	return out
-}
-
 // NewSearch prepares a search of net on data.
 func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Settings) (*Search[T], error) {
 	if err := s.Validate(); err != nil {
@@ -123,17 +116,17 @@ func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Setti
 	if n := data.Val.NumBatches(s.BatchSize, true); n == 0 {
 		return nil, fmt.Errorf("search-val has %d examples, fewer than one batch of %d", data.Val.Len(), s.BatchSize)
 	}
-	sr := &Search[T]{Net: net, Data: data, S: s, weights: toParams(net.Weights()), alphas: toParams(net.Alphas())}
+	sr := &Search[T]{Net: net, Data: data, S: s, weights: net.Weights(), alphas: net.Alphas()}
 	if s.Order == 2 {
 		sr.Arch = &SecondOrder[T]{}
 	} else {
 		sr.Arch = FirstOrder[T]{}
 	}
-	if err := CheckParams(sr.weights); err != nil {
+	if err := optim.CheckParams(sr.weights); err != nil {
 		return nil, err
 	}
-	sr.wOpt = NewSGD(sr.weights, s.LR, s.Momentum, s.WeightDecay)
-	sr.aOpt = NewAdam(sr.alphas, s.ArchLR, s.ArchBeta1, s.ArchBeta2, 1e-8, s.ArchWeightDecay)
+	sr.wOpt = optim.NewSGD(sr.weights, s.LR, s.Momentum, s.WeightDecay)
+	sr.aOpt = optim.NewAdam(sr.alphas, s.ArchLR, s.ArchBeta1, s.ArchBeta2, 1e-8, s.ArchWeightDecay)
 	var err error
 	if sr.train, err = net.NewRunner(s.BatchSize, true); err != nil {
 		return nil, err
@@ -154,7 +147,7 @@ func (s *Search[T]) StepsPerEpoch() int {
 func (s *Search[T]) Done() bool { return s.Epoch >= s.S.Epochs }
 
 // LR is the weight learning rate of the epoch in progress.
-func (s *Search[T]) LR() float64 { return DARTSEpochLR(s.S.LR, s.S.LRMin, s.Epoch, s.S.Epochs) }
+func (s *Search[T]) LR() float64 { return optim.DARTSEpochLR(s.S.LR, s.S.LRMin, s.Epoch, s.S.Epochs) }
 
 // NonFiniteError reports a NaN or Inf loss or gradient. The search in
 // memory may be half-way through the failing step; the last checkpoint on
@@ -250,7 +243,7 @@ func (s *Search[T]) archStep(train, val *datasets.Batch) error {
 		return err
 	}
 	for _, a := range s.alphas {
-		if !AllFinite(a.Grad) {
+		if !optim.AllFinite(a.Grad) {
 			return &NonFiniteError{s.Epoch, s.Step, "gradient of " + a.Name}
 		}
 	}
@@ -265,10 +258,10 @@ func (s *Search[T]) weightStep(train *datasets.Batch) (supernet.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if n := GradNorm(s.weights); math.IsNaN(n) || math.IsInf(n, 0) {
+	if n := optim.GradNorm(s.weights); math.IsNaN(n) || math.IsInf(n, 0) {
 		return res, &NonFiniteError{s.Epoch, s.Step, "weight gradient norm"}
 	}
-	ClipGradNorm(s.weights, s.S.GradClip)
+	optim.ClipGradNorm(s.weights, s.S.GradClip)
 	s.wOpt.Step()
 	return res, nil
 }

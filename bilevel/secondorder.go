@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/mixedop"
 )
 
 // SecondOrder is the unrolled architecture gradient of DARTS (architect.py
@@ -40,7 +41,7 @@ type SecondOrder[T Float] struct {
 	rOverTwo bool
 }
 
-func alloc[T Float](dst *[][]T, src []Param[T]) {
+func alloc[T Float](dst *[][]T, src []*mixedop.Param[T]) {
 	if len(*dst) == len(src) {
 		return
 	}
@@ -50,19 +51,19 @@ func alloc[T Float](dst *[][]T, src []Param[T]) {
 	}
 }
 
-func copyValues[T Float](dst [][]T, ps []Param[T]) {
+func copyValues[T Float](dst [][]T, ps []*mixedop.Param[T]) {
 	for i, p := range ps {
 		copy(dst[i], p.Value)
 	}
 }
 
-func copyGrads[T Float](dst [][]T, ps []Param[T]) {
+func copyGrads[T Float](dst [][]T, ps []*mixedop.Param[T]) {
 	for i, p := range ps {
 		copy(dst[i], p.Grad)
 	}
 }
 
-func restoreValues[T Float](ps []Param[T], src [][]T) {
+func restoreValues[T Float](ps []*mixedop.Param[T], src [][]T) {
 	for i, p := range ps {
 		copy(p.Value, src[i])
 	}
@@ -71,7 +72,7 @@ func restoreValues[T Float](ps []Param[T], src [][]T) {
 // ArchGrad implements ArchGradient.
 func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) error {
 	ws, as := s.weights, s.alphas
-	state := toParams(s.Net.State())
+	state := s.Net.State()
 	alloc(&o.w, ws)
 	alloc(&o.v, ws)
 	alloc(&o.state, state)

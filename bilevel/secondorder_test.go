@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -61,7 +63,7 @@ func soWarm[T Float](t testing.TB, s *Search[T], train *datasets.Batch, steps in
 		if _, err := s.run(s.train, train, "warm-up"); err != nil {
 			t.Fatal(err)
 		}
-		ClipGradNorm(s.weights, s.S.GradClip)
+		optim.ClipGradNorm(s.weights, s.S.GradClip)
 		s.wOpt.Step()
 	}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -80,7 +82,7 @@ func soCopy[T Float](xs [][]T) [][]T {
 	return out
 }
 
-func soValues[T Float](ps []Param[T]) [][]T {
+func soValues[T Float](ps []*mixedop.Param[T]) [][]T {
 	out := make([][]T, len(ps))
 	for i, p := range ps {
 		out[i] = append([]T(nil), p.Value...)
@@ -88,7 +90,7 @@ func soValues[T Float](ps []Param[T]) [][]T {
 	return out
 }
 
-func soFlat[T Float](ps []Param[T], grad bool) []float64 {
+func soFlat[T Float](ps []*mixedop.Param[T], grad bool) []float64 {
 	var out []float64
 	for _, p := range ps {
 		src := p.Value
@@ -293,7 +295,7 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 	}
 	s.aOpt.Step()
 
-	state := toParams(s.Net.State())
+	state := s.Net.State()
 	am, av := s.aOpt.Moments()
 	type snap struct {
 		name string
@@ -316,7 +318,7 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 	if err := s.Arch.ArchGrad(s, train, val); err != nil {
 		t.Fatal(err)
 	}
-	if !AllFinite(s.alphas[0].Grad) || soNorm(soFlat(s.alphas, true)) == 0 {
+	if !optim.AllFinite(s.alphas[0].Grad) || soNorm(soFlat(s.alphas, true)) == 0 {
 		t.Fatalf("architecture gradient is zero or not finite: %v", s.alphas[0].Grad)
 	}
 	for _, sn := range snaps {

@@ -7,10 +7,10 @@ import (
 	"math"
 	"time"
 
-	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/internal/rng"
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/supernet"
 )
@@ -94,8 +94,8 @@ type Trainer[T Float] struct {
 	Epoch int // epoch in progress (0-based)
 	Step  int // steps of Epoch done
 
-	params []bilevel.Param[T]
-	opt    *bilevel.SGD[T]
+	params []*mixedop.Param[T]
+	opt    *optim.SGD[T]
 	train  *supernet.DiscreteRunner[T]
 	evals  map[int]*supernet.DiscreteRunner[T]
 	acc    accum
@@ -125,13 +125,11 @@ func NewTrainer[T Float](net *supernet.Discrete[T], data *datasets.Splits, s Tra
 	if t.StepsPerEpoch() == 0 {
 		return nil, fmt.Errorf("the training set has %d examples, fewer than one batch of %d", t.trainLen(), s.BatchSize)
 	}
-	for _, p := range append(append([]*mixedop.Param[T](nil), net.Weights()...), net.AuxWeights()...) {
-		t.params = append(t.params, bilevel.Param[T]{Name: p.Name, Value: p.Value, Grad: p.Grad})
-	}
-	if err := bilevel.CheckParams(t.params); err != nil {
+	t.params = append(append([]*mixedop.Param[T](nil), net.Weights()...), net.AuxWeights()...)
+	if err := optim.CheckParams(t.params); err != nil {
 		return nil, err
 	}
-	t.opt = bilevel.NewSGD(t.params, s.LR, s.Momentum, s.WeightDecay)
+	t.opt = optim.NewSGD(t.params, s.LR, s.Momentum, s.WeightDecay)
 	var err error
 	if t.train, err = net.NewRunner(s.BatchSize, true); err != nil {
 		return nil, err
@@ -149,9 +147,9 @@ func (t *Trainer[T]) StepsPerEpoch() int { return t.trainLen() / t.S.BatchSize }
 func (t *Trainer[T]) Done() bool { return t.Epoch >= t.S.Epochs }
 
 // LR is the learning rate of the epoch in progress, as train.py's
-// scheduler gives it (see bilevel.DARTSEpochLR).
+// scheduler gives it (see optim.DARTSEpochLR).
 func (t *Trainer[T]) LR() float64 {
-	return bilevel.DARTSEpochLR(t.S.LR, t.S.LRMin, t.Epoch, t.S.Epochs)
+	return optim.DARTSEpochLR(t.S.LR, t.S.LRMin, t.Epoch, t.S.Epochs)
 }
 
 // DropProb is the drop-path probability of the epoch in progress:
@@ -248,10 +246,10 @@ func (t *Trainer[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundi
 		if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
 			return rundir.Metrics{}, &NonFiniteError{t.Epoch + 1, t.Step, "the training loss"}
 		}
-		if n := bilevel.GradNorm(t.params); math.IsNaN(n) || math.IsInf(n, 0) {
+		if n := optim.GradNorm(t.params); math.IsNaN(n) || math.IsInf(n, 0) {
 			return rundir.Metrics{}, &NonFiniteError{t.Epoch + 1, t.Step, "the gradient norm"}
 		}
-		bilevel.ClipGradNorm(t.params, t.S.GradClip)
+		optim.ClipGradNorm(t.params, t.S.GradClip)
 		t.opt.Step()
 		t.Step++
 		t.acc.Loss += res.Loss * float64(t.S.BatchSize)

@@ -7,10 +7,10 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/internal/paramio"
 	"github.com/darts-go/darts/internal/tensorio"
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -167,7 +167,7 @@ type checkpointMeta struct {
 	Acc      accum                   `json:"accumulated"`
 	Settings TrainSettings           `json:"settings"`
 	Network  supernet.DiscreteConfig `json:"network"`
-	SGD      bilevel.OptimState      `json:"sgd"`
+	SGD      optim.OptimState        `json:"sgd"`
 }
 
 // Save writes the whole training state to path atomically: weights,

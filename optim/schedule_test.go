@@ -1,4 +1,4 @@
-package bilevel
+package optim
 
 import (
 	"math"

@@ -1,14 +1,14 @@
-package bilevel
+package optim
 
 import (
 	"math"
 	"testing"
 )
 
-func grads32(gs ...[]float32) []Param[float32] {
-	ps := make([]Param[float32], len(gs))
+func grads32(gs ...[]float32) []*Param[float32] {
+	ps := make([]*Param[float32], len(gs))
 	for i, g := range gs {
-		ps[i] = Param[float32]{Name: string(rune('a' + i)), Value: make([]float32, len(g)), Grad: g}
+		ps[i] = &Param[float32]{Name: string(rune('a' + i)), Value: make([]float32, len(g)), Grad: g}
 	}
 	return ps
 }
@@ -79,7 +79,7 @@ func TestClipGradNormNonFinite(t *testing.T) {
 }
 
 func TestGradNormFloat64(t *testing.T) {
-	ps := []Param[float64]{{Name: "a", Grad: []float64{1, 2}}, {Name: "b", Grad: []float64{2}}}
+	ps := []*Param[float64]{{Name: "a", Grad: []float64{1, 2}}, {Name: "b", Grad: []float64{2}}}
 	if got := GradNorm(ps); got != 3 {
 		t.Errorf("GradNorm = %v, want 3", got)
 	}

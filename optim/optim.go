@@ -1,4 +1,4 @@
-package bilevel
+package optim
 
 import (
 	"fmt"
@@ -11,34 +11,30 @@ import (
 
 // Float is the element type of parameters: float32 or float64, or a type
 // defined on them.
-type Float interface{ ~float32 | ~float64 }
+type Float = mixedop.Float
 
-// Param is one parameter tensor: its values and the gradient of the loss with
-// respect to them. Value and Grad must have the same length; the optimizers
-// update Value in place and only read Grad. The slices belong to the network;
-// an optimizer keeps them, so a network that reallocates its parameters needs
-// a new optimizer.
-type Param[T Float] struct {
-	Name        string
-	Value, Grad []T
-}
+// Param is one parameter tensor, the network's own (mixedop.Param): the
+// optimizers update Value in place and only read Grad, which must have the
+// same length. They keep the slices, so a network that reallocates its
+// parameters needs a new optimizer.
+type Param[T Float] = mixedop.Param[T]
 
 // CheckParams reports the first parameter whose Value and Grad lengths
 // differ, or whose name is empty or repeated (names key the optimizer
 // state). Step on such parameters would index out of range, so call it once
 // where the parameter list is built.
-func CheckParams[T Float](params []Param[T]) error {
+func CheckParams[T Float](params []*Param[T]) error {
 	seen := make(map[string]bool, len(params))
 	for i, p := range params {
 		if p.Name == "" {
-			return fmt.Errorf("bilevel: parameter %d has no name", i)
+			return fmt.Errorf("optim: parameter %d has no name", i)
 		}
 		if seen[p.Name] {
-			return fmt.Errorf("bilevel: parameter name %q repeated", p.Name)
+			return fmt.Errorf("optim: parameter name %q repeated", p.Name)
 		}
 		seen[p.Name] = true
 		if len(p.Value) != len(p.Grad) {
-			return fmt.Errorf("bilevel: parameter %q has %d values but %d gradients", p.Name, len(p.Value), len(p.Grad))
+			return fmt.Errorf("optim: parameter %q has %d values but %d gradients", p.Name, len(p.Value), len(p.Grad))
 		}
 	}
 	return nil
@@ -67,14 +63,14 @@ func CheckParams[T Float](params []Param[T]) error {
 type SGD[T Float] struct {
 	LR, Momentum, WeightDecay float64
 
-	params []Param[T]
+	params []*Param[T]
 	bufs   [][]T
 	steps  int64
 }
 
 // NewSGD returns an SGD optimizer over params (see CheckParams) with zero
 // momentum buffers.
-func NewSGD[T Float](params []Param[T], lr, momentum, weightDecay float64) *SGD[T] {
+func NewSGD[T Float](params []*Param[T], lr, momentum, weightDecay float64) *SGD[T] {
 	o := &SGD[T]{LR: lr, Momentum: momentum, WeightDecay: weightDecay, params: params}
 	o.bufs = make([][]T, len(params))
 	for i, p := range params {
@@ -87,7 +83,7 @@ func NewSGD[T Float](params []Param[T], lr, momentum, weightDecay float64) *SGD[
 func (o *SGD[T]) Steps() int64 { return o.steps }
 
 // Params returns the parameters the optimizer updates.
-func (o *SGD[T]) Params() []Param[T] { return o.params }
+func (o *SGD[T]) Params() []*Param[T] { return o.params }
 
 // Buffers returns the momentum buffers, one per parameter, in parameter
 // order. They are the optimizer's own slices, to be read, not written.
@@ -153,14 +149,14 @@ func (o *SGD[T]) Step() {
 type Adam[T Float] struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float64
 
-	params []Param[T]
+	params []*Param[T]
 	m, v   [][]T
 	steps  int64
 }
 
 // NewAdam returns an Adam optimizer over params (see CheckParams) with zero
 // moments.
-func NewAdam[T Float](params []Param[T], lr, beta1, beta2, eps, weightDecay float64) *Adam[T] {
+func NewAdam[T Float](params []*Param[T], lr, beta1, beta2, eps, weightDecay float64) *Adam[T] {
 	o := &Adam[T]{LR: lr, Beta1: beta1, Beta2: beta2, Eps: eps, WeightDecay: weightDecay, params: params}
 	o.m = make([][]T, len(params))
 	o.v = make([][]T, len(params))
@@ -175,7 +171,7 @@ func NewAdam[T Float](params []Param[T], lr, beta1, beta2, eps, weightDecay floa
 func (o *Adam[T]) Steps() int64 { return o.steps }
 
 // Params returns the parameters the optimizer updates.
-func (o *Adam[T]) Params() []Param[T] { return o.params }
+func (o *Adam[T]) Params() []*Param[T] { return o.params }
 
 // Moments returns the first and second moment estimates (PyTorch's exp_avg
 // and exp_avg_sq), one slice per parameter, zero before the first step. They
@@ -249,18 +245,18 @@ func (o *SGD[T]) State() OptimState {
 // precision. It copies the data; on error the optimizer is unchanged.
 func (o *SGD[T]) SetState(s OptimState) error {
 	if s.Kind != "sgd" {
-		return fmt.Errorf("bilevel: SGD.SetState: state is for %q, not \"sgd\"", s.Kind)
+		return fmt.Errorf("optim: SGD.SetState: state is for %q, not \"sgd\"", s.Kind)
 	}
 	hyper, err := hyperValues(s, "lr", "momentum", "weight_decay")
 	if err != nil {
-		return fmt.Errorf("bilevel: SGD.SetState: %w", err)
+		return fmt.Errorf("optim: SGD.SetState: %w", err)
 	}
 	want := make([]string, len(o.params))
 	for i, p := range o.params {
 		want[i] = "momentum_buffer/" + p.Name
 	}
 	if err := restore(s, want, o.bufs); err != nil {
-		return fmt.Errorf("bilevel: SGD.SetState: %w", err)
+		return fmt.Errorf("optim: SGD.SetState: %w", err)
 	}
 	o.steps = s.Step
 	o.LR, o.Momentum, o.WeightDecay = hyper[0], hyper[1], hyper[2]
@@ -286,11 +282,11 @@ func (o *Adam[T]) State() OptimState {
 // precision. It copies the data; on error the optimizer is unchanged.
 func (o *Adam[T]) SetState(s OptimState) error {
 	if s.Kind != "adam" {
-		return fmt.Errorf("bilevel: Adam.SetState: state is for %q, not \"adam\"", s.Kind)
+		return fmt.Errorf("optim: Adam.SetState: state is for %q, not \"adam\"", s.Kind)
 	}
 	hyper, err := hyperValues(s, "lr", "beta1", "beta2", "eps", "weight_decay")
 	if err != nil {
-		return fmt.Errorf("bilevel: Adam.SetState: %w", err)
+		return fmt.Errorf("optim: Adam.SetState: %w", err)
 	}
 	want := make([]string, 0, 2*len(o.params))
 	dst := make([][]T, 0, 2*len(o.params))
@@ -299,7 +295,7 @@ func (o *Adam[T]) SetState(s OptimState) error {
 		dst = append(dst, o.m[i], o.v[i])
 	}
 	if err := restore(s, want, dst); err != nil {
-		return fmt.Errorf("bilevel: Adam.SetState: %w", err)
+		return fmt.Errorf("optim: Adam.SetState: %w", err)
 	}
 	o.steps = s.Step
 	o.LR, o.Beta1, o.Beta2, o.Eps, o.WeightDecay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]

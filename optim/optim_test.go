@@ -1,4 +1,4 @@
-package bilevel
+package optim
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"github.com/darts-go/darts/internal/tensorio"
 )
 
-func oneParam[T Float](w, g T) []Param[T] {
-	return []Param[T]{{Name: "w", Value: []T{w}, Grad: []T{g}}}
+func oneParam[T Float](w, g T) []*Param[T] {
+	return []*Param[T]{{Name: "w", Value: []T{w}, Grad: []T{g}}}
 }
 
 // TestSGDHandComputed uses powers of two so every intermediate is exact in
@@ -207,7 +207,7 @@ func TestAgainstReference(t *testing.T) {
 }
 
 func runSGD[T Float](t *testing.T, w, g [][]float64, lr, mu, wd float64, want [][]float64) {
-	ps := []Param[T]{{Name: "p", Value: convert[T](w[0]), Grad: make([]T, len(w[0]))}}
+	ps := []*Param[T]{{Name: "p", Value: convert[T](w[0]), Grad: make([]T, len(w[0]))}}
 	o := NewSGD(ps, lr, mu, wd)
 	for s := range g {
 		copy(ps[0].Grad, convert[T](g[s]))
@@ -218,7 +218,7 @@ func runSGD[T Float](t *testing.T, w, g [][]float64, lr, mu, wd float64, want []
 }
 
 func runAdam[T Float](t *testing.T, w, g [][]float64, lr, b1, b2, eps, wd float64, want []float64) {
-	ps := []Param[T]{{Name: "p", Value: convert[T](w[0]), Grad: make([]T, len(w[0]))}}
+	ps := []*Param[T]{{Name: "p", Value: convert[T](w[0]), Grad: make([]T, len(w[0]))}}
 	o := NewAdam(ps, lr, b1, b2, eps, wd)
 	for s := range g {
 		copy(ps[0].Grad, convert[T](g[s]))
@@ -282,13 +282,13 @@ func TestAdamWeightDecayWithZeroGradient(t *testing.T) {
 func TestCheckParams(t *testing.T) {
 	tests := []struct {
 		name string
-		ps   []Param[float32]
+		ps   []*Param[float32]
 		want string
 	}{
-		{"ok", []Param[float32]{{Name: "a", Value: make([]float32, 2), Grad: make([]float32, 2)}, {Name: "b"}}, ""},
-		{"length", []Param[float32]{{Name: "a", Value: make([]float32, 2), Grad: make([]float32, 1)}}, `"a" has 2 values but 1`},
-		{"unnamed", []Param[float32]{{}}, "no name"},
-		{"repeated", []Param[float32]{{Name: "a"}, {Name: "a"}}, "repeated"},
+		{"ok", []*Param[float32]{{Name: "a", Value: make([]float32, 2), Grad: make([]float32, 2)}, {Name: "b"}}, ""},
+		{"length", []*Param[float32]{{Name: "a", Value: make([]float32, 2), Grad: make([]float32, 1)}}, `"a" has 2 values but 1`},
+		{"unnamed", []*Param[float32]{{}}, "no name"},
+		{"repeated", []*Param[float32]{{Name: "a"}, {Name: "a"}}, "repeated"},
 	}
 	for _, tc := range tests {
 		err := CheckParams(tc.ps)
@@ -305,11 +305,11 @@ type stepper interface {
 	SetState(OptimState) error
 }
 
-func makeParams[T Float](seed uint64) []Param[T] {
+func makeParams[T Float](seed uint64) []*Param[T] {
 	r := rand.New(rand.NewPCG(seed, 2))
-	var ps []Param[T]
+	var ps []*Param[T]
 	for i, n := range []int{5, 1, 12} {
-		p := Param[T]{Name: []string{"conv.w", "bn.b", "fc.w"}[i], Value: make([]T, n), Grad: make([]T, n)}
+		p := &Param[T]{Name: []string{"conv.w", "bn.b", "fc.w"}[i], Value: make([]T, n), Grad: make([]T, n)}
 		for j := range p.Value {
 			p.Value[j] = T(r.NormFloat64())
 		}
@@ -320,7 +320,7 @@ func makeParams[T Float](seed uint64) []Param[T] {
 
 // setGrads makes a deterministic gradient that depends on the step and the
 // current weights, as a real loss would.
-func setGrads[T Float](ps []Param[T], step int) {
+func setGrads[T Float](ps []*Param[T], step int) {
 	for _, p := range ps {
 		for j := range p.Grad {
 			p.Grad[j] = T(math.Sin(float64(step*31+j))) + p.Value[j]*T(0.5)
@@ -350,20 +350,20 @@ func throughFile(t *testing.T, s OptimState) OptimState {
 
 func TestStateRoundTrip(t *testing.T) {
 	t.Run("sgd/float32", func(t *testing.T) {
-		roundTrip(t, func(ps []Param[float32]) stepper { return NewSGD(ps, 0.025, 0.9, 3e-4) })
+		roundTrip(t, func(ps []*Param[float32]) stepper { return NewSGD(ps, 0.025, 0.9, 3e-4) })
 	})
 	t.Run("sgd/float64", func(t *testing.T) {
-		roundTrip(t, func(ps []Param[float64]) stepper { return NewSGD(ps, 0.025, 0.9, 3e-4) })
+		roundTrip(t, func(ps []*Param[float64]) stepper { return NewSGD(ps, 0.025, 0.9, 3e-4) })
 	})
 	t.Run("adam/float32", func(t *testing.T) {
-		roundTrip(t, func(ps []Param[float32]) stepper { return NewAdam(ps, 3e-4, 0.5, 0.999, 1e-8, 1e-3) })
+		roundTrip(t, func(ps []*Param[float32]) stepper { return NewAdam(ps, 3e-4, 0.5, 0.999, 1e-8, 1e-3) })
 	})
 	t.Run("adam/float64", func(t *testing.T) {
-		roundTrip(t, func(ps []Param[float64]) stepper { return NewAdam(ps, 3e-4, 0.5, 0.999, 1e-8, 1e-3) })
+		roundTrip(t, func(ps []*Param[float64]) stepper { return NewAdam(ps, 3e-4, 0.5, 0.999, 1e-8, 1e-3) })
 	})
 	type myFloat float32
 	t.Run("sgd/defined type", func(t *testing.T) {
-		roundTrip(t, func(ps []Param[myFloat]) stepper { return NewSGD(ps, 0.025, 0.9, 3e-4) })
+		roundTrip(t, func(ps []*Param[myFloat]) stepper { return NewSGD(ps, 0.025, 0.9, 3e-4) })
 	})
 }
 
@@ -371,7 +371,7 @@ func TestStateRoundTrip(t *testing.T) {
 // optimizer (built with different hyperparameters, which SetState must
 // override) over copied weights, and 3 more steps; the weights must agree to
 // the bit.
-func roundTrip[T Float](t *testing.T, build func([]Param[T]) stepper) {
+func roundTrip[T Float](t *testing.T, build func([]*Param[T]) stepper) {
 	straight := makeParams[T](1)
 	o := build(straight)
 	for s := 0; s < 5; s++ {
@@ -475,12 +475,12 @@ func TestSetStateErrors(t *testing.T) {
 
 const benchParams = 2 << 20
 
-func benchParamSet() []Param[float32] {
+func benchParamSet() []*Param[float32] {
 	// A few tensors of DARTS-like sizes adding up to about 2M elements.
-	var ps []Param[float32]
+	var ps []*Param[float32]
 	for left, i := benchParams, 0; left > 0; i++ {
 		n := min(left, 150_000)
-		ps = append(ps, Param[float32]{Name: fmt.Sprintf("p%d", i), Value: make([]float32, n), Grad: make([]float32, n)})
+		ps = append(ps, &Param[float32]{Name: fmt.Sprintf("p%d", i), Value: make([]float32, n), Grad: make([]float32, n)})
 		for j := range n {
 			ps[len(ps)-1].Value[j] = float32(j%97) * 0.01
 			ps[len(ps)-1].Grad[j] = float32(j%89)*0.001 - 0.04

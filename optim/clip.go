@@ -1,10 +1,10 @@
-package bilevel
+package optim
 
 import "math"
 
 // GradNorm returns the 2-norm of all the parameters' gradients taken as one
 // vector, accumulated in float64.
-func GradNorm[T Float](params []Param[T]) float64 {
+func GradNorm[T Float](params []*Param[T]) float64 {
 	var sum float64
 	for _, p := range params {
 		for _, g := range p.Grad {
@@ -23,7 +23,7 @@ func GradNorm[T Float](params []Param[T]) float64 {
 // PyTorch 0.3 code DARTS ran, a NaN norm leaves the gradients alone and an
 // infinite one scales them by 0 (infinite elements become NaN); check
 // AllFinite first if that matters.
-func ClipGradNorm[T Float](params []Param[T], maxNorm float64) (total float64) {
+func ClipGradNorm[T Float](params []*Param[T], maxNorm float64) (total float64) {
 	total = GradNorm(params)
 	coef := maxNorm / (total + 1e-6)
 	if !(coef < 1) {

@@ -1,9 +1,9 @@
-package bilevel_test
+package optim_test
 
 import (
 	"fmt"
 
-	"github.com/darts-go/darts/bilevel"
+	"github.com/darts-go/darts/optim"
 )
 
 // One DARTS weight step: clip the gradient, then SGD with the epoch's
@@ -11,14 +11,14 @@ import (
 func ExampleSGD() {
 	w := []float32{1, -2}
 	g := []float32{3, 4}
-	params := []bilevel.Param[float32]{{Name: "w", Value: w, Grad: g}}
-	if err := bilevel.CheckParams(params); err != nil {
+	params := []*optim.Param[float32]{{Name: "w", Value: w, Grad: g}}
+	if err := optim.CheckParams(params); err != nil {
 		fmt.Println(err)
 		return
 	}
-	opt := bilevel.NewSGD(params, 0.025, 0.9, 3e-4)
-	opt.LR = bilevel.DARTSEpochLR(0.025, 0.001, 0, 50)
-	norm := bilevel.ClipGradNorm(params, 5)
+	opt := optim.NewSGD(params, 0.025, 0.9, 3e-4)
+	opt.LR = optim.DARTSEpochLR(0.025, 0.001, 0, 50)
+	norm := optim.ClipGradNorm(params, 5)
 	opt.Step()
 	fmt.Printf("grad norm %.1f, w = [%.4f %.4f]\n", norm, w[0], w[1])
 	// Output: grad norm 5.0, w = [0.9250 -2.1000]
