@@ -39,7 +39,7 @@ func benchSearchSteps(b *testing.B, cfg supernet.Config, batch, order int) {
 	}
 	st := DefaultSettings()
 	st.Epochs, st.BatchSize, st.Order = 1, batch, order
-	s, err := NewSearch(net, d, st)
+	s, err := NewSearch(net, d, st, Method[float32]{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func BenchmarkSave(b *testing.B) {
 	}
 	st := DefaultSettings()
 	st.Epochs, st.BatchSize = 1, 32
-	s, err := NewSearch(net, d, st)
+	s, err := NewSearch(net, d, st, Method[float32]{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
-	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -26,7 +25,7 @@ func Example() {
 	}
 	settings := bilevel.DefaultSettings()
 	settings.Epochs, settings.BatchSize = 2, 16
-	search, err := bilevel.NewSearch(net, data, settings)
+	search, err := bilevel.NewSearch(net, data, settings, bilevel.Method[float32]{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -38,14 +37,16 @@ func Example() {
 		}
 		fmt.Printf("epoch %d: %d steps, val accuracy in [0,1]: %v\n", m.Epoch, search.StepsPerEpoch(), m.ValAcc >= 0 && m.ValAcc <= 1)
 	}
-	a := search.Alphas(settings.Epochs)
-	g, err := derive.Derive(a.Normal.Weights, a.Reduce.Weights, a.Primitives)
+	g, err := search.Genotype()
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("pairs per cell:", len(g.Normal), len(g.Reduce))
+	for _, c := range g.Cells {
+		fmt.Printf("%s cell: %d nodes of %d inputs each\n", c.Name, len(c.Nodes), len(c.Nodes[0]))
+	}
 	// Output:
 	// epoch 1: 4 steps, val accuracy in [0,1]: true
 	// epoch 2: 4 steps, val accuracy in [0,1]: true
-	// pairs per cell: 8 8
+	// normal cell: 4 nodes of 2 inputs each
+	// reduce cell: 4 nodes of 2 inputs each
 }

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/optim"
+	"github.com/darts-go/darts/relax"
 	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/supernet"
 )
@@ -24,12 +26,15 @@ type Settings struct {
 	Momentum        float64 `json:"momentum"`
 	WeightDecay     float64 `json:"weight_decay"`
 	GradClip        float64 `json:"grad_clip"`          // global 2-norm of the weight gradient
-	ArchLR          float64 `json:"arch_learning_rate"` // alphas: Adam
+	ArchLR          float64 `json:"arch_learning_rate"` // architecture tensors: Adam
 	ArchBeta1       float64 `json:"arch_beta1"`
 	ArchBeta2       float64 `json:"arch_beta2"`
 	ArchWeightDecay float64 `json:"arch_weight_decay"`
 	Order           int     `json:"order"` // 1: first-order DARTS; 2: unrolled
-	Seed            uint64  `json:"seed"`
+	// Warmup is the number of first epochs that train the weights only
+	// (no architecture step): 0 for DARTS, 15 for PC-DARTS.
+	Warmup int    `json:"warmup_epochs"`
+	Seed   uint64 `json:"seed"`
 	// EvalLimit caps the search-val examples evaluated after each epoch
 	// (0: all of them).
 	EvalLimit int `json:"eval_limit"`
@@ -52,43 +57,38 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("learning rate %g → %g: need 0 ≤ min ≤ max, max > 0", s.LR, s.LRMin)
 	case s.Order != 1 && s.Order != 2:
 		return fmt.Errorf("order %d: need 1 or 2", s.Order)
+	case s.Warmup < 0:
+		return fmt.Errorf("warm-up %d epochs: need 0 or more", s.Warmup)
 	}
 	return nil
 }
 
-// ArchGradient puts an estimate of dL_val/dα into the alphas' Grad, given
-// a search-train and a search-val batch: the pluggable part of an
-// architecture step (first order, second order, later methods).
-type ArchGradient[T Float] interface {
-	ArchGrad(s *Search[T], train, val *datasets.Batch) error
+// Method is what a gradient-based NAS method plugs into a search: how the
+// architecture tensors weight the edges (Relax, set on the network),
+// how an architecture step estimates their gradient (Arch) and how a
+// genotype is derived from them (Rule). The zero Method is DARTS: softmax,
+// first or second order by Settings.Order, the DARTS rule.
+type Method[T Float] struct {
+	Name  string              // recorded in checkpoints; "darts" if empty
+	Relax relax.Relaxation[T] // nil: the network's (softmax by default)
+	Arch  ArchStep[T]         // nil: FirstOrder or SecondOrder by Settings.Order
+	Rule  derive.Rule         // nil: derive.DARTSRule
 }
 
-// FirstOrder is first-order DARTS: the gradient of the validation loss at
-// the current weights.
-type FirstOrder[T Float] struct{}
-
-// ArchGrad implements ArchGradient.
-func (FirstOrder[T]) ArchGrad(s *Search[T], _, val *datasets.Batch) error {
-	s.train.SetWeightGrads(false) // only dα is needed
-	defer s.train.SetWeightGrads(true)
-	_, err := s.run(s.train, val, "architecture step")
-	return err
-}
-
-// Search is a DARTS search in progress: the network, the data, both
-// optimizers and the position (epoch, step). RunEpoch advances it; Save and
+// Search is a search in progress: the network, the data, both optimizers,
+// the method and the position (epoch, step). RunEpoch advances it; Save and
 // Load checkpoint it.
 type Search[T Float] struct {
-	Net  *supernet.Network[T]
-	Data *datasets.Splits
-	S    Settings
-	Arch ArchGradient[T]
+	Net    *supernet.Network[T]
+	Data   *datasets.Splits
+	S      Settings
+	Method Method[T]
 
 	Epoch int // epoch in progress (0-based)
 	Step  int // steps of Epoch done
 
 	weights []*mixedop.Param[T]
-	alphas  []*mixedop.Param[T]
+	arch    []*mixedop.Param[T]
 	wOpt    *optim.SGD[T]
 	aOpt    *optim.Adam[T]
 	train   *supernet.Runner[T]
@@ -105,8 +105,9 @@ type accum struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// NewSearch prepares a search of net on data.
-func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Settings) (*Search[T], error) {
+// NewSearch prepares a search of net on data with method m (the zero
+// Method is DARTS as Settings.Order says).
+func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Settings, m Method[T]) (*Search[T], error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -116,17 +117,29 @@ func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Setti
 	if n := data.Val.NumBatches(s.BatchSize, true); n == 0 {
 		return nil, fmt.Errorf("search-val has %d examples, fewer than one batch of %d", data.Val.Len(), s.BatchSize)
 	}
-	sr := &Search[T]{Net: net, Data: data, S: s, weights: net.Weights(), alphas: net.Alphas()}
-	if s.Order == 2 {
-		sr.Arch = &SecondOrder[T]{}
-	} else {
-		sr.Arch = FirstOrder[T]{}
+	if m.Name == "" {
+		m.Name = "darts"
 	}
+	if m.Relax != nil {
+		net.Relax = m.Relax
+	}
+	m.Relax = net.Relax
+	if m.Arch == nil {
+		if s.Order == 2 {
+			m.Arch = &SecondOrder[T]{}
+		} else {
+			m.Arch = FirstOrder[T]{}
+		}
+	}
+	if m.Rule == nil {
+		m.Rule = derive.DARTSRule
+	}
+	sr := &Search[T]{Net: net, Data: data, S: s, Method: m, weights: net.Weights(), arch: net.ArchParams()}
 	if err := optim.CheckParams(sr.weights); err != nil {
 		return nil, err
 	}
 	sr.wOpt = optim.NewSGD(sr.weights, s.LR, s.Momentum, s.WeightDecay)
-	sr.aOpt = optim.NewAdam(sr.alphas, s.ArchLR, s.ArchBeta1, s.ArchBeta2, 1e-8, s.ArchWeightDecay)
+	sr.aOpt = optim.NewAdam(sr.arch, s.ArchLR, s.ArchBeta1, s.ArchBeta2, 1e-8, s.ArchWeightDecay)
 	var err error
 	if sr.train, err = net.NewRunner(s.BatchSize, true); err != nil {
 		return nil, err
@@ -161,8 +174,14 @@ func (e *NonFiniteError) Error() string {
 	return fmt.Sprintf("epoch %d step %d: %s is not finite", e.Epoch, e.Step, e.What)
 }
 
-// run feeds a batch through a training runner and checks the loss.
-func (s *Search[T]) run(r *supernet.Runner[T], b *datasets.Batch, what string) (supernet.Result, error) {
+// pass is the relax.Pass of the step in progress in the given phase.
+func (s *Search[T]) pass(phase relax.Phase, sub int) relax.Pass {
+	return relax.Pass{Seed: s.S.Seed, Epoch: s.Epoch, Epochs: s.S.Epochs, Step: s.Step, Phase: phase, Sub: sub}
+}
+
+// run feeds a batch through a runner in a pass and checks the loss.
+func (s *Search[T]) run(r *supernet.Runner[T], b *datasets.Batch, p relax.Pass, what string) (supernet.Result, error) {
+	*s.Net.Pass = p
 	res, err := r.Run(b.X, b.Y)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", what, err)
@@ -206,8 +225,10 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 		if !ti.Next(&s.tb) || !vi.Next(&s.vb) {
 			return rundir.Metrics{}, fmt.Errorf("epoch %d: data ran out at step %d of %d", s.Epoch, s.Step, steps)
 		}
-		if err := s.archStep(&s.tb, &s.vb); err != nil {
-			return rundir.Metrics{}, err
+		if s.Epoch >= s.S.Warmup {
+			if err := s.archStep(&s.tb, &s.vb); err != nil {
+				return rundir.Metrics{}, err
+			}
 		}
 		res, err := s.weightStep(&s.tb)
 		if err != nil {
@@ -237,12 +258,16 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 }
 
 // archStep is the architecture step of train_search.py: an estimate of
-// dL_val/dα (s.Arch) and an Adam step on the alphas alone.
+// dL_val/dα (the method's ArchStep), the relaxation's regularizer if it has
+// one, and an Adam step on the architecture tensors alone.
 func (s *Search[T]) archStep(train, val *datasets.Batch) error {
-	if err := s.Arch.ArchGrad(s, train, val); err != nil {
+	if err := s.Method.Arch.ArchGrad(s.stepContext(train, val)); err != nil {
 		return err
 	}
-	for _, a := range s.alphas {
+	if r, ok := s.Net.Relax.(relax.Regularizer); ok {
+		s.regularize(r)
+	}
+	for _, a := range s.arch {
 		if !optim.AllFinite(a.Grad) {
 			return &NonFiniteError{s.Epoch, s.Step, "gradient of " + a.Name}
 		}
@@ -251,10 +276,29 @@ func (s *Search[T]) archStep(train, val *datasets.Batch) error {
 	return nil
 }
 
+// regularize adds the gradient of the relaxation's regularizer to the
+// architecture gradients.
+func (s *Search[T]) regularize(r relax.Regularizer) {
+	terms := make([]relax.Term, len(s.Net.Arch()))
+	for i, a := range s.Net.Arch() {
+		t := relax.Term{Tensor: a.Tensor, Rows: a.Rows, Cols: a.Cols, Value: make([]float64, len(a.Param.Value)), Grad: make([]float64, len(a.Param.Value))}
+		for j, v := range a.Param.Value {
+			t.Value[j] = float64(v)
+		}
+		terms[i] = t
+	}
+	r.Regularize(terms, s.pass(relax.PhaseArch, 0))
+	for i, a := range s.Net.Arch() {
+		for j, g := range terms[i].Grad {
+			a.Param.Grad[j] = T(float64(a.Param.Grad[j]) + g)
+		}
+	}
+}
+
 // weightStep is the weight step: the training loss at the new alphas, its
 // gradient clipped to GradClip, and an SGD step on the weights alone.
 func (s *Search[T]) weightStep(train *datasets.Batch) (supernet.Result, error) {
-	res, err := s.run(s.train, train, "weight step")
+	res, err := s.run(s.train, train, s.pass(relax.PhaseWeight, 0), "weight step")
 	if err != nil {
 		return res, err
 	}
@@ -278,6 +322,7 @@ func (s *Search[T]) Evaluate(set *datasets.Set, limit int) (loss, acc float64, e
 		if limit > 0 && seen >= limit {
 			break
 		}
+		*s.Net.Pass = s.pass(relax.PhaseEval, 0)
 		res, err := s.eval.Run(b.X, b.Y)
 		if err != nil {
 			return 0, 0, fmt.Errorf("evaluation: %w", err)
@@ -292,35 +337,33 @@ func (s *Search[T]) Evaluate(set *datasets.Set, limit int) (loss, acc float64, e
 	return sum / float64(seen), float64(correct) / float64(seen), nil
 }
 
-// Alphas returns the architecture parameters and their softmax weights, as
-// a line of alphas.jsonl for the given epoch.
+// Alphas returns the architecture tensors and their weights (the
+// relaxation's deterministic ones), as a line of alphas.jsonl for the given
+// epoch.
 func (s *Search[T]) Alphas(epoch int) rundir.Alphas {
-	cell := func(p *mixedop.Param[T]) rundir.CellAlphas {
-		k := len(s.Net.Cfg.Primitives)
-		var c rundir.CellAlphas
-		for r := 0; r*k < len(p.Value); r++ {
-			row := make([]float64, k)
-			w := make([]float64, k)
-			mx := math.Inf(-1)
-			for j := range row {
-				row[j] = float64(p.Value[r*k+j])
-				mx = math.Max(mx, row[j])
+	sp := s.Net.Space
+	a := rundir.Alphas{Epoch: epoch, Space: sp, Rule: s.Method.Rule.Name(), Primitives: append([]string(nil), sp.Ops...)}
+	for _, t := range s.Net.Arch() {
+		rows := make([][]float64, t.Rows)
+		for r := range rows {
+			rows[r] = make([]float64, t.Cols)
+			for j := range rows[r] {
+				rows[r][j] = float64(t.Param.Value[r*t.Cols+j])
 			}
-			var sum float64
-			for j := range row {
-				w[j] = math.Exp(row[j] - mx)
-				sum += w[j]
-			}
-			for j := range w {
-				w[j] /= sum
-			}
-			c.Alpha = append(c.Alpha, row)
-			c.Weights = append(c.Weights, w)
 		}
-		return c
+		ct, _ := sp.CellType(t.Tensor.Cell)
+		a.Tensors = append(a.Tensors, rundir.TensorAlphas{Name: t.Tensor.Name, Param: t.Tensor.Param, Cell: t.Tensor.Cell,
+			Rows: rundir.EdgeRows(ct.Cell), Cols: append([]string(nil), t.Tensor.Cols...), Alpha: rows,
+			Weights: s.Net.Relax.Weights(t.Tensor, rows)})
 	}
-	return rundir.Alphas{Epoch: epoch, Primitives: append([]string(nil), s.Net.Cfg.Primitives...),
-		Normal: cell(s.Net.AlphaNormal), Reduce: cell(s.Net.AlphaReduce)}
+	return a
+}
+
+// Genotype derives the genotype of the current architecture tensors with
+// the method's rule.
+func (s *Search[T]) Genotype() (derive.Genotype, error) {
+	a := s.Alphas(s.Epoch)
+	return derive.Derive(a.Space, s.Method.Rule, a.CellWeights())
 }
 
 // Close releases the graphs.

@@ -42,7 +42,7 @@ func newTiny(t testing.TB, d *datasets.Splits, st Settings) *Search[float32] {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSearch(net, d, st)
+	s, err := NewSearch(net, d, st, Method[float32]{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func firstDiff[T Float](ps []*mixedop.Param[T], want [][]T) string {
 func TestSearchLearnsAndMovesAlphas(t *testing.T) {
 	d := tinyData(t, 256)
 	s := newTiny(t, d, tinySettings())
-	a0 := snapshot(s.Net.Alphas())
+	a0 := snapshot(s.Net.ArchParams())
 	var losses []float64
 	for !s.Done() {
 		m, err := s.RunEpoch(context.Background(), nil)
@@ -89,7 +89,7 @@ func TestSearchLearnsAndMovesAlphas(t *testing.T) {
 		t.Errorf("training loss did not fall: %v", losses)
 	}
 	var moved float64
-	for i, p := range s.Net.Alphas() {
+	for i, p := range s.Net.ArchParams() {
 		for j, v := range p.Value {
 			moved = math.Max(moved, math.Abs(float64(v-a0[i][j])))
 		}
@@ -109,23 +109,23 @@ func TestStepsMoveOnlyTheirParameters(t *testing.T) {
 	d.Val.Batches(16, 0, 1, true, datasets.Augment{}, true).Next(&vb)
 	for _, order := range []int{1, 2} {
 		if order == 2 {
-			s.Arch = &SecondOrder[float32]{}
+			s.Method.Arch = &SecondOrder[float32]{}
 		}
-		w0, a0 := snapshot(s.Net.Weights()), snapshot(s.Net.Alphas())
+		w0, a0 := snapshot(s.Net.Weights()), snapshot(s.Net.ArchParams())
 		if err := s.archStep(&tb, &vb); err != nil {
 			t.Fatal(err)
 		}
 		if n := firstDiff(s.Net.Weights(), w0); n != "" {
 			t.Errorf("order %d: architecture step changed weight %s", order, n)
 		}
-		if firstDiff(s.Net.Alphas(), a0) == "" {
+		if firstDiff(s.Net.ArchParams(), a0) == "" {
 			t.Errorf("order %d: architecture step left the alphas unchanged", order)
 		}
-		w0, a0 = snapshot(s.Net.Weights()), snapshot(s.Net.Alphas())
+		w0, a0 = snapshot(s.Net.Weights()), snapshot(s.Net.ArchParams())
 		if _, err := s.weightStep(&tb); err != nil {
 			t.Fatal(err)
 		}
-		if n := firstDiff(s.Net.Alphas(), a0); n != "" {
+		if n := firstDiff(s.Net.ArchParams(), a0); n != "" {
 			t.Errorf("order %d: weight step changed %s", order, n)
 		}
 		if firstDiff(s.Net.Weights(), w0) == "" {
@@ -190,7 +190,7 @@ func TestResumeIsExact(t *testing.T) {
 		for _, g := range []struct {
 			name      string
 			got, want []*mixedop.Param[float32]
-		}{{"weights", b.Net.Weights(), ref.Net.Weights()}, {"alphas", b.Net.Alphas(), ref.Net.Alphas()}, {"BN state", b.Net.State(), ref.Net.State()}} {
+		}{{"weights", b.Net.Weights(), ref.Net.Weights()}, {"alphas", b.Net.ArchParams(), ref.Net.ArchParams()}, {"BN state", b.Net.State(), ref.Net.State()}} {
 			if n := firstDiff(g.got, snapshot(g.want)); n != "" {
 				t.Errorf("stopped after %d steps: %s differ from an uninterrupted run at %s", stopAt, g.name, n)
 			}
@@ -250,7 +250,7 @@ func TestLoadRejectsBadCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os2, err := NewSearch(otherNet, d, tinySettings())
+	os2, err := NewSearch(otherNet, d, tinySettings(), Method[float32]{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package bilevel
 import (
 	"math"
 
-	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/mixedop"
 )
 
@@ -21,25 +20,22 @@ import (
 // afterwards (copied back, not recomputed), and the momentum buffers are
 // only read.
 //
-// R is DARTS's. ∇α L_train is only piecewise smooth (ReLU, max pooling), and
-// a weight step of norm 0.01 crosses kinks where it jumps, so h is a
-// smoothed Hessian-vector product: on small networks it can differ from the
-// exact one by its own size. The tests hold the formula to the exact
-// derivative with a much shorter step.
+// R is DARTS's (Epsilon = 0.01). ∇α L_train is only piecewise smooth (ReLU,
+// max pooling), and a weight step of norm 0.01 crosses kinks where it
+// jumps, so h is a smoothed Hessian-vector product: on small networks it
+// can differ from the exact one by its own size. The tests hold the formula
+// to the exact derivative with a much smaller Epsilon.
 type SecondOrder[T Float] struct {
+	// Epsilon sets R = Epsilon/‖v‖; 0 means DARTS's 0.01.
+	Epsilon float64
+
 	w, v   [][]T // snapshot of the weights; the direction v
 	state  [][]T // snapshot of the BatchNorm running statistics
 	g1, gp [][]T // alpha gradients at w' and at w + R·v
-
-	// Test hooks, zero in real use. eps replaces DARTS's 0.01 in R: on a
-	// ReLU network, a step of norm 0.01 crosses kinks where ∇α L_train
-	// jumps, so the test that holds the result to the exact derivative
-	// needs a step short enough to stay on one smooth piece. rOverTwo
-	// scales the Hessian term by R/2 instead of 1/(2R), the bug of several
-	// ports, which that test must catch.
-	eps      float64
-	rOverTwo bool
 }
+
+// Name implements ArchStep.
+func (o *SecondOrder[T]) Name() string { return "second-order" }
 
 func alloc[T Float](dst *[][]T, src []*mixedop.Param[T]) {
 	if len(*dst) == len(src) {
@@ -69,10 +65,10 @@ func restoreValues[T Float](ps []*mixedop.Param[T], src [][]T) {
 	}
 }
 
-// ArchGrad implements ArchGradient.
-func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) error {
-	ws, as := s.weights, s.alphas
-	state := s.Net.State()
+// ArchGrad implements ArchStep.
+func (o *SecondOrder[T]) ArchGrad(c *StepContext[T]) error {
+	ws, as := c.Net.Weights(), c.Net.ArchParams()
+	state := c.Net.State()
 	alloc(&o.w, ws)
 	alloc(&o.v, ws)
 	alloc(&o.state, state)
@@ -83,12 +79,12 @@ func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) erro
 	defer restoreValues(ws, o.w)
 	defer restoreValues(state, o.state)
 
-	xi := s.wOpt.LR
-	mu, wd := s.S.Momentum, s.S.WeightDecay
-	bufs := s.wOpt.Buffers()
+	xi := c.WeightOpt.LR
+	mu, wd := c.WeightOpt.Momentum, c.WeightOpt.WeightDecay
+	bufs := c.WeightOpt.Buffers
 
 	// ∇w L_train(w, α), then the virtual step.
-	if _, err := s.run(s.train, train, "unrolled step (train)"); err != nil {
+	if _, err := c.Run(c.Train, 1, "unrolled step (train)"); err != nil {
 		return err
 	}
 	for i, p := range ws {
@@ -98,7 +94,7 @@ func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) erro
 		}
 	}
 	// g1 and v at w'.
-	if _, err := s.run(s.train, val, "unrolled step (val at w')"); err != nil {
+	if _, err := c.Run(c.Val, 0, "unrolled step (val at w')"); err != nil {
 		return err
 	}
 	copyGrads(o.g1, as)
@@ -116,13 +112,13 @@ func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) erro
 			copy(a.Grad, o.g1[i])
 		}
 		if norm != 0 {
-			return &NonFiniteError{s.Epoch, s.Step, "validation gradient at the unrolled weights"}
+			return &NonFiniteError{c.Epoch, c.Step, "validation gradient at the unrolled weights"}
 		}
 		return nil
 	}
 	eps := 0.01
-	if o.eps != 0 {
-		eps = o.eps
+	if o.Epsilon != 0 {
+		eps = o.Epsilon
 	}
 	r := eps / norm
 	shift := func(sign float64) {
@@ -133,21 +129,18 @@ func (o *SecondOrder[T]) ArchGrad(s *Search[T], train, val *datasets.Batch) erro
 		}
 	}
 	// The Hessian-vector product needs only dα at w ± R·v.
-	s.train.SetWeightGrads(false)
-	defer s.train.SetWeightGrads(true)
+	c.Runner.SetWeightGrads(false)
+	defer c.Runner.SetWeightGrads(true)
 	shift(+1)
-	if _, err := s.run(s.train, train, "Hessian-vector product (w+R·v)"); err != nil {
+	if _, err := c.Run(c.Train, 2, "Hessian-vector product (w+R·v)"); err != nil {
 		return err
 	}
 	copyGrads(o.gp, as)
 	shift(-1)
-	if _, err := s.run(s.train, train, "Hessian-vector product (w−R·v)"); err != nil {
+	if _, err := c.Run(c.Train, 3, "Hessian-vector product (w−R·v)"); err != nil {
 		return err
 	}
 	scale := xi / (2 * r)
-	if o.rOverTwo {
-		scale = xi * r / 2
-	}
 	for i, a := range as {
 		for j := range a.Grad {
 			h := float64(o.gp[i][j]) - float64(a.Grad[j])

@@ -9,6 +9,7 @@ import (
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/optim"
+	"github.com/darts-go/darts/relax"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -38,7 +39,7 @@ func soSearch[T Float](t testing.TB, order int, lr float64) *Search[T] {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSearch(net, d, st)
+	s, err := NewSearch(net, d, st, Method[T]{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +61,14 @@ func soBatches[T Float](s *Search[T]) (train, val *datasets.Batch) {
 func soWarm[T Float](t testing.TB, s *Search[T], train *datasets.Batch, steps int) {
 	t.Helper()
 	for range steps {
-		if _, err := s.run(s.train, train, "warm-up"); err != nil {
+		if _, err := s.run(s.train, train, s.pass(relax.PhaseWeight, 0), "warm-up"); err != nil {
 			t.Fatal(err)
 		}
 		optim.ClipGradNorm(s.weights, s.S.GradClip)
 		s.wOpt.Step()
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, a := range s.alphas {
+	for _, a := range s.arch {
 		for j := range a.Value {
 			a.Value[j] = T(0.5 * r.NormFloat64())
 		}
@@ -145,7 +146,7 @@ func unrolledLoss(t *testing.T, s *Search[float64], train, val *datasets.Batch) 
 			copy(p.Value, w[i])
 		}
 	}()
-	if _, err := s.run(s.train, train, "∇w L_train"); err != nil {
+	if _, err := s.run(s.train, train, s.pass(relax.PhaseExtra, 1), "∇w L_train"); err != nil {
 		t.Fatal(err)
 	}
 	xi, mu, wd := s.wOpt.LR, s.S.Momentum, s.S.WeightDecay
@@ -155,7 +156,7 @@ func unrolledLoss(t *testing.T, s *Search[float64], train, val *datasets.Batch) 
 			p.Value[j] = w[i][j] - xi*(mu*m[i][j]+p.Grad[j]+wd*w[i][j])
 		}
 	}
-	res, err := s.run(s.train, val, "L_val(w')")
+	res, err := s.run(s.train, val, s.pass(relax.PhaseArch, 0), "L_val(w')")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func unrolledLoss(t *testing.T, s *Search[float64], train, val *datasets.Batch) 
 func exactHypergradient(t *testing.T, s *Search[float64], train, val *datasets.Batch, eps float64) []float64 {
 	t.Helper()
 	var g []float64
-	for _, a := range s.alphas {
+	for _, a := range s.arch {
 		for j := range a.Value {
 			a0 := a.Value[j]
 			a.Value[j] = a0 + eps
@@ -222,19 +223,41 @@ func TestSecondOrderMatchesExactHypergradient(t *testing.T) {
 		t.Fatalf("exact hypergradient has norm %g: the test network does not depend on its alphas", n)
 	}
 
-	grad := func(o ArchGradient[float64]) []float64 {
+	grad := func(o ArchStep[float64]) []float64 {
 		t.Helper()
-		if err := o.ArchGrad(s, train, val); err != nil {
+		if err := o.ArchGrad(s.stepContext(train, val)); err != nil {
 			t.Fatal(err)
 		}
-		return soFlat(s.alphas, true)
+		return soFlat(s.arch, true)
 	}
 	g1Only := func() []float64 {
-		o := &SecondOrder[float64]{eps: eps}
+		o := &SecondOrder[float64]{Epsilon: eps}
 		grad(o)
 		var out []float64
 		for _, x := range o.g1 {
 			out = append(out, x...)
+		}
+		return out
+	}
+	// rOverTwo is what a port with the R/2-for-1/(2R) bug returns: the
+	// Hessian term g1 - g scaled by R², from the same run's g1 and R.
+	rOverTwo := func() []float64 {
+		o := &SecondOrder[float64]{Epsilon: eps}
+		g := grad(o)
+		var g1 []float64
+		for _, x := range o.g1 {
+			g1 = append(g1, x...)
+		}
+		var vv float64
+		for _, v := range o.v {
+			for _, x := range v {
+				vv += x * x
+			}
+		}
+		r := eps / math.Sqrt(vv)
+		out := make([]float64, len(g))
+		for i := range g {
+			out[i] = g1[i] - (g1[i]-g[i])*r*r
 		}
 		return out
 	}
@@ -244,8 +267,8 @@ func TestSecondOrderMatchesExactHypergradient(t *testing.T) {
 		got  []float64
 		pass bool
 	}{
-		{"second order", grad(&SecondOrder[float64]{eps: eps}), true},
-		{"second order with R/2 for 1/(2R)", grad(&SecondOrder[float64]{eps: eps, rOverTwo: true}), false},
+		{"second order", grad(&SecondOrder[float64]{Epsilon: eps}), true},
+		{"second order with R/2 for 1/(2R)", rOverTwo(), false},
 		{"first order (∇α L_val at w)", grad(FirstOrder[float64]{}), false},
 		{"∇α L_val at w' without the Hessian term", g1Only(), false},
 	}
@@ -262,7 +285,7 @@ func TestSecondOrderMatchesExactHypergradient(t *testing.T) {
 
 	def := grad(&SecondOrder[float64]{})
 	t.Logf("second order with DARTS's R = 0.01/‖v‖: relative error %.2e (kinks)", soRelErr(def, want))
-	if i, j, ok := soSameBits([][]float64{def}, [][]float64{grad(&SecondOrder[float64]{eps: 0.01})}); !ok {
+	if i, j, ok := soSameBits([][]float64{def}, [][]float64{grad(&SecondOrder[float64]{Epsilon: 0.01})}); !ok {
 		t.Errorf("default step differs from R = 0.01/‖v‖ at alpha %d (%d)", j, i)
 	}
 }
@@ -290,7 +313,7 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 	train, val := soBatches(s)
 	soWarm(t, s, train, 2)
 	// Adam moments too: one real architecture step.
-	if err := s.Arch.ArchGrad(s, train, val); err != nil {
+	if err := s.Method.Arch.ArchGrad(s.stepContext(train, val)); err != nil {
 		t.Fatal(err)
 	}
 	s.aOpt.Step()
@@ -304,7 +327,7 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 	}
 	snaps := []snap{
 		{name: "weights", cur: func() [][]T { return soValues(s.weights) }},
-		{name: "alphas", cur: func() [][]T { return soValues(s.alphas) }},
+		{name: "alphas", cur: func() [][]T { return soValues(s.arch) }},
 		{name: "BatchNorm running statistics", cur: func() [][]T { return soValues(state) }},
 		{name: "SGD momentum buffers", cur: func() [][]T { return soCopy(s.wOpt.Buffers()) }},
 		{name: "Adam first moments", cur: func() [][]T { return soCopy(am) }},
@@ -315,11 +338,11 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 	}
 	sgdSteps, adamSteps, lr := s.wOpt.Steps(), s.aOpt.Steps(), s.wOpt.LR
 
-	if err := s.Arch.ArchGrad(s, train, val); err != nil {
+	if err := s.Method.Arch.ArchGrad(s.stepContext(train, val)); err != nil {
 		t.Fatal(err)
 	}
-	if !optim.AllFinite(s.alphas[0].Grad) || soNorm(soFlat(s.alphas, true)) == 0 {
-		t.Fatalf("architecture gradient is zero or not finite: %v", s.alphas[0].Grad)
+	if !optim.AllFinite(s.arch[0].Grad) || soNorm(soFlat(s.arch, true)) == 0 {
+		t.Fatalf("architecture gradient is zero or not finite: %v", s.arch[0].Grad)
 	}
 	for _, sn := range snaps {
 		if i, j, ok := soSameBits(sn.was, sn.cur()); !ok {
@@ -333,7 +356,7 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 
 	// The check above is only worth something if a training run does move
 	// the running statistics that ArchGrad must restore.
-	if _, err := s.run(s.train, train, "training run"); err != nil {
+	if _, err := s.run(s.train, train, s.pass(relax.PhaseWeight, 0), "training run"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, ok := soSameBits(snaps[2].was, soValues(state)); ok {
@@ -347,10 +370,10 @@ func TestSecondOrderSearch(t *testing.T) {
 	final := map[int][]float64{}
 	for _, order := range []int{1, 2} {
 		s := soSearch[float32](t, order, 0.025)
-		if _, ok := s.Arch.(*SecondOrder[float32]); ok != (order == 2) {
-			t.Fatalf("order %d: architecture gradient is %T", order, s.Arch)
+		if _, ok := s.Method.Arch.(*SecondOrder[float32]); ok != (order == 2) {
+			t.Fatalf("order %d: architecture gradient is %T", order, s.Method.Arch)
 		}
-		a0 := soFlat(s.alphas, false)
+		a0 := soFlat(s.arch, false)
 		steps := 0
 		for !s.Done() {
 			m, err := s.RunEpoch(context.Background(), func(StepInfo) { steps++ })
@@ -364,7 +387,7 @@ func TestSecondOrderSearch(t *testing.T) {
 		if want := s.S.Epochs * s.StepsPerEpoch(); steps != want || steps == 0 {
 			t.Fatalf("order %d: %d steps, want %d", order, steps, want)
 		}
-		a := soFlat(s.alphas, false)
+		a := soFlat(s.arch, false)
 		if soRelErr(a, a0) < 1e-3 {
 			t.Errorf("order %d: alphas hardly moved (relative change %.2g)", order, soRelErr(a, a0))
 		}

@@ -5,11 +5,22 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/darts-go/darts/space"
 )
 
 // dartsOps is the DARTS op set in the original column order.
-var dartsOps = []string{"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
-	"sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"}
+var dartsOps = space.DARTSOps
+
+// deriveDARTS applies the DARTS rule to both cells of a DARTS space whose
+// node count is inferred from the rows, as the original genotype() does.
+func deriveDARTS(normal, reduce [][]float64, ops []string) (Genotype, error) {
+	steps, err := space.DARTSSteps(len(normal))
+	if err != nil {
+		return Genotype{}, err
+	}
+	return Derive(space.DARTS(steps, steps, ops), DARTSRule, map[string][][]float64{"normal": normal, "reduce": reduce})
+}
 
 func TestDeriveCell(t *testing.T) {
 	none3 := []string{"none", "a", "b"}
@@ -98,11 +109,15 @@ func TestDeriveCell(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DeriveCell(tt.w, tt.ops)
+			steps, err := space.DARTSSteps(len(tt.w))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(got, tt.want) {
+			c, err := DARTSRule.DeriveCell("normal", space.DARTSCell(steps, steps), tt.w, tt.ops)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Pairs(); !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
@@ -140,7 +155,8 @@ func weightsFor(t *testing.T, cell []Pair, ops []string) [][]float64 {
 func TestDeriveReproducesPublished(t *testing.T) {
 	for name, g := range map[string]Genotype{"DARTS_V1": dartsV1, "DARTS_V2": dartsV2} {
 		t.Run(name, func(t *testing.T) {
-			got, err := Derive(weightsFor(t, g.Normal, dartsOps), weightsFor(t, g.Reduce, dartsOps), dartsOps)
+			n, _, r, _, _ := g.DARTSFields()
+			got, err := deriveDARTS(weightsFor(t, n, dartsOps), weightsFor(t, r, dartsOps), dartsOps)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,19 +186,19 @@ func TestDeriveErrors(t *testing.T) {
 		ops            []string
 		want           string
 	}{
-		{"row count", good(6), good(5), ops, "normal cell: 6 weight rows"},
-		{"no rows", good(5), good(0), ops, "reduce cell: 0 weight rows"},
+		{"row count", good(6), good(5), ops, "6 edges is not steps*(steps+3)/2"},
+		{"no rows", good(5), good(0), ops, "reduce cell: 0 weight rows for a cell of 5 edges"},
 		{"ragged", good(5), ragged, ops, "reduce cell: edge 3: 2 weights, want one per primitive (3)"},
 		{"columns", good(5), good(5), []string{"none", "a"}, "normal cell: edge 0: 3 weights"},
 		{"NaN", nan, good(5), ops, "normal cell: edge 4, op b: weight is NaN"},
-		{"steps differ", good(5), good(9), ops, "normal cell has 2 nodes (5 rows) but reduce cell has 3 (9 rows)"},
+		{"steps differ", good(5), good(9), ops, "reduce cell: 9 weight rows for a cell of 5 edges"},
 		{"duplicate op", good(5), good(5), []string{"a", "b", "a"}, `primitive "a" listed twice`},
 		{"only none", [][]float64{{1}, {1}}, [][]float64{{1}, {1}}, []string{"none"}, "no op other than 'none'"},
 		{"no ops", good(2), good(2), nil, "no primitives"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Derive(tt.normal, tt.reduce, tt.ops)
+			_, err := deriveDARTS(tt.normal, tt.reduce, tt.ops)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got error %v, want one containing %q", err, tt.want)
 			}
@@ -190,61 +206,59 @@ func TestDeriveErrors(t *testing.T) {
 	}
 }
 
-func TestStepsForEdges(t *testing.T) {
-	for steps := 1; steps <= 8; steps++ {
-		edges := 0
-		for i := 0; i < steps; i++ {
-			edges += i + 2
-		}
-		got, err := StepsForEdges(edges)
-		if err != nil || got != steps {
-			t.Errorf("StepsForEdges(%d) = %d, %v; want %d", edges, got, err, steps)
-		}
-	}
-	for _, bad := range []int{-1, 0, 1, 3, 4, 13, 15} {
-		if s, err := StepsForEdges(bad); err == nil {
-			t.Errorf("StepsForEdges(%d) = %d, want an error", bad, s)
-		}
-	}
-}
-
 func TestDeriveConcat(t *testing.T) {
 	for _, steps := range []int{1, 2, 4, 5} {
 		w := make([][]float64, steps*(steps+3)/2)
 		for i := range w {
-			w[i] = []float64{0.5, 0.5}
+			w[i] = []float64{0.5, 0.5} // none, skip_connect
 		}
-		g, err := Derive(w, w, []string{"a", "b"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []int{}
-		for s := 2; s < steps+2; s++ {
-			want = append(want, s)
-		}
-		if !slices.Equal(g.NormalConcat, want) || !slices.Equal(g.ReduceConcat, want) {
-			t.Errorf("steps %d: concat %v / %v, want %v", steps, g.NormalConcat, g.ReduceConcat, want)
-		}
-		if len(g.Normal) != 2*steps || g.Validate([]string{"a", "b"}) != nil {
-			t.Errorf("steps %d: %v invalid: %v", steps, g, g.Validate([]string{"a", "b"}))
+		for _, mult := range []int{steps, 1} {
+			sp := space.DARTS(steps, mult, []string{"none", "skip_connect"})
+			g, err := Derive(sp, DARTSRule, map[string][][]float64{"normal": w, "reduce": w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// range(2+steps-multiplier, steps+2), as the original's concat.
+			want := []int{}
+			for s := 2 + steps - mult; s < steps+2; s++ {
+				want = append(want, s)
+			}
+			n, nc, _, rc, err := g.DARTSFields()
+			if err != nil || !slices.Equal(nc, want) || !slices.Equal(rc, want) {
+				t.Errorf("steps %d multiplier %d: concat %v / %v (%v), want %v", steps, mult, nc, rc, err, want)
+			}
+			if len(n) != 2*steps || g.Validate(nil) != nil {
+				t.Errorf("steps %d: %v invalid: %v", steps, g, g.Validate(nil))
+			}
 		}
 	}
 }
 
 func TestRandom(t *testing.T) {
-	a := Random(1, dartsOps, 4)
-	if err := a.Validate(dartsOps); err != nil {
+	sp := space.DARTS(4, 4, dartsOps)
+	random := func(seed uint64, sp space.Space) Genotype {
+		t.Helper()
+		g, err := Random(seed, sp, DARTSRule)
+		if err != nil {
+			t.Fatalf("Random(%d): %v", seed, err)
+		}
+		return g
+	}
+	a := random(1, sp)
+	if err := a.Validate(dartsOps); err != nil || !a.IsDARTS() {
 		t.Fatalf("Random(1) invalid: %v", err)
 	}
-	if b := Random(1, dartsOps, 4); !a.Equal(b) {
+	if b := random(1, sp); !a.Equal(b) {
 		t.Errorf("same seed, different genotypes:\n%v\n%v", a, b)
 	}
 	distinct := map[string]bool{}
 	for seed := uint64(0); seed < 20; seed++ {
-		g := Random(seed, dartsOps, 4)
-		for _, p := range append(slices.Clone(g.Normal), g.Reduce...) {
-			if p.Op == "none" {
-				t.Fatalf("seed %d picked 'none': %v", seed, g)
+		g := random(seed, sp)
+		for _, c := range g.Cells {
+			for _, p := range c.Pairs() {
+				if p.Op == "none" {
+					t.Fatalf("seed %d picked 'none': %v", seed, g)
+				}
 			}
 		}
 		distinct[g.String()] = true
@@ -253,16 +267,14 @@ func TestRandom(t *testing.T) {
 		t.Errorf("20 seeds gave only %d distinct genotypes", len(distinct))
 	}
 	for _, steps := range []int{1, 3, 5} {
-		if g := Random(7, []string{"none", "skip_connect", "sep_conv_3x3"}, steps); len(g.Normal) != 2*steps || len(g.ReduceConcat) != steps {
+		g := random(7, space.DARTS(steps, steps, []string{"none", "skip_connect", "sep_conv_3x3"}))
+		if n, _, _, rc, err := g.DARTSFields(); err != nil || len(n) != 2*steps || len(rc) != steps {
 			t.Errorf("steps %d: got %v", steps, g)
 		}
 	}
-	for _, bad := range []struct {
-		ops   []string
-		steps int
-	}{{dartsOps, 0}, {[]string{"none"}, 4}, {nil, 4}} {
-		if g := Random(1, bad.ops, bad.steps); !g.Equal(Genotype{}) {
-			t.Errorf("Random(1, %q, %d) = %v, want zero", bad.ops, bad.steps, g)
+	for _, bad := range []space.Space{space.DARTS(0, 0, dartsOps), space.DARTS(4, 4, []string{"none"}), space.DARTS(4, 4, nil)} {
+		if g, err := Random(1, bad, DARTSRule); err == nil {
+			t.Errorf("Random(1, %+v) = %v, want an error", bad, g)
 		}
 	}
 }

@@ -1,7 +1,14 @@
-// Package derive turns architecture weights into a discrete genotype with the
-// DARTS derivation rule, reads and writes genotypes (JSON, the original DARTS
-// Genotype(...) text, Graphviz DOT), and retrains and evaluates the derived
-// network.
+// Package derive is darts-go's genotype package: the discrete architectures
+// a search derives (general DAG cells: any number of cell inputs, any
+// number of inputs per node, any concat list), the derivation rules that
+// turn architecture weights into them (DARTS's top-2 without 'none',
+// argmax per edge with 'none', ... as Rule values), and their formats: the
+// original DARTS Genotype(...) text and its JSON, the general JSON, the
+// NAS-Bench-201 string and Graphviz DOT, with parsers that take what other
+// tools write.
 //
-// It does no plotting.
+// It is light on purpose: it depends only on package space (topology and
+// op names) and on no tensor or training code, so plots and other readers
+// of run files use it without linking gorgonia. Retraining a genotype is
+// package retrain's.
 package derive

@@ -6,11 +6,12 @@ import (
 	"strings"
 )
 
-// DOT returns a Graphviz digraph of both cells, one cluster each, drawn
-// as the original visualize.py draws a cell: the inputs c_{k-2} and c_{k-1}
-// (darkseagreen2), intermediate nodes 0..steps-1 (lightblue), the output
-// c_{k} (palegoldenrod), one edge per pair labelled with its op, and an edge
-// from every concatenated state to the output. Render with
+// DOT returns a Graphviz digraph of every cell of g, one cluster each,
+// drawn as the original visualize.py draws a cell: the cell's inputs
+// (darkseagreen2), its intermediate nodes (lightblue), its output
+// (palegoldenrod), one edge per pair labelled with its op, and an edge from
+// every concatenated state to the output. Nodes without inputs (dropped by
+// the discrete network) are drawn dashed. Render with
 // `dot -Tpng -o cells.png`.
 func (g Genotype) DOT() string {
 	var b strings.Builder
@@ -18,47 +19,75 @@ func (g Genotype) DOT() string {
 	b.WriteString("  rankdir=LR;\n")
 	b.WriteString("  node [style=filled, shape=rect, fontsize=20, height=0.5, width=0.5, penwidth=2];\n")
 	b.WriteString("  edge [fontsize=20];\n")
-	writeDOTCell(&b, "normal", "normal cell", g.Normal, g.NormalConcat)
-	writeDOTCell(&b, "reduce", "reduction cell", g.Reduce, g.ReduceConcat)
+	for _, c := range g.Cells {
+		writeDOTCell(&b, c)
+	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// StateLabel names state s of cell c as figures and DOT show it: a DARTS
+// cell (two inputs) has c_{k-2}, c_{k-1} and nodes 0, 1, ...; a
+// NAS-Bench-201 cell (one input) numbers its input 0 and its nodes from 1;
+// other cells have inputs "in 0", "in 1", ... and nodes 0, 1, ...
+func StateLabel(c Cell, s int) string {
+	switch {
+	case c.Inputs == 2 && s < 2:
+		return [2]string{"c_{k-2}", "c_{k-1}"}[s]
+	case c.Inputs == 1:
+		return strconv.Itoa(s)
+	case s < c.Inputs:
+		return "in " + strconv.Itoa(s)
+	}
+	return strconv.Itoa(s - c.Inputs)
+}
+
+// OutputLabel names the output of cell c: c_{k} for a cell with two inputs
+// (DARTS), "output" otherwise.
+func OutputLabel(c Cell) string {
+	if c.Inputs == 2 {
+		return "c_{k}"
+	}
+	return "output"
 }
 
 // writeDOTCell writes one cluster. Node IDs carry the cell name because
 // Graphviz node names are global to the graph; labels show the paper's
 // names.
-func writeDOTCell(b *strings.Builder, cell, title string, pairs []Pair, concat []int) {
-	steps := (len(pairs) + 1) / 2
-	id := func(state int) string {
-		switch state {
-		case 0:
-			return dotQuote(cell + ":c_{k-2}")
-		case 1:
-			return dotQuote(cell + ":c_{k-1}")
-		}
-		return dotQuote(cell + ":" + strconv.Itoa(state-2))
+func writeDOTCell(b *strings.Builder, c Cell) {
+	id := func(state int) string { return dotQuote(c.Name + ":" + StateLabel(c, state)) }
+	out := dotQuote(c.Name + ":" + OutputLabel(c))
+	title := c.Name + " cell"
+	if c.Name == "reduce" {
+		title = "reduction cell"
 	}
-	out := dotQuote(cell + ":c_{k}")
-
-	fmt.Fprintf(b, "  subgraph %s {\n", dotQuote("cluster_"+cell))
+	fmt.Fprintf(b, "  subgraph %s {\n", dotQuote("cluster_"+c.Name))
 	fmt.Fprintf(b, "    label=%s;\n    fontsize=24;\n", dotQuote(title))
-	fmt.Fprintf(b, "    %s [label=\"c_{k-2}\", fillcolor=darkseagreen2];\n", id(0))
-	fmt.Fprintf(b, "    %s [label=\"c_{k-1}\", fillcolor=darkseagreen2];\n", id(1))
-	for i := 0; i < steps; i++ {
-		fmt.Fprintf(b, "    %s [label=\"%d\", fillcolor=lightblue];\n", id(i+2), i)
+	for s := 0; s < c.Inputs; s++ {
+		fmt.Fprintf(b, "    %s [label=%s, fillcolor=darkseagreen2];\n", id(s), dotQuote(StateLabel(c, s)))
 	}
-	fmt.Fprintf(b, "    %s [label=\"c_{k}\", fillcolor=palegoldenrod];\n", out)
-	for i, p := range pairs {
-		if p.Input < 0 || p.Input > steps+1 {
-			continue // Validate reports it; drawing it would invent a node
+	live := c.Live()
+	for k := range c.Nodes {
+		style := ""
+		if !live[k] {
+			style = ", style=\"filled,dashed\""
 		}
-		fmt.Fprintf(b, "    %s -> %s [label=%s];\n", id(p.Input), id(i/2+2), dotQuote(p.Op))
+		fmt.Fprintf(b, "    %s [label=%s, fillcolor=lightblue%s];\n", id(c.Inputs+k), dotQuote(StateLabel(c, c.Inputs+k)), style)
 	}
-	for _, c := range concat {
-		if c < 0 || c > steps+1 {
+	fmt.Fprintf(b, "    %s [label=%s, fillcolor=palegoldenrod];\n", out, dotQuote(OutputLabel(c)))
+	for k, node := range c.Nodes {
+		for _, p := range node {
+			if p.Input < 0 || p.Input >= c.Inputs+k {
+				continue // Validate reports it; drawing it would invent a node
+			}
+			fmt.Fprintf(b, "    %s -> %s [label=%s];\n", id(p.Input), id(c.Inputs+k), dotQuote(p.Op))
+		}
+	}
+	for _, s := range c.Concat {
+		if s < 0 || s >= c.States() {
 			continue
 		}
-		fmt.Fprintf(b, "    %s -> %s;\n", id(c), out)
+		fmt.Fprintf(b, "    %s -> %s;\n", id(s), out)
 	}
 	b.WriteString("  }\n")
 }

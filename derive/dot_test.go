@@ -7,7 +7,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/darts-go/darts/space"
 )
+
+func must(g Genotype, err error) Genotype {
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+var nb201Example = must(ParseNB201("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|skip_connect~2|"))
 
 var (
 	dotNode = regexp.MustCompile(`(?m)^\s+"([^"]+)" \[label="([^"]*)", fillcolor=(\w+)\];$`)
@@ -15,8 +26,8 @@ var (
 )
 
 func TestDOTStructure(t *testing.T) {
-	g := dartsV1
-	g.NormalConcat = []int{0, 3, 5} // concat may include an input state
+	g := dartsV1.Clone()
+	g.Cells[0].Concat = []int{0, 3, 5} // concat may include an input state
 	dot := g.DOT()
 	if !strings.HasPrefix(dot, "digraph ") || strings.Count(dot, "{") != strings.Count(dot, "}") {
 		t.Fatalf("not a balanced digraph:\n%s", dot)
@@ -77,15 +88,15 @@ func TestDOTStructure(t *testing.T) {
 }
 
 func TestDOTQuoting(t *testing.T) {
-	g := small
-	g.Normal = []Pair{{`odd "op" \n`, 0}, {"skip_connect", 1}}
+	g := small.Clone()
+	g.Cells[0].Nodes[0] = []Pair{{`odd "op" \n`, 0}, {"skip_connect", 1}}
 	dot := g.DOT()
 	if !strings.Contains(dot, `[label="odd \"op\" \\n"]`) {
 		t.Errorf("op label not escaped:\n%s", dot)
 	}
 	// Out-of-range states must not invent nodes.
-	g.Normal[1].Input = 7
-	g.NormalConcat = []int{-1, 9}
+	g.Cells[0].Nodes[0][1].Input = 7
+	g.Cells[0].Concat = []int{-1, 9}
 	if dot := g.DOT(); strings.Contains(dot, `"normal:5"`) || strings.Contains(dot, `"normal:7"`) || strings.Contains(dot, `"normal:-3"`) {
 		t.Errorf("invalid states drawn:\n%s", dot)
 	}
@@ -98,7 +109,7 @@ func TestDOTRenders(t *testing.T) {
 	if err != nil {
 		t.Skip("graphviz dot not on PATH")
 	}
-	for name, g := range map[string]Genotype{"v1": dartsV1, "v2": dartsV2, "small": small, "random5": Random(3, dartsOps, 5)} {
+	for name, g := range map[string]Genotype{"v1": dartsV1, "v2": dartsV2, "small": small, "random5": must(Random(3, space.DARTS(5, 5, dartsOps), DARTSRule)), "nb201": nb201Example} {
 		cmd := exec.Command(path, "-Tpng", "-o", "/dev/null")
 		cmd.Stdin = strings.NewReader(g.DOT())
 		var stderr bytes.Buffer

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/space"
 )
 
 // A two-node cell over three ops: 'none' is never chosen even where it has
@@ -25,7 +26,8 @@ func ExampleDerive() {
 		{0.6, 0.2, 0.2},
 		{0.3, 0.3, 0.4},
 	}
-	g, err := derive.Derive(normal, reduce, ops)
+	sp := space.DARTS(2, 2, ops) // two nodes, both concatenated
+	g, err := derive.Derive(sp, derive.DARTSRule, map[string][][]float64{"normal": normal, "reduce": reduce})
 	if err != nil {
 		fmt.Println(err)
 		return

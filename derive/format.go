@@ -9,55 +9,79 @@ import (
 	"unicode/utf8"
 )
 
-// String returns g in the original DARTS text form; see FormatDARTS.
-func (g Genotype) String() string { return g.FormatDARTS() }
+// String returns g in its space's own text form: the original DARTS
+// Genotype(...) text for a genotype of the DARTS format, the NAS-Bench-201
+// string for one of that space, and the general JSON form otherwise.
+func (g Genotype) String() string {
+	if t, err := g.FormatDARTS(); err == nil {
+		return t
+	}
+	if t, err := g.FormatNB201(); err == nil {
+		return t
+	}
+	b, _ := g.MarshalJSON()
+	return string(b)
+}
 
 // FormatDARTS returns g as Python prints the original DARTS namedtuple:
 //
 //	Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[2, 3, 4, 5])
 //
-// so that it can be pasted into the original genotypes.py.
-func (g Genotype) FormatDARTS() string {
-	return g.format(`Genotype(normal=`, `, normal_concat=`, `, reduce=`, `, reduce_concat=`, `)`, '(', ')', pyRepr)
+// so that it can be pasted into the original genotypes.py. It is an error
+// if g does not fit the DARTS format (see IsDARTS).
+func (g Genotype) FormatDARTS() (string, error) {
+	n, nc, r, rc, err := g.DARTSFields()
+	if err != nil {
+		return "", err
+	}
+	return formatFields(n, nc, r, rc, `Genotype(normal=`, `, normal_concat=`, `, reduce=`, `, reduce_concat=`, `)`, '(', ')', pyRepr), nil
 }
 
-// format writes g's four fields after the four labels, then end: pairs
-// between open and close with the op quoted by quote, lists of ints as
-// [2, 3, 4, 5] (the same in Python and JSON).
-func (g Genotype) format(normal, normalConcat, reduce, reduceConcat, end string, open, close byte, quote func(string) string) string {
+// formatFields writes the four DARTS fields after the four labels, then
+// end: pairs between open and close with the op quoted by quote, lists of
+// ints as [2, 3, 4, 5] (the same in Python and JSON).
+func formatFields(n []Pair, nc []int, r []Pair, rc []int, normal, normalConcat, reduce, reduceConcat, end string, open, close byte, quote func(string) string) string {
 	var b strings.Builder
 	pairs := func(label string, ps []Pair) {
 		b.WriteString(label)
-		b.WriteByte('[')
-		for i, p := range ps {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte(open)
-			b.WriteString(quote(p.Op))
-			b.WriteString(", ")
-			b.WriteString(strconv.Itoa(p.Input))
-			b.WriteByte(close)
-		}
-		b.WriteByte(']')
+		writePairs(&b, ps, open, close, quote)
 	}
 	ints := func(label string, xs []int) {
 		b.WriteString(label)
-		b.WriteByte('[')
-		for i, x := range xs {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(strconv.Itoa(x))
-		}
-		b.WriteByte(']')
+		writeInts(&b, xs)
 	}
-	pairs(normal, g.Normal)
-	ints(normalConcat, g.NormalConcat)
-	pairs(reduce, g.Reduce)
-	ints(reduceConcat, g.ReduceConcat)
+	pairs(normal, n)
+	ints(normalConcat, nc)
+	pairs(reduce, r)
+	ints(reduceConcat, rc)
 	b.WriteString(end)
 	return b.String()
+}
+
+func writePairs(b *strings.Builder, ps []Pair, open, close byte, quote func(string) string) {
+	b.WriteByte('[')
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte(open)
+		b.WriteString(quote(p.Op))
+		b.WriteString(", ")
+		b.WriteString(strconv.Itoa(p.Input))
+		b.WriteByte(close)
+	}
+	b.WriteByte(']')
+}
+
+func writeInts(b *strings.Builder, xs []int) {
+	b.WriteByte('[')
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(x))
+	}
+	b.WriteByte(']')
 }
 
 // pyRepr quotes s as Python 3's repr does: single quotes unless s contains
@@ -105,13 +129,41 @@ func pyRepr(s string) string {
 	return b.String()
 }
 
-// MarshalJSON writes g in the run directory's genotype.json form:
+// MarshalJSON writes g in the run directory's genotype.json form. A
+// genotype of the DARTS format keeps the form of the original code's
+// namedtuple:
 //
 //	{"normal": [["sep_conv_3x3", 0], ...], "normal_concat": [2, 3, 4, 5], "reduce": [...], "reduce_concat": [2, 3, 4, 5]}
 //
-// Nil slices are written as [].
+// any other is written in the general form, one entry per cell, each node
+// with its list of [op, input] pairs:
+//
+//	{"space": "nas-bench-201", "cells": [{"name": "cell", "inputs": 1, "nodes": [[["nor_conv_3x3", 0]], ...], "concat": [3]}]}
 func (g Genotype) MarshalJSON() ([]byte, error) {
-	return []byte(g.format(`{"normal": `, `, "normal_concat": `, `, "reduce": `, `, "reduce_concat": `, `}`, '[', ']', jsonString)), nil
+	if n, nc, r, rc, err := g.DARTSFields(); err == nil {
+		return []byte(formatFields(n, nc, r, rc, `{"normal": `, `, "normal_concat": `, `, "reduce": `, `, "reduce_concat": `, `}`, '[', ']', jsonString)), nil
+	}
+	var b strings.Builder
+	b.WriteString(`{"space": `)
+	b.WriteString(jsonString(g.Space))
+	b.WriteString(`, "cells": [`)
+	for i, c := range g.Cells {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `{"name": %s, "inputs": %d, "nodes": [`, jsonString(c.Name), c.Inputs)
+		for k, n := range c.Nodes {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			writePairs(&b, n, '[', ']', jsonString)
+		}
+		b.WriteString(`], "concat": `)
+		writeInts(&b, c.Concat)
+		b.WriteByte('}')
+	}
+	b.WriteString("]}")
+	return []byte(b.String()), nil
 }
 
 // jsonString quotes s as a JSON string.
@@ -120,10 +172,11 @@ func jsonString(s string) string {
 	return string(q)
 }
 
-// UnmarshalJSON reads the form MarshalJSON writes. All four fields are
+// UnmarshalJSON reads either form MarshalJSON writes. Every field is
 // required and unknown fields are rejected, so a misspelt key is an error
-// rather than a silently empty cell. It checks shapes only; Parse and
-// ReadFile also call Validate.
+// rather than a silently empty cell. It checks the DARTS form's shape
+// rules (FromDARTS) and the general form's structure; Parse and ReadFile
+// also call Validate.
 func (g *Genotype) UnmarshalJSON(data []byte) error {
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil // encoding/json's convention: null leaves the value alone
@@ -133,15 +186,31 @@ func (g *Genotype) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("genotype JSON: %w", err)
 	}
 	var out Genotype
+	var err error
+	if _, general := raw["cells"]; general {
+		out, err = unmarshalGeneral(raw)
+	} else {
+		out, err = unmarshalDARTS(raw)
+	}
+	if err != nil {
+		return err
+	}
+	*g = out
+	return nil
+}
+
+func unmarshalDARTS(raw map[string]json.RawMessage) (Genotype, error) {
+	var n, r []Pair
+	var nc, rc []int
 	fields := []struct {
 		key    string
 		pairs  *[]Pair
 		concat *[]int
 	}{
-		{"normal", &out.Normal, nil},
-		{"normal_concat", nil, &out.NormalConcat},
-		{"reduce", &out.Reduce, nil},
-		{"reduce_concat", nil, &out.ReduceConcat},
+		{"normal", &n, nil},
+		{"normal_concat", nil, &nc},
+		{"reduce", &r, nil},
+		{"reduce_concat", nil, &rc},
 	}
 	for k := range raw {
 		known := false
@@ -149,38 +218,102 @@ func (g *Genotype) UnmarshalJSON(data []byte) error {
 			known = known || f.key == k
 		}
 		if !known {
-			return fmt.Errorf("genotype JSON: unknown field %q (want normal, normal_concat, reduce, reduce_concat)", k)
+			return Genotype{}, fmt.Errorf("genotype JSON: unknown field %q (want normal, normal_concat, reduce, reduce_concat; or space and cells)", k)
 		}
 	}
 	for _, f := range fields {
 		msg, ok := raw[f.key]
 		if !ok {
-			return fmt.Errorf("genotype JSON: missing field %q", f.key)
+			return Genotype{}, fmt.Errorf("genotype JSON: missing field %q", f.key)
 		}
 		if f.concat != nil {
 			if err := json.Unmarshal(msg, f.concat); err != nil || *f.concat == nil {
-				return fmt.Errorf("genotype JSON: %s: want a list of integers, got %s", f.key, abbrev(msg))
+				return Genotype{}, fmt.Errorf("genotype JSON: %s: want a list of integers, got %s", f.key, abbrev(msg))
 			}
 			continue
 		}
-		var items []json.RawMessage
-		if err := json.Unmarshal(msg, &items); err != nil || items == nil {
-			return fmt.Errorf("genotype JSON: %s: want a list of [op, input] pairs, got %s", f.key, abbrev(msg))
+		ps, err := unmarshalPairs(f.key, msg)
+		if err != nil {
+			return Genotype{}, err
 		}
-		*f.pairs = make([]Pair, len(items))
-		for i, it := range items {
-			var pair []json.RawMessage
-			var p Pair
-			if json.Unmarshal(it, &pair) != nil || len(pair) != 2 ||
-				json.Unmarshal(pair[0], &p.Op) != nil || json.Unmarshal(pair[1], &p.Input) != nil ||
-				bytes.Equal(bytes.TrimSpace(pair[0]), []byte("null")) || bytes.Equal(bytes.TrimSpace(pair[1]), []byte("null")) {
-				return fmt.Errorf("genotype JSON: %s[%d]: want [\"op\", input], got %s", f.key, i, abbrev(it))
-			}
-			(*f.pairs)[i] = p
+		*f.pairs = ps
+	}
+	return FromDARTS(n, nc, r, rc)
+}
+
+// unmarshalPairs reads a list of [op, input] pairs.
+func unmarshalPairs(what string, msg json.RawMessage) ([]Pair, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(msg, &items); err != nil || items == nil {
+		return nil, fmt.Errorf("genotype JSON: %s: want a list of [op, input] pairs, got %s", what, abbrev(msg))
+	}
+	ps := make([]Pair, len(items))
+	for i, it := range items {
+		var pair []json.RawMessage
+		var p Pair
+		if json.Unmarshal(it, &pair) != nil || len(pair) != 2 ||
+			json.Unmarshal(pair[0], &p.Op) != nil || json.Unmarshal(pair[1], &p.Input) != nil ||
+			bytes.Equal(bytes.TrimSpace(pair[0]), []byte("null")) || bytes.Equal(bytes.TrimSpace(pair[1]), []byte("null")) {
+			return nil, fmt.Errorf("genotype JSON: %s[%d]: want [\"op\", input], got %s", what, i, abbrev(it))
+		}
+		ps[i] = p
+	}
+	return ps, nil
+}
+
+func unmarshalGeneral(raw map[string]json.RawMessage) (Genotype, error) {
+	for k := range raw {
+		if k != "space" && k != "cells" {
+			return Genotype{}, fmt.Errorf("genotype JSON: unknown field %q (want space and cells)", k)
 		}
 	}
-	*g = out
-	return nil
+	var g Genotype
+	if msg, ok := raw["space"]; ok {
+		if err := json.Unmarshal(msg, &g.Space); err != nil {
+			return Genotype{}, fmt.Errorf("genotype JSON: space: want a string, got %s", abbrev(msg))
+		}
+	}
+	var cells []map[string]json.RawMessage
+	if err := json.Unmarshal(raw["cells"], &cells); err != nil || len(cells) == 0 {
+		return Genotype{}, fmt.Errorf("genotype JSON: cells: want a non-empty list of cell objects, got %s", abbrev(raw["cells"]))
+	}
+	for i, cm := range cells {
+		var c Cell
+		for k := range cm {
+			switch k {
+			case "name", "inputs", "nodes", "concat":
+			default:
+				return Genotype{}, fmt.Errorf("genotype JSON: cells[%d]: unknown field %q (want name, inputs, nodes, concat)", i, k)
+			}
+		}
+		for _, k := range []string{"name", "inputs", "nodes", "concat"} {
+			if _, ok := cm[k]; !ok {
+				return Genotype{}, fmt.Errorf("genotype JSON: cells[%d]: missing field %q", i, k)
+			}
+		}
+		if err := json.Unmarshal(cm["name"], &c.Name); err != nil {
+			return Genotype{}, fmt.Errorf("genotype JSON: cells[%d].name: want a string, got %s", i, abbrev(cm["name"]))
+		}
+		if err := json.Unmarshal(cm["inputs"], &c.Inputs); err != nil {
+			return Genotype{}, fmt.Errorf("genotype JSON: cells[%d].inputs: want an integer, got %s", i, abbrev(cm["inputs"]))
+		}
+		if err := json.Unmarshal(cm["concat"], &c.Concat); err != nil || c.Concat == nil {
+			return Genotype{}, fmt.Errorf("genotype JSON: cells[%d].concat: want a list of integers, got %s", i, abbrev(cm["concat"]))
+		}
+		var nodes []json.RawMessage
+		if err := json.Unmarshal(cm["nodes"], &nodes); err != nil || nodes == nil {
+			return Genotype{}, fmt.Errorf("genotype JSON: cells[%d].nodes: want a list of nodes, each a list of [op, input] pairs, got %s", i, abbrev(cm["nodes"]))
+		}
+		for k, n := range nodes {
+			ps, err := unmarshalPairs(fmt.Sprintf("cells[%d].nodes[%d]", i, k), n)
+			if err != nil {
+				return Genotype{}, err
+			}
+			c.Nodes = append(c.Nodes, ps)
+		}
+		g.Cells = append(g.Cells, c)
+	}
+	return g, nil
 }
 
 // abbrev shortens a raw JSON value for an error message.

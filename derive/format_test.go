@@ -10,22 +10,22 @@ import (
 
 // The published genotypes of the DARTS paper (cnn/genotypes.py).
 var (
-	dartsV1 = Genotype{
-		Normal: []Pair{{"sep_conv_3x3", 1}, {"sep_conv_3x3", 0}, {"skip_connect", 0}, {"sep_conv_3x3", 1},
+	dartsV1 = MustDARTS(
+		[]Pair{{"sep_conv_3x3", 1}, {"sep_conv_3x3", 0}, {"skip_connect", 0}, {"sep_conv_3x3", 1},
 			{"skip_connect", 0}, {"sep_conv_3x3", 1}, {"sep_conv_3x3", 0}, {"skip_connect", 2}},
-		NormalConcat: []int{2, 3, 4, 5},
-		Reduce: []Pair{{"max_pool_3x3", 0}, {"max_pool_3x3", 1}, {"skip_connect", 2}, {"max_pool_3x3", 0},
+		[]int{2, 3, 4, 5},
+		[]Pair{{"max_pool_3x3", 0}, {"max_pool_3x3", 1}, {"skip_connect", 2}, {"max_pool_3x3", 0},
 			{"max_pool_3x3", 0}, {"skip_connect", 2}, {"skip_connect", 2}, {"avg_pool_3x3", 0}},
-		ReduceConcat: []int{2, 3, 4, 5},
-	}
-	dartsV2 = Genotype{
-		Normal: []Pair{{"sep_conv_3x3", 0}, {"sep_conv_3x3", 1}, {"sep_conv_3x3", 0}, {"sep_conv_3x3", 1},
+		[]int{2, 3, 4, 5},
+	)
+	dartsV2 = MustDARTS(
+		[]Pair{{"sep_conv_3x3", 0}, {"sep_conv_3x3", 1}, {"sep_conv_3x3", 0}, {"sep_conv_3x3", 1},
 			{"sep_conv_3x3", 1}, {"skip_connect", 0}, {"skip_connect", 0}, {"dil_conv_3x3", 2}},
-		NormalConcat: []int{2, 3, 4, 5},
-		Reduce: []Pair{{"max_pool_3x3", 0}, {"max_pool_3x3", 1}, {"skip_connect", 2}, {"max_pool_3x3", 1},
+		[]int{2, 3, 4, 5},
+		[]Pair{{"max_pool_3x3", 0}, {"max_pool_3x3", 1}, {"skip_connect", 2}, {"max_pool_3x3", 1},
 			{"max_pool_3x3", 0}, {"skip_connect", 2}, {"skip_connect", 2}, {"max_pool_3x3", 1}},
-		ReduceConcat: []int{2, 3, 4, 5},
-	}
+		[]int{2, 3, 4, 5},
+	)
 )
 
 // dartsV2Text is DARTS_V2 as the original genotypes.py prints it.
@@ -40,11 +40,15 @@ func TestFormatDARTS(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.TrimPrefix(strings.TrimSpace(string(v1)), "DARTS_V1 = ")
-	if got := dartsV1.FormatDARTS(); got != want {
+	if got, err := dartsV1.FormatDARTS(); err != nil || got != want {
 		t.Errorf("FormatDARTS():\ngot  %s\nwant %s", got, want)
 	}
-	if got, want := (Genotype{}).String(), "Genotype(normal=[], normal_concat=[], reduce=[], reduce_concat=[])"; got != want {
-		t.Errorf("zero genotype: got %s, want %s", got, want)
+	nb := Genotype{Space: "nas-bench-201", Cells: []Cell{{Name: "cell", Inputs: 1, Nodes: [][]Pair{{{"skip_connect", 0}}, {{"none", 0}, {"nor_conv_3x3", 1}}}, Concat: []int{2}}}}
+	if _, err := nb.FormatDARTS(); err == nil || !strings.Contains(err.Error(), "not of the DARTS format") {
+		t.Errorf("FormatDARTS of a NAS-Bench-201 cell: err = %v", err)
+	}
+	if got, want := nb.String(), "|skip_connect~0|+|none~0|nor_conv_3x3~1|"; got != want {
+		t.Errorf("String of a NAS-Bench-201 cell = %s, want %s", got, want)
 	}
 }
 
@@ -117,8 +121,22 @@ func TestMarshalJSON(t *testing.T) {
 	if !back.Equal(dartsV2) {
 		t.Errorf("JSON round trip: got %v", back)
 	}
-	if zero, _ := json.Marshal(Genotype{}); string(zero) != `{"normal":[],"normal_concat":[],"reduce":[],"reduce_concat":[]}` {
-		t.Errorf("zero genotype JSON: %s", zero)
+	// A cell the DARTS form cannot hold (a node with one input, as
+	// FairDARTS's threshold rule gives) goes to the general form and back.
+	fair := dartsV2.Clone()
+	fair.Cells[0].Nodes[2] = fair.Cells[0].Nodes[2][:1]
+	fair.Cells[0].Nodes[3] = nil
+	fair.Cells[0].Concat = []int{2, 3, 4}
+	fj, err := json.Marshal(fair)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(fj), `{"space":"darts","cells":[{"name":"normal","inputs":2,"nodes":[[["sep_conv_3x3",0],["sep_conv_3x3",1]],`) {
+		t.Errorf("general form: %s", fj)
+	}
+	var fback Genotype
+	if err := json.Unmarshal(fj, &fback); err != nil || !fback.Equal(fair) {
+		t.Errorf("general JSON round trip: %v, %v", fback, err)
 	}
 }
 
@@ -127,6 +145,12 @@ func TestUnmarshalJSONErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`[]`, "cannot unmarshal array"},
 		{`{"normal": [["a", 0], ["b", 1]], "reduce": [["a", 0], ["b", 1]], "reduce_concat": [2]}`, `missing field "normal_concat"`},
+		{`{"space": "darts", "cells": []}`, `cells: want a non-empty list`},
+		{`{"space": "darts", "cells": [{"name": "normal", "inputs": 2, "nodes": [[["a", 0]]]}]}`, `cells[0]: missing field "concat"`},
+		{`{"space": "darts", "cells": [{"name": "normal", "inputs": 2, "nodes": [["a", 0]], "concat": [2]}]}`, `cells[0].nodes[0][0]: want ["op", input]`},
+		{`{"space": "darts", "cells": [{"name": "n", "input": 2, "nodes": [], "concat": [2]}]}`, `unknown field "input"`},
+		{`{"space": 3, "cells": [{"name": "n", "inputs": 2, "nodes": [], "concat": [2]}]}`, `space: want a string`},
+		{`{"cells": [], "reduce": []}`, `unknown field "reduce" (want space and cells)`},
 		{`{"normal": [], "normals": [], ` + concat + `}`, `unknown field "normals"`},
 		{`{"normal": [["a", 0, 1]], ` + concat + `}`, `normal[0]: want ["op", input], got ["a", 0, 1]`},
 		{`{"normal": [["a"]], ` + concat + `}`, `normal[0]`},

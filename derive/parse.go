@@ -31,8 +31,10 @@ func ReadFile(path string) (Genotype, error) {
 	return g, nil
 }
 
-// Parse reads a genotype as JSON (if the first non-blank character is '{')
-// or as text (see ParseText) and validates it against KnownOps.
+// Parse reads a genotype in any form darts-go writes or reads: JSON (if the
+// first non-blank character is '{', either form of MarshalJSON), the
+// NAS-Bench-201 string (if it is '|', see ParseNB201) or the DARTS text (see
+// ParseText), and validates it (every op registered in package space).
 func Parse(r io.Reader) (Genotype, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -47,10 +49,13 @@ func Parse(r io.Reader) (Genotype, error) {
 			}
 			return Genotype{}, err
 		}
-		if err := g.Validate(KnownOps); err != nil {
+		if err := g.Validate(nil); err != nil {
 			return Genotype{}, err
 		}
 		return g, nil
+	}
+	if len(trimmed) > 0 && trimmed[0] == '|' {
+		return ParseNB201(string(trimmed))
 	}
 	return parseText(data)
 }
@@ -64,7 +69,8 @@ func Parse(r io.Reader) (Genotype, error) {
 // (u” too), lists or tuples, range(2, 6) or list(range(2, 6)) for concat,
 // positional arguments, trailing commas, # comments, any spacing, and
 // pairs grouped per node ([[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)],
-// ...]), which are flattened. The result is validated against KnownOps.
+// ...]), which are flattened. The result is validated (every op
+// registered in package space).
 func ParseText(r io.Reader) (Genotype, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -93,7 +99,7 @@ func parseText(data []byte) (Genotype, error) {
 	if err != nil {
 		return Genotype{}, err
 	}
-	if err := g.Validate(KnownOps); err != nil {
+	if err := g.Validate(nil); err != nil {
 		return Genotype{}, err
 	}
 	return g, nil
@@ -409,26 +415,28 @@ func (p *textParser) genotype() (Genotype, error) {
 		return Genotype{}, p.errorf(end, "unexpected %s after Genotype(...)", end)
 	}
 
-	var g Genotype
-	var err error
 	for _, n := range names {
 		if _, ok := args[n]; !ok {
 			return Genotype{}, p.errorf(end, "Genotype(...) has no %s", n)
 		}
 	}
-	if g.Normal, err = p.pairs("normal", args["normal"]); err != nil {
+	normal, err := p.pairs("normal", args["normal"])
+	if err != nil {
 		return Genotype{}, err
 	}
-	if g.NormalConcat, err = p.ints("normal_concat", args["normal_concat"]); err != nil {
+	normalConcat, err := p.ints("normal_concat", args["normal_concat"])
+	if err != nil {
 		return Genotype{}, err
 	}
-	if g.Reduce, err = p.pairs("reduce", args["reduce"]); err != nil {
+	reduce, err := p.pairs("reduce", args["reduce"])
+	if err != nil {
 		return Genotype{}, err
 	}
-	if g.ReduceConcat, err = p.ints("reduce_concat", args["reduce_concat"]); err != nil {
+	reduceConcat, err := p.ints("reduce_concat", args["reduce_concat"])
+	if err != nil {
 		return Genotype{}, err
 	}
-	return g, nil
+	return FromDARTS(normal, normalConcat, reduce, reduceConcat)
 }
 
 // value parses a string, an int, a list or tuple, range(...) or list(...).

@@ -33,12 +33,12 @@ func TestReadFileTestdata(t *testing.T) {
 }
 
 // small is a one-node genotype written out in the variants ParseText takes.
-var small = Genotype{
-	Normal:       []Pair{{"sep_conv_3x3", 1}, {"skip_connect", 0}},
-	NormalConcat: []int{2},
-	Reduce:       []Pair{{"max_pool_3x3", 0}, {"nor_conv_1x1", 1}},
-	ReduceConcat: []int{2},
-}
+var small = MustDARTS(
+	[]Pair{{"sep_conv_3x3", 1}, {"skip_connect", 0}},
+	[]int{2},
+	[]Pair{{"max_pool_3x3", 0}, {"nor_conv_1x1", 1}},
+	[]int{2},
+)
 
 func TestParseTextVariants(t *testing.T) {
 	inputs := map[string]string{
@@ -107,7 +107,7 @@ func TestParseTextErrors(t *testing.T) {
 		{"Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', '\\x4", `truncated \x escape`},
 		{"Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1)]" + tail + " @", `unexpected character '@'`},
 		// Structural errors come from Validate.
-		{"Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_7x7', 1)]" + tail, `normal cell: pair 1: unknown op "sep_conv_7x7" (known: none, max_pool_3x3`},
+		{"Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_9x9', 1)]" + tail, `normal cell: node 0 input 1: unknown op "sep_conv_9x9" (known: avg_pool_3x3, dil_conv_3x3`},
 		{"Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 2)]" + tail, `normal cell: pair 1 (node 0): input 2 out of range 0..1`},
 		{"Genotype(normal=[('sep_conv_3x3', 0)], normal_concat=[2], reduce=[('max_pool_3x3', 0)], reduce_concat=[2])", `normal cell: 1 pairs, want an even number`},
 	}
@@ -134,7 +134,7 @@ func TestParseSniff(t *testing.T) {
 	}
 	// JSON is validated like text.
 	bad := `{"normal": [["sep_conv_3x3", 0], ["conv_9x9", 1]], "normal_concat": [2], "reduce": [["max_pool_3x3", 0], ["skip_connect", 1]], "reduce_concat": [2]}`
-	if _, err := Parse(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), `normal cell: pair 1: unknown op "conv_9x9"`) {
+	if _, err := Parse(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), `normal cell: node 0 input 1: unknown op "conv_9x9"`) {
 		t.Errorf("invalid JSON genotype: got %v", err)
 	}
 	if _, err := Parse(strings.NewReader(`{"normal": [] } trailing`)); err == nil || !strings.Contains(err.Error(), "genotype JSON") {
@@ -163,12 +163,12 @@ func TestReadFileErrors(t *testing.T) {
 func TestValidate(t *testing.T) {
 	ops := []string{"none", "skip_connect", "sep_conv_3x3"}
 	with := func(f func(g *Genotype)) Genotype {
-		g := Genotype{
-			Normal:       []Pair{{"sep_conv_3x3", 0}, {"skip_connect", 1}, {"sep_conv_3x3", 2}, {"none", 0}},
-			NormalConcat: []int{2, 3},
-			Reduce:       []Pair{{"skip_connect", 1}, {"sep_conv_3x3", 0}, {"skip_connect", 1}, {"skip_connect", 2}},
-			ReduceConcat: []int{3, 2},
-		}
+		g := MustDARTS(
+			[]Pair{{"sep_conv_3x3", 0}, {"skip_connect", 1}, {"sep_conv_3x3", 2}, {"none", 0}},
+			[]int{2, 3},
+			[]Pair{{"skip_connect", 1}, {"sep_conv_3x3", 0}, {"skip_connect", 1}, {"skip_connect", 2}},
+			[]int{3, 2},
+		)
 		f(&g)
 		return g
 	}
@@ -183,24 +183,26 @@ func TestValidate(t *testing.T) {
 		g    Genotype
 		want string
 	}{
-		{"unknown op", with(func(g *Genotype) { g.Reduce[3].Op = "max_pool_3x3" }),
-			`reduce cell: pair 3: unknown op "max_pool_3x3" (known: none, skip_connect, sep_conv_3x3)`},
-		{"input too large", with(func(g *Genotype) { g.Normal[3].Input = 4 }),
-			`normal cell: pair 3 (node 1): input 4 out of range 0..2`},
-		{"negative input", with(func(g *Genotype) { g.Reduce[0].Input = -1 }),
-			`reduce cell: pair 0 (node 0): input -1 out of range 0..1`},
-		{"odd pairs", with(func(g *Genotype) { g.Normal = g.Normal[:3] }),
-			`normal cell: 3 pairs, want an even number`},
-		{"no pairs", with(func(g *Genotype) { g.Reduce = nil }),
-			`reduce cell: no pairs`},
-		{"steps differ", with(func(g *Genotype) { g.Reduce = g.Reduce[:2]; g.ReduceConcat = []int{2} }),
-			`normal cell has 2 nodes but reduce cell has 1`},
-		{"empty concat", with(func(g *Genotype) { g.NormalConcat = nil }),
-			`normal_concat is empty`},
-		{"concat out of range", with(func(g *Genotype) { g.ReduceConcat = []int{2, 4} }),
-			`reduce_concat[1]: state 4 out of range 0..3`},
-		{"concat repeated", with(func(g *Genotype) { g.NormalConcat = []int{2, 3, 2} }),
-			`normal_concat[2]: state 2 repeated`},
+		{"unknown op", with(func(g *Genotype) { g.Cells[1].Nodes[1][1].Op = "max_pool_3x3" }),
+			`reduce cell: node 1 input 1: unknown op "max_pool_3x3" (known: none, skip_connect, sep_conv_3x3)`},
+		{"input too large", with(func(g *Genotype) { g.Cells[0].Nodes[1][1].Input = 3 }),
+			`normal cell: node 1 input 1: state 3 out of range 0..2`},
+		{"negative input", with(func(g *Genotype) { g.Cells[1].Nodes[0][0].Input = -1 }),
+			`reduce cell: node 0 input 0: state -1 out of range 0..1`},
+		{"no nodes", with(func(g *Genotype) { g.Cells[1].Nodes = nil }),
+			`reduce cell: no nodes`},
+		{"no inputs", with(func(g *Genotype) { g.Cells[0].Inputs = 0 }),
+			`normal cell: 0 inputs`},
+		{"no cells", Genotype{}, `no cells`},
+		{"cell twice", with(func(g *Genotype) { g.Cells[1].Name = "normal" }), `cell "normal" appears twice`},
+		{"empty concat", with(func(g *Genotype) { g.Cells[0].Concat = nil }),
+			`normal cell: concat is empty`},
+		{"concat out of range", with(func(g *Genotype) { g.Cells[1].Concat = []int{2, 4} }),
+			`reduce cell: concat[1]: state 4 out of range 0..3`},
+		{"concat repeated", with(func(g *Genotype) { g.Cells[0].Concat = []int{2, 3, 2} }),
+			`normal cell: concat[2]: state 2 repeated`},
+		{"concat of an empty node", with(func(g *Genotype) { g.Cells[0].Nodes[1] = nil }),
+			`normal cell: concat[1]: state 3 is a node without inputs`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,5 +211,21 @@ func TestValidate(t *testing.T) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+	// The DARTS format's own shape rules.
+	for _, tc := range []struct {
+		name   string
+		n, r   []Pair
+		nc, rc []int
+		want   string
+	}{
+		{"odd pairs", []Pair{{"none", 0}}, []Pair{{"none", 0}, {"none", 1}}, []int{2}, []int{2}, `normal cell: 1 pairs, want an even number`},
+		{"no pairs", []Pair{{"none", 0}, {"none", 1}}, nil, []int{2}, []int{2}, `reduce cell: no pairs`},
+		{"input too large", []Pair{{"none", 0}, {"none", 2}}, []Pair{{"none", 0}, {"none", 1}}, []int{2}, []int{2}, `normal cell: pair 1 (node 0): input 2 out of range 0..1`},
+		{"concat", []Pair{{"none", 0}, {"none", 1}}, []Pair{{"none", 0}, {"none", 1}}, []int{2}, nil, `reduce_concat is empty`},
+	} {
+		if _, err := FromDARTS(tc.n, tc.nc, tc.r, tc.rc); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("FromDARTS %s: got %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/darts-go/darts/internal/rng"
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/space"
 	"gorgonia.org/tensor"
 )
 
@@ -54,7 +55,7 @@ func BenchmarkOps(b *testing.B) {
 // BenchmarkMixed times forward+backward of a whole DARTS mixed edge (all
 // eight ops) at the same shape.
 func BenchmarkMixed(b *testing.B) {
-	prims, _ := mixedop.OpSet("darts")
+	prims, _ := space.OpSet("darts")
 	for _, stride := range []int{1, 2} {
 		b.Run("stride"+string(rune('0'+stride)), func(b *testing.B) {
 			ctx := &mixedop.Ctx{Training: true, Rand: rng.New(1)}

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/darts-go/darts/space"
 )
 
-// Kind is the family of a candidate operation; a Spec picks its size.
+// Kind is the family of a builtin candidate operation; a Spec picks its
+// size. Operations defined outside this package are KindCustom.
 type Kind int
 
 // The kinds of candidate operation.
@@ -18,56 +21,79 @@ const (
 	KindSepConv                // DARTS SepConv: (ReLU, dw k×k, pw 1×1, BN) twice, stride on the first
 	KindDilConv                // DARTS DilConv: ReLU, dw k×k dilated, pw 1×1, BN
 	KindReLUConvBN             // ReLU, dense k×k conv, BN (NAS-Bench-201's nor_conv)
+	KindCustom                 // registered with its own constructors
 )
 
-// Spec describes a registered candidate operation.
+// Constructor builds a candidate operation for one element type from the
+// network's context, the prefix of its parameter names and its Args.
+type Constructor[T Float] func(ctx *Ctx, prefix string, a Args) (Module[T], error)
+
+// Spec describes a registered candidate operation. Builtin ops are
+// described by Kind, K and Dil; an op defined elsewhere gives its
+// constructors for both element types, usually one generic function
+// instantiated twice:
+//
+//	mixedop.Register(mixedop.Spec{Name: "my_op", New32: newMyOp[float32], New64: newMyOp[float64]})
 type Spec struct {
-	Name string
-	Kind Kind
-	K    int // window size
-	Dil  int // dilation (DilConv)
+	Name  string
+	Kind  Kind
+	K     int // window size
+	Dil   int // dilation (DilConv)
+	New32 Constructor[float32]
+	New64 Constructor[float64]
 }
 
 var registry = map[string]Spec{}
 
-// Register adds a candidate operation under spec.Name. It is how an op
-// becomes available to op sets, --ops and genotypes.
+// Register makes an operation defined outside this package available to
+// search networks, genotypes (its name goes to package space's registry,
+// which the parsers read), retraining and plots. It needs both
+// constructors. Call it from an init function, before any network is built.
 func Register(spec Spec) error {
-	if spec.Name == "" || strings.ContainsAny(spec.Name, ", \t") {
-		return fmt.Errorf("mixedop: bad op name %q", spec.Name)
+	if spec.New32 == nil || spec.New64 == nil {
+		return fmt.Errorf("mixedop: op %q: Register needs New32 and New64", spec.Name)
 	}
 	if _, dup := registry[spec.Name]; dup {
 		return fmt.Errorf("mixedop: op %q registered twice", spec.Name)
 	}
+	if err := space.RegisterOp(spec.Name); err != nil {
+		return fmt.Errorf("mixedop: %w", err)
+	}
+	spec.Kind = KindCustom
 	registry[spec.Name] = spec
 	return nil
 }
 
-func mustRegister(s Spec) {
-	if err := Register(s); err != nil {
-		panic(err)
-	}
+// builtins are the ops this package implements, described by family and
+// size; their names are package space's builtin ones (a test checks that
+// the two lists agree).
+var builtins = []Spec{
+	{Name: "none", Kind: KindZero},
+	{Name: "max_pool_3x3", Kind: KindMaxPool, K: 3},
+	{Name: "avg_pool_3x3", Kind: KindAvgPool, K: 3},
+	{Name: "skip_connect", Kind: KindSkip},
+	{Name: "sep_conv_3x3", Kind: KindSepConv, K: 3},
+	{Name: "sep_conv_5x5", Kind: KindSepConv, K: 5},
+	{Name: "sep_conv_7x7", Kind: KindSepConv, K: 7},
+	{Name: "dil_conv_3x3", Kind: KindDilConv, K: 3, Dil: 2},
+	{Name: "dil_conv_5x5", Kind: KindDilConv, K: 5, Dil: 2},
+	{Name: "nor_conv_1x1", Kind: KindReLUConvBN, K: 1},
+	{Name: "nor_conv_3x3", Kind: KindReLUConvBN, K: 3},
 }
 
 func init() {
-	for _, s := range []Spec{
-		{Name: "none", Kind: KindZero},
-		{Name: "max_pool_3x3", Kind: KindMaxPool, K: 3},
-		{Name: "avg_pool_3x3", Kind: KindAvgPool, K: 3},
-		{Name: "skip_connect", Kind: KindSkip},
-		{Name: "sep_conv_3x3", Kind: KindSepConv, K: 3},
-		{Name: "sep_conv_5x5", Kind: KindSepConv, K: 5},
-		{Name: "sep_conv_7x7", Kind: KindSepConv, K: 7},
-		{Name: "dil_conv_3x3", Kind: KindDilConv, K: 3, Dil: 2},
-		{Name: "dil_conv_5x5", Kind: KindDilConv, K: 5, Dil: 2},
-		{Name: "nor_conv_1x1", Kind: KindReLUConvBN, K: 1},
-		{Name: "nor_conv_3x3", Kind: KindReLUConvBN, K: 3},
-	} {
-		mustRegister(s)
+	for _, s := range builtins {
+		s.New32 = func(ctx *Ctx, prefix string, a Args) (Module[float32], error) {
+			return buildBuiltin[float32](s, ctx, prefix, a)
+		}
+		s.New64 = func(ctx *Ctx, prefix string, a Args) (Module[float64], error) {
+			return buildBuiltin[float64](s, ctx, prefix, a)
+		}
+		registry[s.Name] = s
 	}
 }
 
-// Known lists the registered op names, sorted.
+// Known lists the ops that have constructors, sorted.
 func Known() []string {
 	names := make([]string, 0, len(registry))
 	for n := range registry {
@@ -86,41 +112,6 @@ func Lookup(name string) (Spec, error) {
 	return s, nil
 }
 
-// Named op sets, in alpha-column order.
-var sets = map[string][]string{
-	"darts":         {"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"},
-	"nas-bench-201": {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"},
-}
-
-// OpSet resolves a named set ("darts", "nas-bench-201") or a comma-separated
-// list of op names into the ordered list of primitives. Duplicates and
-// unknown names are errors that list what is known.
-func OpSet(spec string) ([]string, error) {
-	if s, ok := sets[spec]; ok {
-		return append([]string(nil), s...), nil
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, n := range strings.Split(spec, ",") {
-		n = strings.TrimSpace(n)
-		if n == "" {
-			continue
-		}
-		if _, err := Lookup(n); err != nil {
-			return nil, fmt.Errorf("op set %q: %w; named sets: darts, nas-bench-201", spec, err)
-		}
-		if seen[n] {
-			return nil, fmt.Errorf("op set %q: %q listed twice", spec, n)
-		}
-		seen[n] = true
-		out = append(out, n)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("op set %q is empty; use a named set (darts, nas-bench-201) or op names separated by commas", spec)
-	}
-	return out, nil
-}
-
 // Args are the settings a candidate op is built with.
 type Args struct {
 	C      int  // channels in and out
@@ -129,13 +120,36 @@ type Args struct {
 	PoolBN bool // BatchNorm without affine after pools (search network)
 }
 
-// Build makes the candidate op called name. Parameter names start with
-// prefix: "<prefix>.dw1", "<prefix>.fr.conv1", …, as in the golden vectors.
+// Build makes the candidate op called name with its registered
+// constructor. Parameter names start with prefix: "<prefix>.dw1",
+// "<prefix>.fr.conv1", …, as in the golden vectors.
 func Build[T Float](ctx *Ctx, name, prefix string, a Args) (Module[T], error) {
 	spec, err := Lookup(name)
 	if err != nil {
 		return nil, err
 	}
+	var m any
+	switch any(*new(T)).(type) {
+	case float32:
+		m, err = spec.New32(ctx, prefix, a)
+	case float64:
+		m, err = spec.New64(ctx, prefix, a)
+	default:
+		return nil, fmt.Errorf("%s: networks are float32 or float64, not %T", prefix, *new(T))
+	}
+	if err != nil {
+		return nil, err
+	}
+	mod, ok := m.(Module[T])
+	if !ok || mod == nil {
+		return nil, fmt.Errorf("%s: constructor of %q returned no module", prefix, name)
+	}
+	return mod, nil
+}
+
+// buildBuiltin makes one of this package's ops.
+func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T], error) {
+	name := spec.Name
 	if a.Stride != 1 && a.Stride != 2 {
 		return nil, fmt.Errorf("%s: stride %d (want 1 or 2)", prefix, a.Stride)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/darts-go/darts/internal/golden"
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/relax"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -23,7 +24,7 @@ func buildCandidate[T mixedop.Float](c golden.Case) golden.Builder[T] {
 func buildMixed[T mixedop.Float](c golden.Case) golden.Builder[T] {
 	return func(g *mixedop.Graph[T], in []*G.Node) (*G.Node, error) {
 		ctx := &mixedop.Ctx{Training: true}
-		w, err := g.Apply(&mixedop.Softmax[T]{Label: "softmax"}, nil, in[1])
+		w, err := g.Apply(&relax.SoftmaxBlock[T]{Label: "softmax"}, nil, in[1])
 		if err != nil {
 			return nil, err
 		}

@@ -2,69 +2,11 @@ package mixedop
 
 import (
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/darts-go/darts/internal/kern"
 	"gorgonia.org/tensor"
 )
-
-func toShape(s tensor.Shape) (Shape, error) {
-	if len(s) != 4 {
-		return Shape{}, fmt.Errorf("want an NCHW tensor, got shape %v", s)
-	}
-	return Shape{s[0], s[1], s[2], s[3]}, nil
-}
-
-func fromShape(s Shape) tensor.Shape { return tensor.Shape{s.N, s.C, s.H, s.W} }
-
-// ModuleBlock adapts a single-input Module to a Block, so that it becomes
-// one graph node.
-type ModuleBlock[T Float] struct {
-	Label string
-	M     Module[T]
-	sdy   []T
-}
-
-// Name implements Block.
-func (b *ModuleBlock[T]) Name() string { return b.Label }
-
-// Params implements Block.
-func (b *ModuleBlock[T]) Params() []*Param[T] { return b.M.Params() }
-
-// OutShape implements Block.
-func (b *ModuleBlock[T]) OutShape(in []tensor.Shape) (tensor.Shape, error) {
-	s, err := toShape(in[0])
-	if err != nil {
-		return nil, err
-	}
-	o, err := b.M.OutShape(s)
-	if err != nil {
-		return nil, err
-	}
-	return fromShape(o), nil
-}
-
-// Forward implements Block.
-func (b *ModuleBlock[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
-	s, err := toShape(shapes[0])
-	if err != nil {
-		return nil, err
-	}
-	return b.M.Forward(in[0], s), nil
-}
-
-// Backward implements Block.
-func (b *ModuleBlock[T]) Backward(dy []T, din [][]T) error {
-	b.M.Backward(dy, din[0])
-	return nil
-}
-
-// backwardSet implements gradSetter.
-func (b *ModuleBlock[T]) backwardSet(dy []T, din [][]T) error {
-	backwardOf(b.M, dy, 1, din[0], false, &b.sdy)
-	return nil
-}
 
 // Mixed is the DARTS mixed operation on one edge: Σ_k w_k·op_k(x). Its
 // inputs are x and a weight tensor of shape (K) or (E, K) whose row Row holds
@@ -327,70 +269,6 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 	for _, i := range m.order {
 		m.scratches[i].Release()
 		m.scratches[i], m.dxs[i] = kern.Scratch{}, nil
-	}
-	return nil
-}
-
-// Softmax is the row-wise softmax of a (K) or (E, K) tensor, computed
-// stably (the row maximum is subtracted), as a Block.
-type Softmax[T Float] struct {
-	Label string
-	y     []T
-	k     int
-}
-
-// Name implements Block.
-func (s *Softmax[T]) Name() string { return s.Label }
-
-// Params implements Block.
-func (s *Softmax[T]) Params() []*Param[T] { return nil }
-
-// OutShape implements Block.
-func (s *Softmax[T]) OutShape(in []tensor.Shape) (tensor.Shape, error) {
-	if len(in[0]) != 1 && len(in[0]) != 2 {
-		return nil, fmt.Errorf("%s: want a vector or matrix, got shape %v", s.Label, in[0])
-	}
-	return in[0].Clone(), nil
-}
-
-// Forward implements Block.
-func (s *Softmax[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
-	x := in[0]
-	s.k = shapes[0][len(shapes[0])-1]
-	s.y = grow(s.y, len(x))
-	for r := 0; r+s.k <= len(x); r += s.k {
-		row, out := x[r:r+s.k], s.y[r:r+s.k]
-		mx := row[0]
-		for _, v := range row {
-			mx = max(mx, v)
-		}
-		var sum float64
-		for i, v := range row {
-			e := math.Exp(float64(v - mx))
-			out[i] = T(e)
-			sum += e
-		}
-		for i := range out {
-			out[i] = T(float64(out[i]) / sum)
-		}
-	}
-	return s.y, nil
-}
-
-// Backward implements Block: dx = y ⊙ (dy − Σ dy ⊙ y) per row.
-func (s *Softmax[T]) Backward(dy []T, din [][]T) error {
-	if din[0] == nil {
-		return nil
-	}
-	for r := 0; r+s.k <= len(dy); r += s.k {
-		y, d := s.y[r:r+s.k], dy[r:r+s.k]
-		var dot T
-		for i := range y {
-			dot += d[i] * y[i]
-		}
-		for i := range y {
-			din[0][r+i] += y[i] * (d[i] - dot)
-		}
 	}
 	return nil
 }

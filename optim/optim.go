@@ -333,3 +333,16 @@ func restore[T Float](s OptimState, names []string, dst [][]T) error {
 	apply()
 	return nil
 }
+
+// SGDView is what an architecture step may read of the weight optimizer:
+// its hyperparameters and momentum buffers (the optimizer's own slices, not
+// to be written). Second-order DARTS's virtual step needs all of it.
+type SGDView[T Float] struct {
+	LR, Momentum, WeightDecay float64
+	Buffers                   [][]T
+}
+
+// View returns the optimizer's SGDView.
+func (o *SGD[T]) View() SGDView[T] {
+	return SGDView[T]{LR: o.LR, Momentum: o.Momentum, WeightDecay: o.WeightDecay, Buffers: o.bufs}
+}

@@ -16,11 +16,13 @@ import (
 // outDir (runDir/plots if empty) in format (png, svg or pdf; png if empty)
 // and returns the paths written, in a fixed order:
 //
-//	alphas_normal, alphas_reduce   AlphaEvolution        (alphas.jsonl)
-//	weights_normal, weights_reduce WeightsHeatmap, last line (alphas.jsonl)
-//	skip_count                     SkipCount             (alphas.jsonl)
-//	curves                         Curves                (metrics.jsonl)
-//	cell_normal, cell_reduce       CellDiagram           (genotype.json, else derived from the last alphas line)
+//	alphas_<tensor>   AlphaEvolution, per op tensor (alphas.jsonl): alphas_normal, alphas_reduce for DARTS
+//	weights_<tensor>  WeightsHeatmap of the last line, per op tensor (alphas.jsonl)
+//	skip_count        SkipCount             (alphas.jsonl)
+//	curves            Curves                (metrics.jsonl)
+//	cell_<cell>       CellDiagram, per cell of the genotype (genotype.json, else
+//	                  derived from the last alphas line): cell_normal, cell_reduce;
+//	                  a NAS-Bench-201 run's one cell is "cell"
 //
 // A training run (darts train) has curves and cell diagrams only.
 //
@@ -65,11 +67,18 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 	}
 	var derived *derive.Genotype
 	if len(alphas) > 0 {
-		for _, c := range []Cell{Normal, Reduce} {
-			jobs = append(jobs, job{"alphas_" + string(c), func() (*Figure, error) { return AlphaEvolution(alphas, c) }})
+		last := alphas[len(alphas)-1]
+		var opTensors []string // a cell type's own tensor holds its op weights
+		for _, c := range last.Space.Cells {
+			if _, ok := last.Tensor(c.Name); ok {
+				opTensors = append(opTensors, c.Name)
+			}
 		}
-		for _, c := range []Cell{Normal, Reduce} {
-			jobs = append(jobs, job{"weights_" + string(c), func() (*Figure, error) { return WeightsHeatmap(alphas[len(alphas)-1], c) }})
+		for _, name := range opTensors {
+			jobs = append(jobs, job{"alphas_" + name, func() (*Figure, error) { return AlphaEvolution(alphas, name) }})
+		}
+		for _, name := range opTensors {
+			jobs = append(jobs, job{"weights_" + name, func() (*Figure, error) { return WeightsHeatmap(last, name) }})
 		}
 		jobs = append(jobs, job{"skip_count", func() (*Figure, error) {
 			f, ws, err := SkipCount(alphas)
@@ -105,8 +114,12 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 		warn("%v: skipped the cell diagrams", err)
 	}
 	if geno != nil {
-		for _, c := range []Cell{Normal, Reduce} {
-			jobs = append(jobs, job{"cell_" + string(c), func() (*Figure, error) { return CellDiagram(*geno, c) }})
+		for _, c := range geno.Cells {
+			name := "cell_" + c.Name
+			if c.Name == "cell" {
+				name = "cell"
+			}
+			jobs = append(jobs, job{name, func() (*Figure, error) { return CellDiagram(*geno, c.Name) }})
 		}
 	}
 

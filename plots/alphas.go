@@ -10,43 +10,50 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
 )
 
-// AlphaEvolution draws how the softmax weight of every op on every edge of
-// one cell type moved during the search: a grid with one panel per edge
-// (row = intermediate node, column = input state), one line per op in the
-// op's fixed color (OpColor), and a shared legend in the grid's empty
-// corner. The genotype derived from the last line decides the emphasis: on
-// the edges it keeps, the chosen op's line is thick; the panels of the
-// edges it drops are faded. All panels share the y axis, so heights compare
-// across edges.
-func AlphaEvolution(alphas []rundir.Alphas, cell Cell) (*Figure, error) {
+// AlphaEvolution draws how the weight of every op on every edge of one op
+// tensor (a cell type: "normal", "reduce", "cell") moved during the
+// search: a grid with one panel per edge (row = the node it goes into,
+// column = its place among the node's inputs), one line per op in the op's
+// fixed color (OpColor), and a shared legend in the grid's empty corner.
+// The genotype derived from the last line (with the run's rule) decides the
+// emphasis: on the edges it keeps, the chosen op's line is thick; the
+// panels of the edges it drops are faded. All panels share the y axis, so
+// heights compare across edges.
+func AlphaEvolution(alphas []rundir.Alphas, tensor string) (*Figure, error) {
 	if len(alphas) == 0 {
 		return nil, errors.New("plots: alpha evolution: no alphas lines")
 	}
 	last := alphas[len(alphas)-1]
-	if _, err := cell.weights(last); err != nil {
+	lt, topo, err := tensorOf(last, tensor)
+	if err != nil {
 		return nil, err
 	}
 	g, err := deriveLine(last)
 	if err != nil {
 		return nil, fmt.Errorf("plots: alpha evolution: %w", err)
 	}
-	rows, _ := cell.weights(last)
-	steps, err := derive.StepsForEdges(len(rows))
-	if err != nil {
-		return nil, fmt.Errorf("plots: alpha evolution: %w", err)
+	gc, _ := g.Cell(lt.Cell)
+	chosen := chosenOps(topo, gc)
+	prims := lt.Cols
+	series := make([][][]float64, len(alphas)) // per line: the tensor's weights
+	for i, a := range alphas {
+		t, _, err := tensorOf(a, tensor)
+		if err != nil {
+			return nil, fmt.Errorf("plots: alpha evolution: epoch %d: %w", a.Epoch, err)
+		}
+		if len(t.Weights) != len(topo.Edges) {
+			return nil, fmt.Errorf("plots: alpha evolution: epoch %d: %d edges, the last line has %d", a.Epoch, len(t.Weights), len(topo.Edges))
+		}
+		series[i] = t.Weights
 	}
-	chosen := chosenOps(cell.pairs(g))
-	prims := last.Primitives
 
 	// Shared y range over every weight shown, padded so lines at the
 	// extremes do not sit on the frame.
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, a := range alphas {
-		w, _ := cell.weights(a)
+	for _, w := range series {
 		for _, row := range w {
 			for _, v := range row {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -56,38 +63,47 @@ func AlphaEvolution(alphas []rundir.Alphas, cell Cell) (*Figure, error) {
 	pad := math.Max(0.05*(hi-lo), 0.005)
 	lo, hi = math.Max(0, lo-pad), math.Min(1, hi+pad)
 
-	edges := cellEdges(steps)
-	cols := steps + 1
-	legendInGrid := steps >= 3 // the triangle above the diagonal is free
-	if !legendInGrid {
+	place, rows, cols := edgeGrid(topo)
+	// The legend goes in the largest free block of the top-right corner at
+	// least two panels wide, else in a column of its own.
+	legendRows, legendCol := 0, cols
+	for r := 1; r <= rows; r++ {
+		used := 0
+		for k := 0; k < r; k++ {
+			used = max(used, len(topo.InEdges(k)))
+		}
+		if cols-used >= 2 {
+			legendRows, legendCol = r, used
+		}
+	}
+	if legendRows == 0 {
 		cols++
 	}
 	const panelW, panelH = 2.3 * vg.Inch, 1.9 * vg.Inch
-	fig := &Figure{Width: vg.Length(cols) * panelW, Height: vg.Length(steps)*panelH + 0.45*vg.Inch}
-	title := fmt.Sprintf("%s: softmax weight of each op per edge, epochs %d–%d (thick: op kept at the last epoch; faded: edge dropped)",
-		cell.title(), alphas[0].Epoch, last.Epoch)
+	fig := &Figure{Width: vg.Length(cols) * panelW, Height: vg.Length(rows)*panelH + 0.45*vg.Inch}
+	figTitle := fmt.Sprintf("%s: weight of each op per edge, epochs %d–%d (thick: op kept at the last epoch; faded: edge dropped)",
+		title(lt.Cell), alphas[0].Epoch, last.Epoch)
 	fig.draw = func(c draw.Canvas) {
-		c = drawTitle(c, title, 13)
-		tiles := draw.Tiles{Rows: steps, Cols: cols, PadX: 0.05 * vg.Inch, PadY: 0.1 * vg.Inch,
+		c = drawTitle(c, figTitle, 13)
+		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: 0.05 * vg.Inch, PadY: 0.1 * vg.Inch,
 			PadLeft: 0.05 * vg.Inch, PadRight: 0.1 * vg.Inch, PadBottom: 0.05 * vg.Inch}
-		for e, ed := range edges {
+		for e := range topo.Edges {
 			op, kept := chosen[e]
-			p := edgePanel(alphas, cell, e, ed, prims, op, kept, lo, hi)
-			if ed.Input > 0 {
+			p := edgePanel(alphas, series, e, topo.EdgeName(e), prims, op, kept, lo, hi)
+			row, col := place[e][0], place[e][1]
+			if col > 0 {
 				p.Y.Label.Text = ""
 			}
-			if ed.Node < steps-1 {
+			if row < rows-1 {
 				// Only the last row gets an x label; the rest keep their
 				// tick labels but save the label's height.
 				p.X.Label.Text = ""
 			}
-			p.Draw(tiles.At(c, ed.Input, ed.Node))
+			p.Draw(tiles.At(c, col, row))
 		}
 		var lc draw.Canvas
-		if legendInGrid {
-			// Row r holds r+2 panels, so columns steps-1 and steps are
-			// free in rows 0..steps-3.
-			a, b := tiles.At(c, steps-1, 0), tiles.At(c, steps, steps-3)
+		if legendRows > 0 {
+			a, b := tiles.At(c, legendCol, 0), tiles.At(c, cols-1, legendRows-1)
 			lc = draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
 				Min: vg.Point{X: a.Min.X, Y: b.Min.Y}, Max: vg.Point{X: b.Max.X, Y: a.Max.Y}}}
 		} else {
@@ -99,14 +115,14 @@ func AlphaEvolution(alphas []rundir.Alphas, cell Cell) (*Figure, error) {
 }
 
 // edgePanel is the plot of edge e's weights against the epoch.
-func edgePanel(alphas []rundir.Alphas, cell Cell, e int, ed edge, prims []string, op string, kept bool, lo, hi float64) *plot.Plot {
-	label := ed.String() + "\ndropped"
+func edgePanel(alphas []rundir.Alphas, series [][][]float64, e int, name string, prims []string, op string, kept bool, lo, hi float64) *plot.Plot {
+	label := name + "\ndropped"
 	titleColor := midGray
 	if kept {
-		label = ed.String() + "\nkept: " + op
+		label = name + "\nkept: " + op
 		titleColor = black
 	}
-	p := newPlot(label, "epoch", "softmax weight", 10)
+	p := newPlot(label, "epoch", "weight", 10)
 	p.Title.TextStyle.Color = titleColor
 	if !kept {
 		for _, a := range []*plot.Axis{&p.X, &p.Y} {
@@ -125,8 +141,7 @@ func edgePanel(alphas []rundir.Alphas, cell Cell, e int, ed edge, prims []string
 	for k, name := range prims {
 		xys := make(plotter.XYs, len(alphas))
 		for t, a := range alphas {
-			w, _ := cell.weights(a)
-			xys[t] = plotter.XY{X: float64(a.Epoch), Y: w[e][k]}
+			xys[t] = plotter.XY{X: float64(a.Epoch), Y: series[t][e][k]}
 		}
 		l, err := plotter.NewLine(xys)
 		if err != nil {

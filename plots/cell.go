@@ -18,48 +18,62 @@ var (
 	outputFill = color.RGBA{0xee, 0xe8, 0xaa, 0xff} // c_{k}
 )
 
-// CellDiagram draws one cell of genotype g as a graph: c_{k-2} and c_{k-1}
-// on the left, the intermediate nodes in the middle (zig-zagging so that no
-// edge passes through a node), c_{k} on the right; every chosen edge is an
-// arrow in its op's color (OpColor) labeled with the op, and dashed arrows
-// show which nodes are concatenated into c_{k}.
-func CellDiagram(g derive.Genotype, cell Cell) (*Figure, error) {
-	pairs := cell.pairs(g)
-	if len(pairs) == 0 || len(pairs)%2 != 0 {
-		return nil, fmt.Errorf("plots: cell diagram: %s cell has %d (op, input) pairs, want two per node", cell, len(pairs))
+// CellDiagram draws one cell of genotype g as a graph: the cell's inputs
+// (c_{k-2} and c_{k-1} for DARTS) on the left, the intermediate nodes in
+// the middle (zig-zagging so that no edge passes through a node), the
+// output (c_{k}) on the right; every chosen edge is an arrow in its op's
+// color (OpColor) labeled with the op, and dashed arrows show which states
+// are concatenated into the output. Nodes without inputs, which the
+// discrete network drops, are drawn dashed, as are the pairs that read them.
+func CellDiagram(g derive.Genotype, cell string) (*Figure, error) {
+	c, ok := g.Cell(cell)
+	if !ok {
+		return nil, fmt.Errorf("plots: cell diagram: the genotype has no %s cell", cell)
 	}
-	steps := len(pairs) / 2
-	for i, p := range pairs {
-		if node := i / 2; p.Input < 0 || p.Input >= node+2 {
-			return nil, fmt.Errorf("plots: cell diagram: %s cell node %d reads state %d, want 0..%d", cell, node, p.Input, node+1)
+	if len(c.Nodes) == 0 || c.Inputs < 1 {
+		return nil, fmt.Errorf("plots: cell diagram: %s cell has %d inputs and %d nodes", cell, c.Inputs, len(c.Nodes))
+	}
+	for k, node := range c.Nodes {
+		for _, p := range node {
+			if p.Input < 0 || p.Input >= c.Inputs+k {
+				return nil, fmt.Errorf("plots: cell diagram: %s cell node %d reads state %d, want 0..%d", cell, k, p.Input, c.Inputs+k-1)
+			}
 		}
 	}
-	concat := cell.concat(g)
-	for _, s := range concat {
-		if s < 0 || s >= steps+2 {
-			return nil, fmt.Errorf("plots: cell diagram: %s cell concatenates state %d, want 0..%d", cell, s, steps+1)
+	steps := len(c.Nodes)
+	out := c.States() // the output's index among the drawn states
+	for _, s := range c.Concat {
+		if s < 0 || s >= out {
+			return nil, fmt.Errorf("plots: cell diagram: %s cell concatenates state %d, want 0..%d", cell, s, out-1)
 		}
 	}
+	live := c.Live()
 
 	fig := &Figure{Width: 9 * vg.Inch, Height: 4.5 * vg.Inch}
-	fig.draw = func(c draw.Canvas) {
-		c = drawTitle(c, cell.title()+" of the genotype", 14)
-		c = draw.Crop(c, 0.1*vg.Inch, -0.1*vg.Inch, 0.1*vg.Inch, 0)
+	fig.draw = func(cv draw.Canvas) {
+		cv = drawTitle(cv, title(cell)+" of the genotype", 14)
+		cv = draw.Crop(cv, 0.1*vg.Inch, -0.1*vg.Inch, 0.1*vg.Inch, 0)
 		at := func(fx, fy float64) vg.Point {
-			return vg.Point{X: c.Min.X + vg.Length(fx)*(c.Max.X-c.Min.X), Y: c.Min.Y + vg.Length(fy)*(c.Max.Y-c.Min.Y)}
+			return vg.Point{X: cv.Min.X + vg.Length(fx)*(cv.Max.X-cv.Min.X), Y: cv.Min.Y + vg.Length(fy)*(cv.Max.Y-cv.Min.Y)}
 		}
-		// State s: 0, 1 inputs; 2..steps+1 intermediate nodes; steps+2 the output.
-		pos := make([]vg.Point, steps+3)
-		pos[0], pos[1] = at(0.06, 0.85), at(0.06, 0.15)
+		// States: the inputs, the intermediate nodes, then the output.
+		pos := make([]vg.Point, out+1)
+		for i := 0; i < c.Inputs; i++ {
+			fy := 0.5
+			if c.Inputs > 1 {
+				fy = 0.85 - 0.70*float64(i)/float64(c.Inputs-1)
+			}
+			pos[i] = at(0.06, fy)
+		}
 		for i := 0; i < steps; i++ {
 			fx, fy := 0.5, 0.5
 			if steps > 1 {
 				fx = 0.30 + 0.42*float64(i)/float64(steps-1)
 				fy = 0.70 - 0.40*float64(i%2)
 			}
-			pos[i+2] = at(fx, fy)
+			pos[c.Inputs+i] = at(fx, fy)
 		}
-		pos[steps+2] = at(0.94, 0.5)
+		pos[out] = at(0.94, 0.5)
 		half := vg.Point{X: 0.38 * vg.Inch, Y: 0.2 * vg.Inch}
 
 		boxes := make([]vg.Rectangle, len(pos))
@@ -67,8 +81,8 @@ func CellDiagram(g derive.Genotype, cell Cell) (*Figure, error) {
 			boxes[s] = vg.Rectangle{Min: vg.Point{X: p.X - half.X, Y: p.Y - half.Y}, Max: vg.Point{X: p.X + half.X, Y: p.Y + half.Y}}
 		}
 		dashed := draw.LineStyle{Color: midGray, Width: 1.2, Dashes: []vg.Length{4, 3}}
-		for _, s := range concat {
-			drawArrow(c, route(boxes, s, steps+2), dashed)
+		for _, s := range c.Concat {
+			drawArrow(cv, route(boxes, s, out), dashed)
 		}
 		type label struct {
 			path []vg.Point
@@ -76,11 +90,17 @@ func CellDiagram(g derive.Genotype, cell Cell) (*Figure, error) {
 			col  color.RGBA
 		}
 		var labels []label
-		for i, p := range pairs {
-			path := route(boxes, p.Input, i/2+2)
-			col := OpColor(p.Op)
-			drawArrow(c, path, draw.LineStyle{Color: col, Width: 2.2})
-			labels = append(labels, label{path, p.Op, col})
+		for k, node := range c.Nodes {
+			for _, p := range node {
+				path := route(boxes, p.Input, c.Inputs+k)
+				col := OpColor(p.Op)
+				sty := draw.LineStyle{Color: col, Width: 2.2}
+				if !live[k] || (p.Input >= c.Inputs && !live[p.Input-c.Inputs]) {
+					sty.Color, sty.Dashes = faded(col, 0.5), []vg.Length{5, 3}
+				}
+				drawArrow(cv, path, sty)
+				labels = append(labels, label{path, p.Op, col})
+			}
 		}
 		// Labels last, so no edge crosses a label's box; each goes at the
 		// first spot along its edge that overlaps no node and no other label.
@@ -97,29 +117,48 @@ func CellDiagram(g derive.Genotype, cell Cell) (*Figure, error) {
 				}
 			}
 			taken = append(taken, r)
-			c.SetColor(color.White)
-			c.Fill(r.Path())
-			c.SetLineStyle(draw.LineStyle{Color: l.col, Width: 1})
-			c.Stroke(r.Path())
-			c.FillText(sty, vg.Point{X: (r.Min.X + r.Max.X) / 2, Y: (r.Min.Y + r.Max.Y) / 2}, l.op)
+			cv.SetColor(color.White)
+			cv.Fill(r.Path())
+			cv.SetLineStyle(draw.LineStyle{Color: l.col, Width: 1})
+			cv.Stroke(r.Path())
+			cv.FillText(sty, vg.Point{X: (r.Min.X + r.Max.X) / 2, Y: (r.Min.Y + r.Max.Y) / 2}, l.op)
 		}
 		for s, p := range pos {
-			name, fill := stateName(s), nodeFill
+			name, fill := stateLabel(c, s), nodeFill
+			border := draw.LineStyle{Color: darkGray, Width: 1}
 			switch {
-			case s < 2:
+			case s < c.Inputs:
 				fill = inputFill
-			case s == steps+2:
-				name, fill = "c_{k}", outputFill
+			case s == out:
+				name, fill = derive.OutputLabel(c), outputFill
+			case !live[s-c.Inputs]:
+				fill, border.Dashes = faded(nodeFill, 0.4), []vg.Length{4, 3}
+				name += " (dropped)"
 			}
 			r := vg.Rectangle{Min: vg.Point{X: p.X - half.X, Y: p.Y - half.Y}, Max: vg.Point{X: p.X + half.X, Y: p.Y + half.Y}}
-			c.SetColor(fill)
-			c.Fill(r.Path())
-			c.SetLineStyle(draw.LineStyle{Color: darkGray, Width: 1})
-			c.Stroke(r.Path())
-			c.FillText(textStyle(12, black), p, name)
+			cv.SetColor(fill)
+			cv.Fill(r.Path())
+			cv.SetLineStyle(border)
+			cv.Stroke(r.Path())
+			cv.FillText(textStyle(12, black), p, name)
 		}
 	}
 	return fig, nil
+}
+
+// stateLabel names state s of cell c in the figures: the DARTS inputs
+// c_{k-2}, c_{k-1} and nodes "node 0", ...; a NAS-Bench-201 cell's input
+// "node 0" and nodes from "node 1"; otherwise "in j" and "node k".
+func stateLabel(c derive.Cell, s int) string {
+	switch {
+	case c.Inputs == 2 && s < 2:
+		return derive.StateLabel(c, s)
+	case c.Inputs == 1:
+		return fmt.Sprintf("node %d", s)
+	case s < c.Inputs:
+		return fmt.Sprintf("in %d", s)
+	}
+	return fmt.Sprintf("node %d", s-c.Inputs)
 }
 
 // route returns the path of the edge from state box a to state box b: a

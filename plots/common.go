@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -12,48 +13,45 @@ import (
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 )
 
-// Cell names a cell type of the DARTS network.
-type Cell string
-
-// The two cell types.
+// The op tensors of the DARTS space, which are also its cell types. Every
+// figure function takes a tensor (or cell) name: "cell" for NAS-Bench-201.
 const (
-	Normal Cell = "normal"
-	Reduce Cell = "reduce"
+	Normal = "normal"
+	Reduce = "reduce"
 )
 
-func (c Cell) title() string {
-	if c == Reduce {
-		return "Reduction cell"
-	}
-	return "Normal cell"
-}
-
-// weights returns the cell's softmax weights from one alphas line.
-func (c Cell) weights(a rundir.Alphas) ([][]float64, error) {
-	switch c {
-	case Normal:
-		return a.Normal.Weights, nil
+// title names a cell type in figure titles.
+func title(cell string) string {
+	switch cell {
 	case Reduce:
-		return a.Reduce.Weights, nil
+		return "Reduction cell"
+	case Normal:
+		return "Normal cell"
+	case "cell":
+		return "Cell"
 	}
-	return nil, fmt.Errorf("plots: unknown cell %q (want normal or reduce)", string(c))
+	return cell + " cell"
 }
 
-// pairs returns the cell's half of a genotype.
-func (c Cell) pairs(g derive.Genotype) []derive.Pair {
-	if c == Reduce {
-		return g.Reduce
+// tensorOf returns the named op tensor of one alphas line and the topology
+// of its cell type.
+func tensorOf(a rundir.Alphas, name string) (rundir.TensorAlphas, space.Cell, error) {
+	t, ok := a.Tensor(name)
+	if !ok {
+		var names []string
+		for _, t := range a.Tensors {
+			names = append(names, t.Name)
+		}
+		return t, space.Cell{}, fmt.Errorf("plots: no tensor %q (the run has %s)", name, strings.Join(names, ", "))
 	}
-	return g.Normal
-}
-
-func (c Cell) concat(g derive.Genotype) []int {
-	if c == Reduce {
-		return g.ReduceConcat
+	ct, ok := a.Space.CellType(t.Cell)
+	if !ok {
+		return t, space.Cell{}, fmt.Errorf("plots: tensor %q is of cell %q, which space %s lacks", name, t.Cell, a.Space.Name)
 	}
-	return g.NormalConcat
+	return t, ct.Cell, nil
 }
 
 var (
@@ -98,51 +96,44 @@ func drawTitle(c draw.Canvas, title string, size vg.Length) draw.Canvas {
 	return draw.Crop(c, 0, 0, 0, -h)
 }
 
-// edge is one edge of a cell: intermediate node Node reads state Input
-// (0 and 1 are c_{k-2} and c_{k-1}, j >= 2 is node j-2).
-type edge struct{ Node, Input int }
-
-// cellEdges lists a cell's edges in DARTS order.
-func cellEdges(steps int) []edge {
-	var es []edge
-	for i := 0; i < steps; i++ {
-		for j := 0; j < i+2; j++ {
-			es = append(es, edge{i, j})
+// edgeGrid places the edges of a cell in a grid: row = the node an edge
+// goes into, column = its position among the node's incoming edges (for
+// DARTS, the input state). It returns the place of each edge and the grid's
+// size.
+func edgeGrid(c space.Cell) (place [][2]int, rows, cols int) {
+	place = make([][2]int, len(c.Edges))
+	for k := 0; k < c.Nodes; k++ {
+		for i, e := range c.InEdges(k) {
+			place[e] = [2]int{k, i}
+			cols = max(cols, i+1)
 		}
 	}
-	return es
+	return place, c.Nodes, cols
 }
 
-// stateName names a state of a cell as the DARTS paper does.
-func stateName(input int) string {
-	switch input {
-	case 0:
-		return "c_{k-2}"
-	case 1:
-		return "c_{k-1}"
-	}
-	return fmt.Sprintf("node %d", input-2)
-}
-
-func (e edge) String() string { return fmt.Sprintf("node %d ← %s", e.Node, stateName(e.Input)) }
-
-// chosenOps maps the edge index of every (op, input) pair of a cell's
-// genotype to its op.
-func chosenOps(pairs []derive.Pair) map[int]string {
+// chosenOps maps the edge index of every pair of a genotype cell to its op,
+// finding each pair's edge in the supernet's topology.
+func chosenOps(topo space.Cell, cell derive.Cell) map[int]string {
 	m := make(map[int]string)
-	start := 0
-	for node := 0; 2*node+1 < len(pairs); node++ {
-		for _, p := range pairs[2*node : 2*node+2] {
-			m[start+p.Input] = p.Op
+	for k, node := range cell.Nodes {
+		for _, p := range node {
+			for _, e := range topo.InEdges(k) {
+				if topo.Edges[e].Input == p.Input {
+					m[e] = p.Op
+				}
+			}
 		}
-		start += node + 2
 	}
 	return m
 }
 
-// deriveLine applies the DARTS derivation rule to one alphas line.
+// deriveLine applies the run's derivation rule to one alphas line.
 func deriveLine(a rundir.Alphas) (derive.Genotype, error) {
-	g, err := derive.Derive(a.Normal.Weights, a.Reduce.Weights, a.Primitives)
+	rule, err := derive.RuleByName(a.Rule)
+	if err != nil {
+		return derive.Genotype{}, fmt.Errorf("plots: epoch %d: %w", a.Epoch, err)
+	}
+	g, err := derive.Derive(a.Space, rule, a.CellWeights())
 	if err != nil {
 		return g, fmt.Errorf("plots: epoch %d: %w", a.Epoch, err)
 	}

@@ -10,19 +10,20 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 )
 
-// WeightsHeatmap draws one cell type's softmax weights of a single alphas
-// line (normally the last) as an edges × ops table: each cell shaded by its
-// weight with the value printed in it, and the (edge, op) pairs the DARTS
+// WeightsHeatmap draws one op tensor's weights of a single alphas line
+// (normally the last) as an edges × ops table: each cell shaded by its
+// weight with the value printed in it, and the (edge, op) pairs the run's
 // rule derives from that line boxed.
-func WeightsHeatmap(a rundir.Alphas, cell Cell) (*Figure, error) {
-	w, err := cell.weights(a)
+func WeightsHeatmap(a rundir.Alphas, tensor string) (*Figure, error) {
+	t, topo, err := tensorOf(a, tensor)
 	if err != nil {
 		return nil, err
 	}
+	w := t.Weights
 	if len(w) == 0 {
 		return nil, errors.New("plots: weights heatmap: no weights")
 	}
@@ -30,24 +31,20 @@ func WeightsHeatmap(a rundir.Alphas, cell Cell) (*Figure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plots: weights heatmap: %w", err)
 	}
-	steps, err := derive.StepsForEdges(len(w))
-	if err != nil {
-		return nil, fmt.Errorf("plots: weights heatmap: %w", err)
-	}
-	edges := cellEdges(steps)
+	gc, _ := g.Cell(t.Cell)
 	lo, hi := valueRange(w)
-	p := newPlot(fmt.Sprintf("%s: softmax weights at epoch %d (shade from %.3f to %.3f; boxed: kept by the derived genotype)", cell.title(), a.Epoch, lo, hi), "operation", "edge", 11)
+	p := newPlot(fmt.Sprintf("%s: weights at epoch %d (shade from %.3f to %.3f; boxed: kept by the derived genotype)", title(t.Cell), a.Epoch, lo, hi), "operation", "edge", 11)
 	p.Title.Padding = 0.15 * vg.Inch
-	p.NominalX(a.Primitives...)
-	names := make([]string, len(edges))
-	for e, ed := range edges {
-		names[len(edges)-1-e] = ed.String() // edge 0 at the top
+	p.NominalX(t.Cols...)
+	names := make([]string, len(topo.Edges))
+	for e := range topo.Edges {
+		names[len(topo.Edges)-1-e] = topo.EdgeName(e) // edge 0 at the top
 	}
 	p.NominalY(names...)
 	p.X.Tick.Label.Font.Size = 10
 	p.Y.Tick.Label.Font.Size = 10
-	p.Add(&heatGrid{w: w, chosen: chosenOps(cell.pairs(g)), prims: a.Primitives, edges: edges})
-	fig := &Figure{Width: 1.2*vg.Inch + vg.Length(len(a.Primitives))*0.95*vg.Inch,
+	p.Add(&heatGrid{w: w, chosen: chosenOps(topo, gc), prims: t.Cols, edges: topo.Edges})
+	fig := &Figure{Width: 1.2*vg.Inch + vg.Length(len(t.Cols))*0.95*vg.Inch,
 		Height: 1.2*vg.Inch + vg.Length(len(w))*0.34*vg.Inch}
 	fig.draw = func(c draw.Canvas) { p.Draw(c) }
 	return fig, nil
@@ -58,7 +55,7 @@ type heatGrid struct {
 	w      [][]float64
 	chosen map[int]string
 	prims  []string
-	edges  []edge
+	edges  []space.Edge
 }
 
 func (h *heatGrid) DataRange() (xmin, xmax, ymin, ymax float64) {

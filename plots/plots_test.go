@@ -11,6 +11,7 @@ import (
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 )
 
 var allNames = []string{"alphas_normal", "alphas_reduce", "weights_normal", "weights_reduce",
@@ -55,10 +56,19 @@ func abs(x int) int { return max(x, -x) }
 
 func TestEachFigure(t *testing.T) {
 	as := synthAlphas(6)
-	g, err := derive.Derive(as[5].Normal.Weights, as[5].Reduce.Weights, dartsOps)
+	g, err := deriveLine(as[5])
 	if err != nil {
 		t.Fatal(err)
 	}
+	nb := nb201Alphas(4)
+	nbg, err := deriveLine(nb[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fair := g.Clone()
+	fair.Cells[0].Nodes[1] = nil                        // dropped node
+	fair.Cells[0].Nodes[3] = fair.Cells[0].Nodes[3][:1] // one input
+	fair.Cells[0].Concat = []int{2, 4, 5}
 	skip := func() (*Figure, error) { f, _, err := SkipCount(as); return f, err }
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -75,6 +85,10 @@ func TestEachFigure(t *testing.T) {
 		{"curves_train", func() (*Figure, error) { return Curves(synthMetrics(8, true)) }},
 		{"cell_normal", func() (*Figure, error) { return CellDiagram(g, Normal) }},
 		{"cell_reduce", func() (*Figure, error) { return CellDiagram(g, Reduce) }},
+		{"cell_fairdarts_like", func() (*Figure, error) { return CellDiagram(fair, Normal) }},
+		{"alphas_nb201", func() (*Figure, error) { return AlphaEvolution(nb, "cell") }},
+		{"weights_nb201", func() (*Figure, error) { return WeightsHeatmap(nb[3], "cell") }},
+		{"cell_nb201", func() (*Figure, error) { return CellDiagram(nbg, "cell") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := tc.make()
@@ -93,26 +107,25 @@ func TestEachFigure(t *testing.T) {
 func TestFigureErrors(t *testing.T) {
 	as := synthAlphas(2)
 	noSkip := synthAlphas(1)
-	noSkip[0].Primitives = slices.Clone(dartsOps)
-	noSkip[0].Primitives[3] = "conv_7x1_1x7"
+	noSkip[0].Space.Ops = slices.Clone(dartsOps)
+	noSkip[0].Space.Ops[3] = "sep_conv_7x7"
 	badEdges := synthAlphas(1)
-	badEdges[0].Normal.Weights = badEdges[0].Normal.Weights[:13]
-	g, _ := derive.Derive(as[1].Normal.Weights, as[1].Reduce.Weights, dartsOps)
-	badG := g
-	badG.Normal = slices.Clone(g.Normal)
-	badG.Normal[0].Input = 5
+	badEdges[0].Tensors[0].Weights = badEdges[0].Tensors[0].Weights[:13]
+	g, _ := deriveLine(as[1])
+	badG := g.Clone()
+	badG.Cells[0].Nodes[0][0].Input = 5
 	for _, tc := range []struct {
 		name, want string
 		err        error
 	}{
 		{"alphas empty", "no alphas", second(AlphaEvolution(nil, Normal))},
-		{"alphas bad cell", "unknown cell", second(AlphaEvolution(as, "middle"))},
-		{"alphas 13 edges", "13 edges", second(AlphaEvolution(badEdges, Normal))},
+		{"alphas bad cell", `no tensor "middle" (the run has normal, reduce)`, second(AlphaEvolution(as, "middle"))},
+		{"alphas 13 edges", "13 weight rows for a cell of 14 edges", second(AlphaEvolution(badEdges, Normal))},
 		{"heatmap 13 edges", "13", second(WeightsHeatmap(badEdges[0], Normal))},
 		{"curves empty", "no metrics", second(Curves(nil))},
 		{"skip no skip_connect", "no skip_connect", third(SkipCount(noSkip))},
 		{"cell bad input", "node 0 reads state 5", second(CellDiagram(badG, Normal))},
-		{"cell empty", "0 (op, input) pairs", second(CellDiagram(derive.Genotype{}, Reduce))},
+		{"cell missing", "no reduce cell", second(CellDiagram(derive.Genotype{}, Reduce))},
 	} {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one containing %q", tc.name, tc.err, tc.want)
@@ -200,14 +213,18 @@ func TestAllBadInput(t *testing.T) {
 		{"ops differ", func(t *testing.T, dir string) {
 			a := synthAlphas(7)[6]
 			a.Primitives = slices.Clone(a.Primitives)
-			a.Primitives[1] = "conv_7x1_1x7"
+			a.Primitives[1] = "sep_conv_7x7"
+			a.Space = space.DARTS(4, 4, a.Primitives)
+			for i := range a.Tensors {
+				a.Tensors[i].Cols = a.Primitives
+			}
 			if err := rundir.AppendJSONLine(rundir.AlphasPath(dir), a); err != nil {
 				t.Fatal(err)
 			}
-		}, allNames, []string{`line 7: primitives ["none" "conv_7x1_1x7" … differ from line 1's … using the 6 lines before it`}},
+		}, allNames, []string{`line 7: primitives ["none" "sep_conv_7x7" … differ, unlike line 1 … using the 6 lines before it`}},
 		{"genotype differs", func(t *testing.T, dir string) {
 			g, _ := derive.ReadFile(rundir.GenotypeJSONPath(dir))
-			g.Normal[0].Op = "max_pool_3x3"
+			g.Cells[0].Nodes[0][0].Op = "max_pool_3x3"
 			rundir.WriteJSON(rundir.GenotypeJSONPath(dir), g)
 		}, allNames, []string{"genotype.json differs"}},
 	} {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -13,17 +14,19 @@ import (
 	"github.com/darts-go/darts/rundir"
 )
 
-// SkipCount draws, per epoch, how many of the edges of the normal cell
-// derived from that epoch's alphas are skip_connect: a count that climbs
-// toward all edges is the DARTS collapse. Lines the derivation rejects are
-// skipped and reported in the returned warnings.
+// SkipCount draws, per epoch, how many of the edges of the first cell type
+// (the normal cell of DARTS, the one cell of NAS-Bench-201) derived from
+// that epoch's alphas are skip_connect: a count that climbs toward all
+// edges is the DARTS collapse. Lines the derivation rejects are skipped and
+// reported in the returned warnings.
 func SkipCount(alphas []rundir.Alphas) (fig *Figure, warnings []string, err error) {
 	if len(alphas) == 0 {
 		return nil, nil, errors.New("plots: skip count: no alphas lines")
 	}
-	if !slices.Contains(alphas[0].Primitives, "skip_connect") {
-		return nil, nil, fmt.Errorf("plots: skip count: primitives %q have no skip_connect", alphas[0].Primitives)
+	if !slices.Contains(alphas[0].Space.Ops, "skip_connect") {
+		return nil, nil, fmt.Errorf("plots: skip count: primitives %q have no skip_connect", alphas[0].Space.Ops)
 	}
+	cellName := alphas[0].Space.Cells[0].Name
 	var xys plotter.XYs
 	maxEdges := 0
 	for _, a := range alphas {
@@ -32,19 +35,20 @@ func SkipCount(alphas []rundir.Alphas) (fig *Figure, warnings []string, err erro
 			warnings = append(warnings, fmt.Sprintf("skip count: %v", err))
 			continue
 		}
+		c, _ := g.Cell(cellName)
 		n := 0
-		for _, p := range g.Normal {
+		for _, p := range c.Pairs() {
 			if p.Op == "skip_connect" {
 				n++
 			}
 		}
-		maxEdges = max(maxEdges, len(g.Normal))
+		maxEdges = max(maxEdges, len(c.Pairs()))
 		xys = append(xys, plotter.XY{X: float64(a.Epoch), Y: float64(n)})
 	}
 	if len(xys) == 0 {
 		return nil, warnings, errors.New("plots: skip count: no alphas line could be derived")
 	}
-	p := newPlot("Skip connections in the derived normal cell", "epoch", "skip_connect edges", 11)
+	p := newPlot("Skip connections in the derived "+strings.ToLower(title(cellName)), "epoch", "skip_connect edges", 11)
 	l, sc, err := plotter.NewLinePoints(xys)
 	if err != nil {
 		return nil, warnings, fmt.Errorf("plots: skip count: %w", err)

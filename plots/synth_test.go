@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 )
 
 var dartsOps = []string{"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
@@ -15,21 +15,22 @@ var dartsOps = []string{"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
 // risingOp is the op whose alpha grows on edge e of a synthetic search:
 // skip_connect takes over more normal-cell edges as epochs pass (a collapse),
 // convolutions win the rest.
-func risingOp(cell Cell, e, epoch int) int {
+func risingOp(cell string, e, epoch int) int {
 	if cell == Normal && e%3 == 0 && epoch >= e/3 {
 		return 3 // skip_connect
 	}
-	return 4 + (e+map[Cell]int{Normal: 0, Reduce: 1}[cell])%4
+	return 4 + (e+map[string]int{Normal: 0, Reduce: 1}[cell])%4
 }
 
 // synthAlphas returns alphas lines for epochs 0..epochs-1 (14 edges): all
 // alphas start at 0; on each edge one op rises with time and edges with a
 // larger index rise faster, so the derived genotype is unambiguous.
 func synthAlphas(epochs int) []rundir.Alphas {
+	sp := space.DARTS(4, 4, dartsOps)
 	var out []rundir.Alphas
 	for t := 0; t < epochs; t++ {
-		a := rundir.Alphas{Epoch: t, Primitives: dartsOps}
-		for _, cell := range []Cell{Normal, Reduce} {
+		a := rundir.Alphas{Epoch: t, Space: sp, Rule: "darts", Primitives: dartsOps}
+		for _, cell := range []string{Normal, Reduce} {
 			var alpha, weights [][]float64
 			for e := 0; e < 14; e++ {
 				row := make([]float64, len(dartsOps))
@@ -40,11 +41,9 @@ func synthAlphas(epochs int) []rundir.Alphas {
 				alpha = append(alpha, row)
 				weights = append(weights, softmax(row))
 			}
-			if cell == Normal {
-				a.Normal = rundir.CellAlphas{Alpha: alpha, Weights: weights}
-			} else {
-				a.Reduce = rundir.CellAlphas{Alpha: alpha, Weights: weights}
-			}
+			ct, _ := sp.CellType(cell)
+			a.Tensors = append(a.Tensors, rundir.TensorAlphas{Name: cell, Param: "alphas_" + cell, Cell: cell,
+				Rows: rundir.EdgeRows(ct.Cell), Cols: dartsOps, Alpha: alpha, Weights: weights})
 		}
 		out = append(out, a)
 	}
@@ -100,7 +99,7 @@ func writeRun(t *testing.T, epochs int) string {
 			t.Fatal(err)
 		}
 	}
-	g, err := derive.Derive(as[len(as)-1].Normal.Weights, as[len(as)-1].Reduce.Weights, dartsOps)
+	g, err := deriveLine(as[len(as)-1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,4 +107,30 @@ func writeRun(t *testing.T, epochs int) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// nb201Alphas returns alphas lines of a NAS-Bench-201 search (one 6x5
+// tensor, argmax rule): skip_connect rises on every edge, as DARTS
+// collapses there, faster on later edges.
+func nb201Alphas(epochs int) []rundir.Alphas {
+	sp := space.NB201(space.NB201Ops)
+	ct := sp.Cells[0]
+	var out []rundir.Alphas
+	for t := 0; t < epochs; t++ {
+		a := rundir.Alphas{Epoch: t, Space: sp, Rule: "argmax", Primitives: sp.Ops}
+		var alpha, weights [][]float64
+		for e := range ct.Cell.Edges {
+			row := make([]float64, len(sp.Ops))
+			for k := range row {
+				row[k] = 0.01 * float64(t) * math.Cos(float64(k*e))
+			}
+			row[1] += 0.2 * float64(t) * (1 + float64(e)/6)
+			alpha = append(alpha, row)
+			weights = append(weights, softmax(row))
+		}
+		a.Tensors = []rundir.TensorAlphas{{Name: "cell", Param: "alphas_cell", Cell: "cell", Rows: rundir.EdgeRows(ct.Cell),
+			Cols: sp.Ops, Alpha: alpha, Weights: weights}}
+		out = append(out, a)
+	}
+	return out
 }

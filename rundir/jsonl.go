@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/darts-go/darts/internal/atomicfile"
 )
@@ -27,23 +26,6 @@ type Metrics struct {
 	TestAcc   *float64 `json:"test_acc,omitempty"`
 	LR        float64  `json:"lr"`
 	Seconds   float64  `json:"seconds"`
-}
-
-// CellAlphas holds one cell type's architecture parameters: rows are edges in
-// DARTS order, columns are primitives. Alpha is the raw parameter, Weights its
-// softmax over each row.
-type CellAlphas struct {
-	Alpha   [][]float64 `json:"alpha"`
-	Weights [][]float64 `json:"weights"`
-}
-
-// Alphas is one line of alphas.jsonl: the architecture parameters after an
-// epoch (epoch 0 is the initialization).
-type Alphas struct {
-	Epoch      int        `json:"epoch"`
-	Primitives []string   `json:"primitives"`
-	Normal     CellAlphas `json:"normal"`
-	Reduce     CellAlphas `json:"reduce"`
 }
 
 // LineError reports a line of a JSON Lines file that cannot be used. Line
@@ -251,88 +233,6 @@ func DecodeMetrics(r io.Reader, name string) ([]Metrics, error) {
 		return nil
 	})
 	return out, wrapLineErr(err)
-}
-
-// ReadAlphas reads alphas.jsonl at path; see DecodeAlphas.
-func ReadAlphas(path string) ([]Alphas, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("rundir: %w", err)
-	}
-	defer f.Close()
-	return DecodeAlphas(f, path)
-}
-
-// DecodeAlphas parses alphas.jsonl from r; name identifies r in errors.
-// Besides valid JSON, every line must have an "epoch", the same primitives
-// and the same number of edges per cell type as the first line, and weight
-// (and alpha, when present) rows with one value per primitive. Errors and
-// the returned lines are as for DecodeMetrics: the lines before the first
-// bad one are always returned.
-func DecodeAlphas(r io.Reader, name string) ([]Alphas, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("rundir: read %s: %w", name, err)
-	}
-	var out []Alphas
-	firstLine := 0
-	err = eachLine(data, name, func(n int, line []byte) error {
-		var a struct {
-			Alphas
-			Epoch *int `json:"epoch"`
-		}
-		if err := json.Unmarshal(line, &a); err != nil {
-			return err
-		}
-		if a.Epoch == nil {
-			return errors.New(`no "epoch" field`)
-		}
-		a.Alphas.Epoch = *a.Epoch
-		if len(a.Primitives) == 0 {
-			return errors.New(`no "primitives"`)
-		}
-		if len(out) == 0 {
-			firstLine = n
-		} else if first := out[0]; !slices.Equal(a.Primitives, first.Primitives) {
-			return fmt.Errorf("primitives %q differ from line %d's %q", a.Primitives, firstLine, first.Primitives)
-		}
-		wantNormal, wantReduce := -1, -1
-		if len(out) > 0 {
-			wantNormal, wantReduce = len(out[0].Normal.Weights), len(out[0].Reduce.Weights)
-		}
-		if err := checkCell("normal", a.Normal, len(a.Primitives), wantNormal, firstLine); err != nil {
-			return err
-		}
-		if err := checkCell("reduce", a.Reduce, len(a.Primitives), wantReduce, firstLine); err != nil {
-			return err
-		}
-		out = append(out, a.Alphas)
-		return nil
-	})
-	return out, wrapLineErr(err)
-}
-
-// checkCell validates one cell's matrices: wantEdges < 0 means any nonzero
-// number of edges (the first line sets it for the rest).
-func checkCell(name string, c CellAlphas, nPrim, wantEdges, firstLine int) error {
-	if len(c.Weights) == 0 {
-		return fmt.Errorf("%s: no weights", name)
-	}
-	if wantEdges >= 0 && len(c.Weights) != wantEdges {
-		return fmt.Errorf("%s: %d edges, line %d has %d", name, len(c.Weights), firstLine, wantEdges)
-	}
-	if len(c.Alpha) != 0 && len(c.Alpha) != len(c.Weights) {
-		return fmt.Errorf("%s: %d alpha rows but %d weight rows", name, len(c.Alpha), len(c.Weights))
-	}
-	for i := range c.Weights {
-		if n := len(c.Weights[i]); n != nPrim {
-			return fmt.Errorf("%s weights row %d: %d values, want %d (one per primitive)", name, i, n, nPrim)
-		}
-		if len(c.Alpha) > 0 && len(c.Alpha[i]) != nPrim {
-			return fmt.Errorf("%s alpha row %d: %d values, want %d (one per primitive)", name, i, len(c.Alpha[i]), nPrim)
-		}
-	}
-	return nil
 }
 
 func wrapLineErr(err error) error {

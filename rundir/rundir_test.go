@@ -185,7 +185,18 @@ func alphasLine(epoch int, prims []string, nEdges int) string {
 	for i := range m {
 		m[i] = row
 	}
-	b, _ := json.Marshal(Alphas{Epoch: epoch, Primitives: prims, Normal: CellAlphas{m, m}, Reduce: CellAlphas{m, m}})
+	cell := map[string]any{"alpha": m, "weights": m}
+	b, _ := json.Marshal(map[string]any{"epoch": epoch, "primitives": prims, "normal": cell, "reduce": cell})
+	return string(b) + "\n"
+}
+
+// newAlphasLine is alphasLine in the current format (space and tensors).
+func newAlphasLine(epoch int, prims []string, nEdges int) string {
+	as, err := DecodeAlphas(strings.NewReader(alphasLine(epoch, prims, nEdges)), "legacy")
+	if err != nil {
+		panic(err)
+	}
+	b, _ := json.Marshal(as[0])
 	return string(b) + "\n"
 }
 
@@ -201,14 +212,20 @@ func TestDecodeAlphas(t *testing.T) {
 		errHas    string
 	}{
 		{"good", alphasLine(0, p, 14) + alphasLine(1, p, 14), 2, false, 0, ""},
+		{"good, current format", newAlphasLine(0, p, 14) + newAlphasLine(1, p, 14), 2, false, 0, ""},
+		{"formats mixed", alphasLine(0, p, 14) + newAlphasLine(1, p, 14), 2, false, 0, ""},
 		{"truncated", alphasLine(0, p, 14) + alphasLine(1, p, 14)[:40], 1, true, 0, ""},
-		{"primitives differ", alphasLine(0, p, 14) + alphasLine(1, p, 14) + alphasLine(2, q, 14), 2, false, 3, "differ from line 1"},
+		{"primitives differ", alphasLine(0, p, 14) + alphasLine(1, p, 14) + alphasLine(2, q, 14), 2, false, 3, "differ, unlike line 1"},
 		{"primitive count differs", alphasLine(0, p, 14) + alphasLine(1, p[:2], 14), 1, false, 2, "differ"},
-		{"edge count differs", alphasLine(0, p, 14) + alphasLine(1, p, 9), 1, false, 2, "9 edges"},
+		{"edge count differs", alphasLine(0, p, 14) + alphasLine(1, p, 9), 1, false, 2, "differs, unlike line 1"},
 		{"no primitives", alphasLine(0, nil, 14), 0, false, 1, "primitives"},
+		{"not a cell's edge count", alphasLine(0, p, 13), 0, false, 1, "13 edges is not"},
 		{"short row", alphasLine(0, p, 2) + `{"epoch":1,"primitives":["none","skip_connect","sep_conv_3x3"],"normal":{"weights":[[1,0,0],[1,0]]},"reduce":{"weights":[[1,0,0],[1,0,0]]}}` + "\n", 1, false, 2, "normal weights row 1: 2 values, want 3"},
-		{"alpha rows differ", `{"epoch":0,"primitives":["a"],"normal":{"alpha":[[1]],"weights":[[1],[1]]},"reduce":{"weights":[[1]]}}` + "\n", 0, false, 1, "alpha rows"},
-		{"no reduce", `{"epoch":0,"primitives":["a"],"normal":{"weights":[[1]]}}` + "\n", 0, false, 1, "reduce: no weights"},
+		{"alpha rows differ", `{"epoch":0,"primitives":["none"],"normal":{"alpha":[[1]],"weights":[[1],[1]]},"reduce":{"weights":[[1],[1]]}}` + "\n", 0, false, 1, "alpha rows"},
+		{"no reduce", `{"epoch":0,"primitives":["none"],"normal":{"weights":[[1]]}}` + "\n", 0, false, 1, "reduce: no weights"},
+		{"unknown op", alphasLine(0, []string{"conv_9x9"}, 2), 0, false, 1, `unknown op "conv_9x9"`},
+		{"tensor rows", strings.Replace(newAlphasLine(0, p, 2), `"rows":[[0,0],[0,1]]`, `"rows":[[0,1],[0,0]]`, 1), 0, false, 1, "want one per edge"},
+		{"no rule", strings.Replace(newAlphasLine(0, p, 2), `"rule":"darts"`, `"rule":""`, 1), 0, false, 1, `no "rule"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			as, err := DecodeAlphas(strings.NewReader(tc.in), "a.jsonl")
@@ -308,18 +325,31 @@ func FuzzDecodeMetrics(f *testing.F) {
 }
 
 func FuzzDecodeAlphas(f *testing.F) {
-	f.Add([]byte(alphasLine(0, []string{"a", "b"}, 2) + alphasLine(1, []string{"a", "b"}, 2)))
-	f.Add([]byte(alphasLine(0, []string{"a"}, 1) + "{\"epoch\":1,\"pri"))
+	f.Add([]byte(alphasLine(0, []string{"none", "skip_connect"}, 2) + alphasLine(1, []string{"none", "skip_connect"}, 2)))
+	f.Add([]byte(alphasLine(0, []string{"none"}, 2) + "{\"epoch\":1,\"pri"))
+	f.Add([]byte(newAlphasLine(0, []string{"none", "skip_connect", "sep_conv_3x3"}, 5)))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		as, err := DecodeAlphas(bytes.NewReader(in), "fuzz")
 		for i, a := range as {
-			if len(a.Primitives) == 0 || len(a.Normal.Weights) == 0 || len(a.Reduce.Weights) == 0 {
-				t.Fatalf("line %d accepted without primitives or weights: %+v (err %v)", i, a, err)
+			if len(a.Space.Ops) == 0 || len(a.Tensors) == 0 {
+				t.Fatalf("line %d accepted without ops or tensors: %+v (err %v)", i, a, err)
 			}
-			for _, row := range append(append([][]float64{}, a.Normal.Weights...), a.Reduce.Weights...) {
-				if len(row) != len(as[0].Primitives) {
-					t.Fatalf("accepted a row of %d values for %d primitives", len(row), len(as[0].Primitives))
+			for _, ten := range a.Tensors {
+				ct, ok := a.Space.CellType(ten.Cell)
+				if !ok || len(ten.Weights) != len(ct.Cell.Edges) {
+					t.Fatalf("line %d: tensor %s accepted with %d rows", i, ten.Name, len(ten.Weights))
 				}
+				for _, row := range ten.Weights {
+					if len(row) != len(ten.Cols) {
+						t.Fatalf("accepted a row of %d values for %d columns", len(row), len(ten.Cols))
+					}
+				}
+			}
+			// What was read writes back and reads again the same.
+			b, _ := json.Marshal(a)
+			back, err := DecodeAlphas(bytes.NewReader(append(b, '\n')), "again")
+			if err != nil || len(back) != 1 {
+				t.Fatalf("re-decode of %s: %v", b, err)
 			}
 		}
 	})

@@ -111,7 +111,7 @@ func TestRunDeterministic(t *testing.T) {
 			// Without an optimizer step, a second run of the same batch
 			// must give the same gradients: nothing may carry over.
 			var grads [][]float32
-			for _, p := range append(n.Weights(), n.Alphas()...) {
+			for _, p := range append(n.Weights(), n.ArchParams()...) {
 				grads = append(grads, append([]float32(nil), p.Grad...))
 			}
 			if step == 0 {
@@ -126,7 +126,7 @@ func TestRunDeterministic(t *testing.T) {
 				}
 			}
 		}
-		for _, p := range append(append(n.Weights(), n.Alphas()...), n.State()...) {
+		for _, p := range append(append(n.Weights(), n.ArchParams()...), n.State()...) {
 			out = append(out, append([]float32(nil), p.Value...))
 			if p.Grad != nil {
 				out = append(out, append([]float32(nil), p.Grad...))

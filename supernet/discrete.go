@@ -1,81 +1,41 @@
 package supernet
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 
+	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/internal/rng"
 	"github.com/darts-go/darts/mixedop"
 	G "gorgonia.org/gorgonia"
 )
-
-// Edge is one chosen operation of a discrete cell: Op applied to state
-// Input (0 and 1 are the outputs of the two previous cells, 2.. the cell's
-// intermediate nodes).
-type Edge struct {
-	Op    string `json:"op"`
-	Input int    `json:"input"`
-}
-
-// CellArch is one cell type of a genotype: two edges per intermediate node
-// (node k sums edges 2k and 2k+1) and the states concatenated into the
-// cell's output.
-type CellArch struct {
-	Edges  []Edge `json:"edges"`
-	Concat []int  `json:"concat"`
-}
-
-// Steps is the number of intermediate nodes.
-func (c CellArch) Steps() int { return len(c.Edges) / 2 }
-
-func (c CellArch) validate(cell string) error {
-	if len(c.Edges) == 0 || len(c.Edges)%2 != 0 {
-		return fmt.Errorf("%s cell: %d edges, want a positive even number (2 per intermediate node)", cell, len(c.Edges))
-	}
-	for i, e := range c.Edges {
-		if _, err := mixedop.Lookup(e.Op); err != nil {
-			return fmt.Errorf("%s cell: edge %d: %w", cell, i, err)
-		}
-		if e.Input < 0 || e.Input > i/2+1 {
-			return fmt.Errorf("%s cell: edge %d (node %d): input %d out of range 0..%d", cell, i, i/2, e.Input, i/2+1)
-		}
-	}
-	if len(c.Concat) == 0 {
-		return fmt.Errorf("%s cell: empty concat list", cell)
-	}
-	for i, s := range c.Concat {
-		if s < 0 || s > c.Steps()+1 {
-			return fmt.Errorf("%s cell: concat[%d]: state %d out of range 0..%d", cell, i, s, c.Steps()+1)
-		}
-		if slices.Contains(c.Concat[:i], s) {
-			return fmt.Errorf("%s cell: concat[%d]: state %d repeated", cell, i, s)
-		}
-	}
-	return nil
-}
 
 // DiscreteConfig is the shape of the network of a genotype, DARTS's
 // NetworkCIFAR (quark0/darts cnn/model.py): a 3×3 conv stem with
 // StemMultiplier·C channels, Layers cells of which ⌊L/3⌋ and ⌊2L/3⌋ are
 // reduction cells (channels double, resolution halves), an optional
 // auxiliary head after cell ⌊2L/3⌋, global average pooling and a linear
-// classifier.
+// classifier. The genotype's "normal" and "reduce" cells are stacked; each
+// is a general DAG (derive.Cell) with two inputs.
 type DiscreteConfig struct {
-	InputC         int      `json:"input_c"`
-	InputH         int      `json:"input_h"`
-	InputW         int      `json:"input_w"`
-	Classes        int      `json:"classes"`
-	C              int      `json:"init_channels"`
-	Layers         int      `json:"layers"`
-	StemMultiplier int      `json:"stem_multiplier"`
-	Auxiliary      bool     `json:"auxiliary"`
-	Normal         CellArch `json:"normal"`
-	Reduce         CellArch `json:"reduce"`
+	Space          string          `json:"space"`
+	InputC         int             `json:"input_c"`
+	InputH         int             `json:"input_h"`
+	InputW         int             `json:"input_w"`
+	Classes        int             `json:"classes"`
+	C              int             `json:"init_channels"`
+	Layers         int             `json:"layers"`
+	StemMultiplier int             `json:"stem_multiplier"`
+	Auxiliary      bool            `json:"auxiliary"`
+	Genotype       derive.Genotype `json:"genotype"`
 }
 
 // WithDefaults fills zero fields with the DARTS values.
 func (c DiscreteConfig) WithDefaults() DiscreteConfig {
+	if c.Space == "" {
+		c.Space = "darts"
+	}
 	if c.StemMultiplier == 0 {
 		c.StemMultiplier = 3
 	}
@@ -84,17 +44,89 @@ func (c DiscreteConfig) WithDefaults() DiscreteConfig {
 
 // Validate reports the first setting that cannot make a network, naming it.
 func (c DiscreteConfig) Validate() error {
+	if c.Space != "darts" {
+		return fmt.Errorf("space %q: unknown (known: darts)", c.Space)
+	}
 	if err := validateMacro(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.Layers, c.StemMultiplier); err != nil {
 		return err
 	}
-	if err := c.Normal.validate("normal"); err != nil {
+	if err := c.Genotype.Validate(nil); err != nil {
 		return err
 	}
-	return c.Reduce.validate("reduce")
+	for _, name := range []string{"normal", "reduce"} {
+		cell, ok := c.Genotype.Cell(name)
+		if !ok {
+			return fmt.Errorf("genotype: no %s cell (a DARTS network stacks a normal and a reduce cell)", name)
+		}
+		if cell.Inputs != 2 {
+			return fmt.Errorf("genotype: %s cell: %d inputs, a DARTS cell reads the two previous cells", name, cell.Inputs)
+		}
+		for _, p := range cell.Pairs() {
+			if _, err := lookup(p.Op); err != nil {
+				return fmt.Errorf("genotype: %s cell: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes and the one of darts-go
+// 0.1 weights files and run configs, whose cells were "normal" and
+// "reduce" objects with an "edges" list of {op, input} (two per node) and a
+// "concat" list.
+func (c *DiscreteConfig) UnmarshalJSON(b []byte) error {
+	type plain DiscreteConfig
+	var p struct {
+		plain
+		Normal *legacyCell `json:"normal"`
+		Reduce *legacyCell `json:"reduce"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if p.Normal != nil && p.Reduce != nil && len(p.Genotype.Cells) == 0 {
+		g, err := derive.FromDARTS(p.Normal.pairs(), p.Normal.Concat, p.Reduce.pairs(), p.Reduce.Concat)
+		if err != nil {
+			return err
+		}
+		p.Genotype = g
+		if p.Space == "" {
+			p.Space = "darts"
+		}
+	}
+	*c = DiscreteConfig(p.plain)
+	return nil
+}
+
+// legacyCell is a cell of darts-go 0.1's DiscreteConfig.
+type legacyCell struct {
+	Edges []struct {
+		Op    string `json:"op"`
+		Input int    `json:"input"`
+	} `json:"edges"`
+	Concat []int `json:"concat"`
+}
+
+func (l *legacyCell) pairs() []derive.Pair {
+	ps := make([]derive.Pair, len(l.Edges))
+	for i, e := range l.Edges {
+		ps[i] = derive.Pair{Op: e.Op, Input: e.Input}
+	}
+	return ps
 }
 
 // IsReduction reports whether cell i is a reduction cell.
-func (c DiscreteConfig) IsReduction(i int) bool { return i == c.Layers/3 || i == 2*c.Layers/3 }
+func (c DiscreteConfig) IsReduction(i int) bool { return IsReduction(i, c.Layers) }
+
+// cell returns the genotype cell stacked at a reduction (or normal) place.
+func (c DiscreteConfig) cell(reduction bool) derive.Cell {
+	name := "normal"
+	if reduction {
+		name = "reduce"
+	}
+	cell, _ := c.Genotype.Cell(name)
+	return cell
+}
 
 // AuxCell is the cell whose output feeds the auxiliary head.
 func (c DiscreteConfig) AuxCell() int { return 2 * c.Layers / 3 }
@@ -141,16 +173,18 @@ type Discrete[T Float] struct {
 	sites      int
 }
 
-// discreteCell is model.py's Cell.
+// discreteCell is model.py's Cell for a general DAG: every live node sums
+// its pairs' ops (pairs that read a dropped node are skipped, as
+// FairDARTS's DCOCell), the output concatenates the concat states.
 type discreteCell[T Float] struct {
 	prefix        string
 	reduction     bool
 	reductionPrev bool
 	pre0, pre1    mixedop.Module[T]
-	ops           []mixedop.Module[T]
-	identity      []bool // no drop path on identities, as model.py
+	geno          derive.Cell
+	ops           []mixedop.Module[T] // one per pair, in the genotype's order; nil for a skipped pair
+	identity      []bool              // no drop path on identities, as model.py
 	inputs        []int
-	concat        []int
 	site0         int // drop-path site of ops[0]; ops[j] is site0+j
 	c             int
 }
@@ -158,7 +192,9 @@ type discreteCell[T Float] struct {
 func (c *discreteCell[T]) params() []*mixedop.Param[T] {
 	ps := append(c.pre0.Params(), c.pre1.Params()...)
 	for _, o := range c.ops {
-		ps = append(ps, o.Params()...)
+		if o != nil {
+			ps = append(ps, o.Params()...)
+		}
 	}
 	return ps
 }
@@ -166,7 +202,9 @@ func (c *discreteCell[T]) params() []*mixedop.Param[T] {
 func (c *discreteCell[T]) stateParams() []*mixedop.Param[T] {
 	ps := append(c.pre0.State(), c.pre1.State()...)
 	for _, o := range c.ops {
-		ps = append(ps, o.State()...)
+		if o != nil {
+			ps = append(ps, o.State()...)
+		}
 	}
 	return ps
 }
@@ -183,26 +221,20 @@ func NewDiscrete[T Float](cfg DiscreteConfig, seed uint64) (*Discrete[T], error)
 	ctx := &mixedop.Ctx{Training: true, Rand: r}
 	n := &Discrete[T]{Cfg: cfg, Ctx: ctx}
 	n.stem = mixedop.NewConvBN[T](ctx, "stem", cfg.InputC, cfg.StemMultiplier*cfg.C, 3, 1, 1, true)
-	archOf := func(red bool) CellArch {
-		if red {
-			return cfg.Reduce
-		}
-		return cfg.Normal
-	}
-	plans, cp, err := planCells(cfg.StemMultiplier*cfg.C, cfg.C, cfg.InputH, cfg.InputW, cfg.Layers, cfg.IsReduction,
-		func(red bool) int { return len(archOf(red).Concat) })
+	plans, cp, err := planCells(cfg.StemMultiplier*cfg.C, cfg.C, cfg.InputH, cfg.InputW, cfg.Layers,
+		func(red bool) int { return len(cfg.cell(red).Concat) })
 	if err != nil {
 		return nil, err
 	}
 	auxC, auxH, auxW := 0, 0, 0
 	for _, pl := range plans {
-		cell, err := n.newCell(fmt.Sprintf("cells.%d", pl.Index), archOf(pl.Reduction), pl.CPP, pl.CP, pl.C, pl.Reduction, pl.ReductionPrev)
+		cell, err := n.newCell(fmt.Sprintf("cells.%d", pl.Index), cfg.cell(pl.Reduction), pl)
 		if err != nil {
 			return nil, err
 		}
 		n.cells = append(n.cells, cell)
 		if pl.Index == cfg.AuxCell() {
-			auxC, auxH, auxW = len(archOf(pl.Reduction).Concat)*pl.C, pl.H, pl.W
+			auxC, auxH, auxW = len(cfg.cell(pl.Reduction).Concat)*pl.C, pl.H, pl.W
 		}
 	}
 	n.head = newClassifier[T](cp, cfg.Classes)
@@ -236,35 +268,40 @@ func NewDiscrete[T Float](cfg DiscreteConfig, seed uint64) (*Discrete[T], error)
 	return n, nil
 }
 
-func (n *Discrete[T]) newCell(prefix string, arch CellArch, cpp, cp, c int, reduction, reductionPrev bool) (*discreteCell[T], error) {
+func (n *Discrete[T]) newCell(prefix string, geno derive.Cell, pl cellPlan) (*discreteCell[T], error) {
 	ctx := n.Ctx
-	cell := &discreteCell[T]{prefix: prefix, reduction: reduction, reductionPrev: reductionPrev,
-		concat: append([]int(nil), arch.Concat...), site0: n.sites, c: c}
-	if reductionPrev {
-		fr, err := mixedop.NewFactorizedReduce[T](ctx, join(prefix, "pre0"), cpp, c, true)
-		if err != nil {
-			return nil, err
-		}
-		cell.pre0 = fr
-	} else {
-		cell.pre0 = mixedop.NewReLUConvBN[T](ctx, join(prefix, "pre0"), cpp, c, 1, 1, 0, true)
+	cell := &discreteCell[T]{prefix: prefix, reduction: pl.Reduction, reductionPrev: pl.ReductionPrev, geno: geno, site0: n.sites, c: pl.C}
+	pre, err := dartsPreprocess[T](ctx, prefix, pl, true)
+	if err != nil {
+		return nil, err
 	}
-	cell.pre1 = mixedop.NewReLUConvBN[T](ctx, join(prefix, "pre1"), cp, c, 1, 1, 0, true)
-	for j, e := range arch.Edges {
-		stride := 1
-		if reduction && e.Input < 2 {
-			stride = 2
+	cell.pre0, cell.pre1 = pre[0], pre[1]
+	live := geno.Live()
+	j := 0
+	for k, node := range geno.Nodes {
+		for _, e := range node {
+			used := live[k] && (e.Input < geno.Inputs || live[e.Input-geno.Inputs])
+			stride := 1
+			if pl.Reduction && e.Input < geno.Inputs {
+				stride = 2
+			}
+			var op mixedop.Module[T]
+			isIdentity := false
+			if used {
+				op, err = mixedop.Build[T](ctx, e.Op, join(prefix, fmt.Sprintf("ops.%d", j)), mixedop.Args{C: pl.C, Stride: stride, Affine: true})
+				if err != nil {
+					return nil, fmt.Errorf("%s: edge %d: %w", prefix, j, err)
+				}
+				spec, _ := mixedop.Lookup(e.Op)
+				isIdentity = spec.Kind == mixedop.KindSkip && stride == 1
+			}
+			cell.ops = append(cell.ops, op)
+			cell.identity = append(cell.identity, isIdentity)
+			cell.inputs = append(cell.inputs, e.Input)
+			j++
 		}
-		op, err := mixedop.Build[T](ctx, e.Op, join(prefix, fmt.Sprintf("ops.%d", j)), mixedop.Args{C: c, Stride: stride, Affine: true})
-		if err != nil {
-			return nil, fmt.Errorf("%s: edge %d: %w", prefix, j, err)
-		}
-		spec, _ := mixedop.Lookup(e.Op)
-		cell.ops = append(cell.ops, op)
-		cell.identity = append(cell.identity, spec.Kind == mixedop.KindSkip && stride == 1)
-		cell.inputs = append(cell.inputs, e.Input)
 	}
-	n.sites += len(arch.Edges)
+	n.sites += j
 	return cell, nil
 }
 
@@ -364,31 +401,38 @@ func (n *Discrete[T]) applyCell(g *mixedop.Graph[T], c *discreteCell[T], s0, s1 
 		return nil, err
 	}
 	states := []*G.Node{p0, p1}
-	for k := 0; k < len(c.ops)/2; k++ {
-		var terms [2]*G.Node
-		for t := range terms {
-			j := 2*k + t
-			label := join(c.prefix, fmt.Sprintf("ops.%d", j))
-			h, err := g.Apply(&mixedop.ModuleBlock[T]{Label: label, M: c.ops[j]}, nil, states[c.inputs[j]])
-			if err != nil {
-				return nil, err
-			}
-			if train && !c.identity[j] {
-				h, err = g.Apply(&dropPathBlock[T]{label: label + ".drop_path", site: c.site0 + j, d: &n.drop}, nil, h)
+	j := 0
+	for k, node := range c.geno.Nodes {
+		var terms []*G.Node
+		for range node {
+			if c.ops[j] != nil {
+				label := join(c.prefix, fmt.Sprintf("ops.%d", j))
+				h, err := g.Apply(&mixedop.ModuleBlock[T]{Label: label, M: c.ops[j]}, nil, states[c.inputs[j]])
 				if err != nil {
 					return nil, err
 				}
+				if train && !c.identity[j] {
+					h, err = g.Apply(&dropPathBlock[T]{label: label + ".drop_path", site: c.site0 + j, d: &n.drop}, nil, h)
+					if err != nil {
+						return nil, err
+					}
+				}
+				terms = append(terms, h)
 			}
-			terms[t] = h
+			j++
 		}
-		s, err := g.Apply(&sumBlock[T]{label: join(c.prefix, fmt.Sprintf("node%d", k))}, nil, terms[:]...)
+		if len(terms) == 0 {
+			states = append(states, nil) // a dropped node
+			continue
+		}
+		s, err := g.Apply(&sumBlock[T]{label: join(c.prefix, fmt.Sprintf("node%d", k))}, nil, terms...)
 		if err != nil {
 			return nil, err
 		}
 		states = append(states, s)
 	}
-	outs := make([]*G.Node, len(c.concat))
-	for i, s := range c.concat {
+	outs := make([]*G.Node, len(c.geno.Concat))
+	for i, s := range c.geno.Concat {
 		outs[i] = states[s]
 	}
 	return g.Apply(&concatBlock[T]{label: join(c.prefix, "concat")}, nil, outs...)
@@ -424,7 +468,7 @@ func (n *Discrete[T]) cellOutShape(c *discreteCell[T], in1 mixedop.Shape) mixedo
 	if c.reduction {
 		h, w = h/2, w/2
 	}
-	return mixedop.Shape{N: in1.N, C: len(c.concat) * c.c, H: h, W: w}
+	return mixedop.Shape{N: in1.N, C: len(c.geno.Concat) * c.c, H: h, W: w}
 }
 
 // EstimateMemory is a rough estimate, in bytes, of what training at the
@@ -449,9 +493,12 @@ func (n *Discrete[T]) EstimateMemory(batch int) int64 {
 		c := n.cells[cs.Index]
 		node := int64(c.c * cs.Out.H * cs.Out.W)
 		act += 4 * node * 2 // preprocessing of both inputs
-		for j := range c.ops {
+		for j, pair := range c.geno.Pairs() {
+			if c.ops[j] == nil {
+				continue
+			}
 			spec := mixedop.Spec{Kind: mixedop.KindSkip}
-			if s, err := mixedop.Lookup(n.opName(c, j)); err == nil {
+			if s, err := mixedop.Lookup(pair.Op); err == nil {
 				spec = s
 			}
 			f := int64(2)
@@ -467,15 +514,7 @@ func (n *Discrete[T]) EstimateMemory(batch int) int64 {
 			}
 			act += f*node + 2*node // op, then its drop-path node
 		}
-		act += 2*node*int64(len(c.ops)/2) + 2*int64(cs.Out.C*cs.Out.H*cs.Out.W)
+		act += 2*node*int64(len(c.geno.Nodes)) + 2*int64(cs.Out.C*cs.Out.H*cs.Out.W)
 	}
 	return params*elem + act*int64(batch)*elem
-}
-
-func (n *Discrete[T]) opName(c *discreteCell[T], j int) string {
-	arch := n.Cfg.Normal
-	if c.reduction {
-		arch = n.Cfg.Reduce
-	}
-	return arch.Edges[j].Op
 }

@@ -12,7 +12,7 @@ func BenchmarkDiscreteTrainStep(b *testing.B) {
 	}{{"L5C8", 8, 5}, {"L8C16", 16, 8}} {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := DiscreteConfig{InputC: 1, InputH: 28, InputW: 28, Classes: 10, C: bc.c, Layers: bc.layer,
-				Normal: dartsV2.normal, Reduce: dartsV2.reduce}
+				Genotype: dartsV2}
 			n, err := NewDiscrete[float32](cfg, 1)
 			if err != nil {
 				b.Fatal(err)

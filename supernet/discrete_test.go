@@ -2,30 +2,31 @@ package supernet
 
 import (
 	"math"
-
-	"gorgonia.org/tensor"
 	"strings"
 	"testing"
+
+	"github.com/darts-go/darts/derive"
+	"gorgonia.org/tensor"
 )
 
-func edges(ops string) []Edge {
-	var out []Edge
+func edges(ops string) []derive.Pair {
+	var out []derive.Pair
 	for _, f := range strings.Fields(ops) {
 		i := strings.LastIndexByte(f, ':')
-		out = append(out, Edge{Op: f[:i], Input: int(f[i+1] - '0')})
+		out = append(out, derive.Pair{Op: f[:i], Input: int(f[i+1] - '0')})
 	}
 	return out
 }
 
 // dartsV2 is DARTS_V2 from quark0/darts cnn/genotypes.py.
-var dartsV2 = struct{ normal, reduce CellArch }{
-	CellArch{edges("sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:1 skip_connect:0 skip_connect:0 dil_conv_3x3:2"), []int{2, 3, 4, 5}},
-	CellArch{edges("max_pool_3x3:0 max_pool_3x3:1 skip_connect:2 max_pool_3x3:1 max_pool_3x3:0 skip_connect:2 skip_connect:2 max_pool_3x3:1"), []int{2, 3, 4, 5}},
-}
+var dartsV2 = derive.MustDARTS(
+	edges("sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:1 skip_connect:0 skip_connect:0 dil_conv_3x3:2"), []int{2, 3, 4, 5},
+	edges("max_pool_3x3:0 max_pool_3x3:1 skip_connect:2 max_pool_3x3:1 max_pool_3x3:0 skip_connect:2 skip_connect:2 max_pool_3x3:1"), []int{2, 3, 4, 5},
+)
 
 func v2Config(c, layers int, aux bool) DiscreteConfig {
 	return DiscreteConfig{InputC: 3, InputH: 32, InputW: 32, Classes: 10, C: c, Layers: layers, Auxiliary: aux,
-		Normal: dartsV2.normal, Reduce: dartsV2.reduce}
+		Genotype: dartsV2}
 }
 
 func TestDiscreteParamCountDARTSV2(t *testing.T) {
@@ -82,10 +83,9 @@ func countModelPy(cfg DiscreteConfig) int {
 	redPrev := false
 	for i := 0; i < cfg.Layers; i++ {
 		red := i == cfg.Layers/3 || i == 2*cfg.Layers/3
-		arch := cfg.Normal
+		arch := cfg.cell(red)
 		if red {
 			cCurr *= 2
-			arch = cfg.Reduce
 		}
 		if redPrev {
 			total += 2*cpp*(cCurr/2) + bn(cCurr)
@@ -93,7 +93,7 @@ func countModelPy(cfg DiscreteConfig) int {
 			total += cpp*cCurr + bn(cCurr)
 		}
 		total += cp*cCurr + bn(cCurr)
-		for _, e := range arch.Edges {
+		for _, e := range arch.Pairs() {
 			stride := 1
 			if red && e.Input < 2 {
 				stride = 2
@@ -107,21 +107,21 @@ func countModelPy(cfg DiscreteConfig) int {
 }
 
 // dartsV1 is DARTS_V1 from genotypes.py.
-var dartsV1 = struct{ normal, reduce CellArch }{
-	CellArch{edges("sep_conv_3x3:1 sep_conv_3x3:0 skip_connect:0 sep_conv_3x3:1 skip_connect:0 sep_conv_3x3:1 sep_conv_3x3:0 skip_connect:2"), []int{2, 3, 4, 5}},
-	CellArch{edges("max_pool_3x3:0 max_pool_3x3:1 skip_connect:2 max_pool_3x3:0 max_pool_3x3:0 skip_connect:2 skip_connect:2 avg_pool_3x3:0"), []int{2, 3, 4, 5}},
-}
+var dartsV1 = derive.MustDARTS(
+	edges("sep_conv_3x3:1 sep_conv_3x3:0 skip_connect:0 sep_conv_3x3:1 skip_connect:0 sep_conv_3x3:1 sep_conv_3x3:0 skip_connect:2"), []int{2, 3, 4, 5},
+	edges("max_pool_3x3:0 max_pool_3x3:1 skip_connect:2 max_pool_3x3:0 max_pool_3x3:0 skip_connect:2 skip_connect:2 avg_pool_3x3:0"), []int{2, 3, 4, 5},
+)
 
 // odd uses every DARTS op, two nodes only and a partial concat.
-var odd = struct{ normal, reduce CellArch }{
-	CellArch{edges("dil_conv_5x5:1 sep_conv_5x5:0 avg_pool_3x3:2 none:1"), []int{3, 2}},
-	CellArch{edges("skip_connect:1 dil_conv_3x3:0 sep_conv_3x3:2 max_pool_3x3:0"), []int{3}},
-}
+var odd = derive.MustDARTS(
+	edges("dil_conv_5x5:1 sep_conv_5x5:0 avg_pool_3x3:2 none:1"), []int{3, 2},
+	edges("skip_connect:1 dil_conv_3x3:0 sep_conv_3x3:2 max_pool_3x3:0"), []int{3},
+)
 
 func TestDiscreteShapesAndCounts(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		arch       struct{ normal, reduce CellArch }
+		arch       derive.Genotype
 		c, h, w    int
 		classes    int
 		ch, layers int
@@ -134,7 +134,7 @@ func TestDiscreteShapesAndCounts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DiscreteConfig{InputC: tc.c, InputH: tc.h, InputW: tc.w, Classes: tc.classes, C: tc.ch, Layers: tc.layers,
-				Normal: tc.arch.normal, Reduce: tc.arch.reduce}
+				Genotype: tc.arch}
 			n, err := NewDiscrete[float64](cfg, 3)
 			if err != nil {
 				t.Fatal(err)

@@ -1,15 +1,24 @@
 package supernet
 
 import (
-	"github.com/darts-go/darts/mixedop"
 	"math"
 	"testing"
+
+	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/mixedop"
 )
 
 // tinyConfig has an auxiliary head position with a 5×5 map (20→10→5).
 func tinyConfig(aux bool) DiscreteConfig {
 	return DiscreteConfig{InputC: 2, InputH: 20, InputW: 20, Classes: 3, C: 4, Layers: 3, Auxiliary: aux,
-		Normal: dartsV2.normal, Reduce: odd.reduce}
+		Genotype: mixCells(dartsV2, odd)}
+}
+
+// mixCells is the genotype of a's normal cell and b's reduce cell.
+func mixCells(a, b derive.Genotype) derive.Genotype {
+	n, _ := a.Cell("normal")
+	r, _ := b.Cell("reduce")
+	return derive.Genotype{Space: "darts", Cells: []derive.Cell{n, r}}.Clone()
 }
 
 func tinyBatch(n, size int) ([]float32, []int) {

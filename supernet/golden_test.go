@@ -6,6 +6,8 @@ import (
 
 	"github.com/darts-go/darts/internal/golden"
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/relax"
+	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 	G "gorgonia.org/gorgonia"
 )
@@ -14,15 +16,16 @@ func buildCell[T mixedop.Float](c golden.Case) golden.Builder[T] {
 	return func(g *mixedop.Graph[T], in []*G.Node) (*G.Node, error) {
 		ctx := &mixedop.Ctx{Training: true}
 		cpp, cp := c.Inputs[0].Shape[1], c.Inputs[1].Shape[1]
-		cell, err := supernet.NewSearchCell[T](ctx, "", c.Steps, c.Multiplier, cpp, cp, c.Channels, c.Reduction, c.ReductionPrev, c.Primitives)
+		cell, err := supernet.NewDARTSCell[T](ctx, "", "normal", supernet.DARTSCell{Topology: space.DARTSCell(c.Steps, c.Multiplier),
+			CPP: cpp, CP: cp, C: c.Channels, Reduction: c.Reduction, ReductionPrev: c.ReductionPrev, Ops: c.Primitives})
 		if err != nil {
 			return nil, err
 		}
-		w, err := g.Apply(&mixedop.Softmax[T]{Label: "softmax"}, nil, in[2])
+		w, err := g.Apply(&relax.SoftmaxBlock[T]{Label: "softmax"}, nil, in[2])
 		if err != nil {
 			return nil, err
 		}
-		return cell.Apply(g, in[0], in[1], w)
+		return cell.Apply(g, []*G.Node{in[0], in[1]}, w)
 	}
 }
 

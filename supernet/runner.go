@@ -3,6 +3,7 @@ package supernet
 import (
 	"fmt"
 
+	"github.com/darts-go/darts/mixedop"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -14,7 +15,8 @@ import (
 type Runner[T Float] struct {
 	*graphRun[T]
 	Net    *Network[T]
-	alphaG []*G.Node
+	archP  []*mixedop.Param[T] // the architecture tensors in the graph
+	alphaG []*G.Node           // their gradient nodes
 }
 
 // NewRunner builds the graph of n for batches of size batch. With train,
@@ -39,9 +41,10 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 		return nil, err
 	}
 	if train {
-		for _, a := range n.Alphas() {
+		for _, a := range n.ArchParams() {
 			for i, p := range r.g.Params() {
 				if p == a {
+					r.archP = append(r.archP, a)
 					r.alphaG = append(r.alphaG, grads[i])
 				}
 			}
@@ -64,13 +67,14 @@ type Result struct {
 
 // Run feeds one batch (x: NCHW float32, len Batch·C·H·W; y: Batch labels)
 // forward, and backward for a training Runner, after which every weight's
-// and alpha's Grad holds dLoss/dparam for this batch.
+// and architecture tensor's Grad holds dLoss/dparam for this batch (zero for
+// a tensor no cell reads).
 func (r *Runner[T]) Run(x []float32, y []int) (Result, error) {
 	res, err := r.run(x, y)
 	if err != nil || !r.train {
 		return res, err
 	}
-	for i, a := range r.Net.Alphas() {
+	for i, a := range r.archP {
 		g, ok := r.alphaG[i].Value().Data().([]T)
 		if !ok || len(g) != len(a.Grad) {
 			return Result{}, fmt.Errorf("gradient of %s has an unexpected type or size", a.Name)

@@ -116,7 +116,7 @@ func TestWeightGradsOff(t *testing.T) {
 		}
 		return out
 	}
-	alphaFull, weightFull := copies(n.Alphas()), copies(n.Weights())
+	alphaFull, weightFull := copies(n.ArchParams()), copies(n.Weights())
 	for i := range x {
 		x[i] *= -1 // another batch: the weights' Grad would change if computed
 	}
@@ -134,13 +134,13 @@ func TestWeightGradsOff(t *testing.T) {
 			}
 		}
 	}
-	alphaOff := copies(n.Alphas())
+	alphaOff := copies(n.ArchParams())
 	r.SetWeightGrads(true)
 	if _, err := r.Run(x, y); err != nil {
 		t.Fatal(err)
 	}
 	changed := false
-	for i, p := range n.Alphas() {
+	for i, p := range n.ArchParams() {
 		for j, v := range p.Grad {
 			if v != alphaOff[i][j] {
 				t.Fatalf("%s[%d]: %v with weight gradients off, %v with them on", p.Name, j, alphaOff[i][j], v)

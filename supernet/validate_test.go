@@ -1,7 +1,6 @@
 package supernet
 
 import (
-	"slices"
 	"strings"
 	"testing"
 )
@@ -16,10 +15,6 @@ func TestValidate(t *testing.T) {
 	}
 	discrete := func(f func(*DiscreteConfig)) error {
 		c := tinyConfig(false).WithDefaults()
-		// tinyConfig's cells share slices with other tests' genotypes.
-		for _, a := range []*CellArch{&c.Normal, &c.Reduce} {
-			a.Edges, a.Concat = slices.Clone(a.Edges), slices.Clone(a.Concat)
-		}
 		f(&c)
 		return c.Validate()
 	}
@@ -44,10 +39,12 @@ func TestValidate(t *testing.T) {
 		{"discrete C", discrete(func(c *DiscreteConfig) { c.C = -2 }), "init channels -2"},
 		{"discrete layers", discrete(func(c *DiscreteConfig) { c.Layers = -1 }), "layers -1"},
 		{"discrete stem", discrete(func(c *DiscreteConfig) { c.StemMultiplier = -3 }), "stem multiplier -3"},
-		{"discrete edges", discrete(func(c *DiscreteConfig) { c.Normal.Edges = c.Normal.Edges[:3] }), "normal cell: 3 edges"},
-		{"discrete op", discrete(func(c *DiscreteConfig) { c.Reduce.Edges[1].Op = "conv_9x9" }), "reduce cell: edge 1"},
-		{"discrete input index", discrete(func(c *DiscreteConfig) { c.Normal.Edges[2].Input = 3 }), "edge 2 (node 1): input 3 out of range 0..2"},
-		{"discrete concat", discrete(func(c *DiscreteConfig) { c.Normal.Concat = []int{2, 2} }), "concat[1]: state 2 repeated"},
+		{"discrete no reduce cell", discrete(func(c *DiscreteConfig) { c.Genotype.Cells = c.Genotype.Cells[:1] }), "no reduce cell"},
+		{"discrete op", discrete(func(c *DiscreteConfig) { c.Genotype.Cells[1].Nodes[0][1].Op = "conv_9x9" }), `reduce cell: node 0 input 1: unknown op "conv_9x9"`},
+		{"discrete input index", discrete(func(c *DiscreteConfig) { c.Genotype.Cells[0].Nodes[1][0].Input = 3 }), "normal cell: node 1 input 0: state 3 out of range 0..2"},
+		{"discrete concat", discrete(func(c *DiscreteConfig) { c.Genotype.Cells[0].Concat = []int{2, 2} }), "concat[1]: state 2 repeated"},
+		{"discrete inputs", discrete(func(c *DiscreteConfig) { c.Genotype.Cells[0].Inputs = 3 }), "normal cell: 3 inputs"},
+		{"discrete space", discrete(func(c *DiscreteConfig) { c.Space = "mobilenet" }), `space "mobilenet"`},
 	}
 	for _, c := range cases {
 		switch {

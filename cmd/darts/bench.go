@@ -148,7 +148,7 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	}
 	st := bilevel.DefaultSettings()
 	st.Epochs, st.BatchSize, st.Order, st.Seed = 1, p.B, order, seed
-	s, err := bilevel.NewSearch(net, data, st)
+	s, err := bilevel.NewSearch(net, data, st, bilevel.Method[float32]{})
 	if err != nil {
 		return err
 	}

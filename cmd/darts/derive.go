@@ -8,8 +8,8 @@ import (
 	"slices"
 
 	"github.com/darts-go/darts/derive"
-	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 	"github.com/spf13/pflag"
 )
 
@@ -75,12 +75,12 @@ func deriveCmd(args []string, stdout, stderr io.Writer) error {
 		if nodes < 1 {
 			return usageErrorf("--nodes %d: need at least 1", nodes)
 		}
-		prims, err := mixedop.OpSet(ops)
+		prims, err := space.OpSet(ops)
 		if err != nil {
 			return usageErrorf("--ops: %v", err)
 		}
-		if g = derive.Random(seed, prims, nodes); len(g.Normal) == 0 {
-			return usageErrorf("--ops %q: no cell can be derived (need at least one op besides 'none')", ops)
+		if g, err = derive.Random(seed, space.DARTS(nodes, nodes, prims), derive.DARTSRule); err != nil {
+			return usageErrorf("--ops %q: no cell can be derived: %v", ops, err)
 		}
 	case run != "":
 		if fs.Changed("ops") || fs.Changed("nodes") {
@@ -101,7 +101,7 @@ func deriveCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		data = append(b, '\n')
 	} else {
-		data = []byte(g.FormatDARTS() + "\n")
+		data = []byte(g.String() + "\n")
 	}
 	if out == "" {
 		_, err := stdout.Write(data)
@@ -132,7 +132,11 @@ func deriveFromRun(run string, epoch int, stderr io.Writer) (derive.Genotype, er
 		}
 		a = as[i]
 	}
-	g, err := derive.Derive(a.Normal.Weights, a.Reduce.Weights, a.Primitives)
+	rule, err := derive.RuleByName(a.Rule)
+	if err != nil {
+		return derive.Genotype{}, fmt.Errorf("%s epoch %d: %w", path, a.Epoch, err)
+	}
+	g, err := derive.Derive(a.Space, rule, a.CellWeights())
 	if err != nil {
 		return derive.Genotype{}, fmt.Errorf("%s epoch %d: %w", path, a.Epoch, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 )
 
 // dartsPrims is the DARTS op set in alpha-column order.
@@ -17,25 +18,29 @@ var dartsPrims = []string{"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect"
 
 // cellFavoring returns 14 softmax-like rows in which edge e prefers op
 // (e+shift) mod 8 and edges of odd index are stronger.
-func cellFavoring(shift int) rundir.CellAlphas {
-	var c rundir.CellAlphas
+func cellFavoring(shift int) [][]float64 {
+	var c [][]float64
 	for e := 0; e < 14; e++ {
 		w := make([]float64, len(dartsPrims))
 		for k := range w {
 			w[k] = 0.05
 		}
 		w[(e+shift)%len(w)] = 0.3 + 0.1*float64(e%2)
-		c.Alpha = append(c.Alpha, w)
-		c.Weights = append(c.Weights, w)
+		c = append(c, w)
 	}
 	return c
 }
 
+// writeAlphasRun writes alphas.jsonl in darts-go 0.1's form (normal and
+// reduce objects), which must still derive.
 func writeAlphasRun(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for e := 0; e <= 2; e++ {
-		a := rundir.Alphas{Epoch: e, Primitives: dartsPrims, Normal: cellFavoring(e + 1), Reduce: cellFavoring(e + 4)}
+		cell := func(shift int) map[string]any {
+			return map[string]any{"alpha": cellFavoring(shift), "weights": cellFavoring(shift)}
+		}
+		a := map[string]any{"epoch": e, "primitives": dartsPrims, "normal": cell(e + 1), "reduce": cell(e + 4)}
 		if err := rundir.AppendJSONLine(rundir.AlphasPath(dir), a); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +66,8 @@ func TestDeriveFromRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: output does not parse: %v", tc.args, err)
 		}
-		want, err := derive.Derive(cellFavoring(tc.epoch+1).Weights, cellFavoring(tc.epoch+4).Weights, dartsPrims)
+		want, err := derive.Derive(space.DARTS(4, 4, dartsPrims), derive.DARTSRule,
+			map[string][][]float64{"normal": cellFavoring(tc.epoch + 1), "reduce": cellFavoring(tc.epoch + 4)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +86,7 @@ func TestDeriveRandom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := derive.Random(7, dartsPrims, 4); !got.Equal(want) {
+	if want, _ := derive.Random(7, space.DARTS(4, 4, dartsPrims), derive.DARTSRule); !got.Equal(want) {
 		t.Errorf("--random 7 wrote %v, want derive.Random's %v", got, want)
 	}
 	var a, b bytes.Buffer
@@ -94,7 +100,7 @@ func TestDeriveRandom(t *testing.T) {
 		t.Errorf("outputs %q and %q", a.String(), b.String())
 	}
 	g, err := derive.Parse(&b)
-	if err != nil || len(g.Normal) != 6 {
+	if err != nil || len(g.Cells[0].Pairs()) != 6 {
 		t.Errorf("3-node random genotype: %v, %v", g, err)
 	}
 }

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/darts-go/darts/datasets"
-	"github.com/darts-go/darts/derive"
-	"github.com/darts-go/darts/supernet"
+	"github.com/darts-go/darts/job"
+	"github.com/darts-go/darts/retrain"
 	"github.com/spf13/pflag"
 )
 
@@ -58,38 +57,26 @@ func eval(args []string, stdout io.Writer) error {
 	if batch < 0 {
 		return usageErrorf("--batch-size %d: need a positive size", batch)
 	}
-	conf, err := readTrainConfig(run)
+	tr, err := job.OpenTraining(run, weights)
 	if err != nil {
 		return err
 	}
-	if weights == "" {
-		weights = filepath.Join(run, derive.WeightsFile)
-	}
+	conf := tr.Conf
 	if batch == 0 {
 		batch = conf.Train.BatchSize
 	}
 	if dataDir != "" {
 		conf.Data.DataDir = dataDir
 	}
-	cfg := conf.Network
-	cfg.Auxiliary = false // not part of the model
-	net, err := supernet.NewDiscrete[float32](cfg, 0)
-	if err != nil {
-		return fmt.Errorf("%s: %w", run, err)
-	}
-	epoch, err := derive.LoadWeights(weights, net)
-	if err != nil {
-		return err
-	}
 	data, err := datasets.Load(conf.Data)
 	if err != nil {
 		return err
 	}
-	loss, acc, err := derive.Evaluate(net, data.Test, batch)
+	loss, acc, err := retrain.Evaluate(tr.Net, data.Test, batch)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s (trained %d epochs, %s params) on %s test (%d images): loss %.4f, accuracy %.2f%%\n",
-		weights, epoch, thousands(net.NumParams()), data.Info.Name, data.Test.Len(), loss, 100*acc)
+		tr.Weights, tr.Epochs, thousands(tr.Net.NumParams()), data.Info.Name, data.Test.Len(), loss, 100*acc)
 	return nil
 }

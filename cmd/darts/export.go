@@ -56,7 +56,10 @@ func export(args []string, stdout io.Writer) error {
 			return append(b, '\n'), err
 		}
 	case "darts":
-		render = func(g derive.Genotype) ([]byte, error) { return []byte(g.FormatDARTS() + "\n"), nil }
+		render = func(g derive.Genotype) ([]byte, error) {
+			t, err := g.FormatDARTS()
+			return []byte(t + "\n"), err
+		}
 	case "dot":
 		render = func(g derive.Genotype) ([]byte, error) { return []byte(g.DOT()), nil }
 	case "":

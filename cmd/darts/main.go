@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 
+	"github.com/darts-go/darts/job"
 	"github.com/spf13/pflag"
 )
 
@@ -43,10 +44,6 @@ func (e *usageError) Error() string { return e.msg }
 func usageErrorf(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
-
-// errInterrupted is returned by a subcommand stopped by Ctrl-C after it saved
-// its state (exit code 130).
-var errInterrupted = errors.New("interrupted")
 
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "darts: differentiable neural architecture search (DARTS) in Go")
@@ -94,7 +91,7 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "darts %s: %v\n", c.Name, err)
 		fmt.Fprintf(os.Stderr, "Run 'darts %s --help' for usage.\n", c.Name)
 		return 2
-	case errors.Is(err, errInterrupted):
+	case errors.Is(err, job.ErrInterrupted):
 		fmt.Fprintf(os.Stderr, "darts %s: %v\n", c.Name, err)
 		return 130
 	default:
@@ -140,4 +137,19 @@ func printHelp(w io.Writer, fs *pflag.FlagSet, text string) {
 	fmt.Fprint(w, text)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
+}
+
+// jobError maps what a job returns to the commands' errors: settings that
+// cannot make a run are usage errors for a new run (they came from the
+// flags) and runtime errors on --resume (they came from config.json).
+func jobError(err error, resume bool) error {
+	var ce *job.ConfigError
+	var oe *job.OptionError
+	switch {
+	case errors.As(err, &ce) && !resume:
+		return usageErrorf("%v", ce.Err)
+	case errors.As(err, &oe):
+		return usageErrorf("%v", oe.Err)
+	}
+	return err
 }

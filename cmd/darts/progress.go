@@ -133,3 +133,26 @@ func formatETA(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d:%02d", m, sec)
 }
+
+// reporter is the job.Reporter of the commands: notes on their own lines,
+// an epoch as a progress bar (on a terminal) ended by its summary line.
+type reporter struct {
+	w   io.Writer
+	bar *progress
+}
+
+func newReporter(w io.Writer) *reporter { return &reporter{w: w} }
+
+func (r *reporter) Note(format string, args ...any) { fmt.Fprintf(r.w, format+"\n", args...) }
+func (r *reporter) Begin(label string, total int)   { r.bar = newProgress(r.w, label, total) }
+func (r *reporter) Update(done int, status string) {
+	if r.bar != nil {
+		r.bar.Update(done, status)
+	}
+}
+func (r *reporter) End(line string) {
+	if r.bar != nil {
+		r.bar.Done(line)
+		r.bar = nil
+	}
+}

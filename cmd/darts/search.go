@@ -2,39 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
-	"github.com/darts-go/darts/derive"
-	"github.com/darts-go/darts/mixedop"
-	"github.com/darts-go/darts/plots"
-	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/job"
+	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 	"github.com/spf13/pflag"
 )
 
 func init() {
 	register(&command{Name: "search", Summary: "run a DARTS architecture search and write a run directory", Run: runSearch})
-}
-
-// version is recorded in every config.json.
-const version = "darts-go 0.1"
-
-// searchConfig is config.json of a search run: every setting, resolved.
-type searchConfig struct {
-	Program  string           `json:"program"`
-	Command  string           `json:"command"`
-	Data     datasets.Options `json:"data"`
-	DataInfo datasets.Info    `json:"data_info"`
-	Network  supernet.Config  `json:"network"`
-	Search   bilevel.Settings `json:"search"`
-	Params   int              `json:"params"`
-	Started  string           `json:"started"`
 }
 
 const searchHelp = `Usage: darts search [flags]
@@ -105,23 +85,12 @@ func runSearch(args []string) error {
 		return err
 	}
 
-	var conf searchConfig
-	if resume {
-		b, err := os.ReadFile(rundir.ConfigPath(out))
-		if err != nil {
-			return fmt.Errorf("--resume: %w (is --out %s a search run?)", err, out)
-		}
-		if err := json.Unmarshal(b, &conf); err != nil {
-			return fmt.Errorf("--resume: %s: %w", rundir.ConfigPath(out), err)
-		}
-		if err := extendEpochs(fs, st.Epochs, &conf.Search.Epochs); err != nil {
-			return err
-		}
-	} else {
+	var conf job.SearchConfig
+	if !resume {
 		if err := checkDataFlags(&o, shape); err != nil {
 			return err
 		}
-		prims, err := mixedop.OpSet(ops)
+		prims, err := space.OpSet(ops)
 		if err != nil {
 			return usageErrorf("--ops: %v", err)
 		}
@@ -130,99 +99,18 @@ func runSearch(args []string) error {
 			return usageErrorf("%v", err)
 		}
 		o.Seed = st.Seed
-		conf = searchConfig{Program: version, Command: "darts search " + strings.Join(args, " "), Data: o, Search: st}
-		if err := checkNewRun(out); err != nil {
-			return err
+		conf = job.SearchConfig{Command: "darts search " + strings.Join(args, " "), Method: "darts", Data: o, Network: cfg, Search: st}
+	}
+	epochs := 0
+	if resume && fs.Changed("epochs") {
+		if st.Epochs < 1 {
+			return usageErrorf("--epochs %d: need at least 1", st.Epochs)
 		}
+		epochs = st.Epochs
 	}
-
-	data, err := datasets.Load(conf.Data)
-	if err != nil {
-		return err
-	}
-	if !resume {
-		cfg.InputC, cfg.InputH, cfg.InputW = data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2]
-		cfg.Classes = data.Info.Classes
-		conf.Network = cfg.WithDefaults()
-	}
-	net, err := supernet.NewNetwork[float32](conf.Network, conf.Search.Seed)
-	if err != nil {
-		return usageErrorf("%v", err)
-	}
-	conf.Network = net.Cfg
-	conf.DataInfo = data.Info
-	conf.Params = net.NumParams()
-	s, err := bilevel.NewSearch(net, data, conf.Search)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-
-	loop := &runLoop{cmd: "search", out: out, ckpt: filepath.Join(out, bilevel.CheckpointFile), stderr: os.Stderr,
-		state: s, epochs: conf.Search.Epochs,
-		pos: func() (int, int) { return s.Epoch, s.Step },
-		runEpoch: func(ctx context.Context, onStep func(int, float64, float64)) (rundir.Metrics, error) {
-			return s.RunEpoch(ctx, func(si bilevel.StepInfo) { onStep(si.Step, si.Loss, si.Acc) })
-		},
-		finish: func(m rundir.Metrics) (string, error) {
-			a := s.Alphas(m.Epoch)
-			g, err := derive.Derive(a.Normal.Weights, a.Reduce.Weights, a.Primitives)
-			if err != nil {
-				return "", err
-			}
-			if err := writeEpoch(out, m, a, g); err != nil {
-				return "", err
-			}
-			rss := ""
-			if b, ok := peakRSS(); ok {
-				rss = fmt.Sprintf("  peak RSS %d MiB", b>>20)
-			}
-			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs%s\n  %s",
-				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g), nil
-		},
-		after: func() {
-			if noPlots {
-				return
-			}
-			if _, warns, err := plots.All(out, "", "png"); err != nil {
-				fmt.Fprintf(os.Stderr, "warning: plots: %v\n", err)
-			} else {
-				for _, w := range warns {
-					fmt.Fprintf(os.Stderr, "warning: plots: %s\n", w)
-				}
-			}
-		},
-	}
-	initialAlphas := func() error { return rundir.AppendJSONLine(rundir.AlphasPath(out), s.Alphas(0)) }
-	if err := loop.open(resume, &conf.Started, &conf, initialAlphas, rundir.MetricsPath(out), rundir.AlphasPath(out)); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "search: %s, %d search-train / %d search-val images of %dx%dx%d, %d classes\n",
-		data.Info.Name, data.Info.Train, data.Info.Val, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
-	fmt.Fprintf(os.Stderr, "supernet: %d layers, %d init channels, %d ops, %d weights (%.1f MB), order %d, %d steps/epoch of batch %d, about %d MiB of memory\n",
-		net.Cfg.Layers, net.Cfg.C, len(net.Cfg.Primitives), conf.Params, float64(conf.Params)*4/1e6, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize,
-		net.EstimateMemory(conf.Search.BatchSize)>>20)
-	if err := loop.run(); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "done: %s (genotype in %s)\n", out, rundir.GenotypeTextPath(out))
-	return nil
-}
-
-// writeEpoch appends the epoch's lines and rewrites the genotype files.
-func writeEpoch(out string, m rundir.Metrics, a rundir.Alphas, g derive.Genotype) error {
-	if err := rundir.AppendJSONLine(rundir.MetricsPath(out), m); err != nil {
-		return err
-	}
-	if err := rundir.AppendJSONLine(rundir.AlphasPath(out), a); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := rundir.WriteFileAtomic(rundir.GenotypeJSONPath(out), append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	return rundir.WriteFileAtomic(rundir.GenotypeTextPath(out), []byte(g.String()+"\n"), 0o644)
+	ctx, stop := job.WithSignals(context.Background())
+	defer stop()
+	err := job.Search(ctx, conf, job.SearchOptions{Dir: out, Resume: resume, Epochs: epochs, NoPlots: noPlots,
+		Report: newReporter(os.Stderr), ResumeCommand: "darts search --resume --out " + out, PeakRSS: peakRSS})
+	return jobError(err, resume)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/job"
 	"github.com/darts-go/darts/rundir"
 )
 
@@ -46,7 +47,7 @@ func TestSearchWritesRunDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := as[len(as)-1]
-	gd, err := derive.Derive(last.Normal.Weights, last.Reduce.Weights, last.Primitives)
+	gd, err := derive.Derive(last.Space, derive.DARTSRule, last.CellWeights())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestSearchResumeMatchesUninterrupted(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The extension is recorded, so a later --resume keeps it.
-		var conf searchConfig
+		var conf job.SearchConfig
 		if raw, err := os.ReadFile(filepath.Join(b, "config.json")); err != nil {
 			t.Fatal(err)
 		} else if err := json.Unmarshal(raw, &conf); err != nil || conf.Search.Epochs != 2 {
@@ -119,11 +120,18 @@ func TestSearchErrors(t *testing.T) {
 		{[]string{"stray"}, true, `"stray"`},
 		{tinySearch(existing, "--epochs", "1"), false, "already holds a run"},
 		{[]string{"--resume", "--out", filepath.Join(dir, "empty")}, false, "config.json"},
-		{[]string{"--resume", "--out", existing, "--epochs", "0"}, true, "--epochs 0: the run already has 1; --resume can only extend it"},
+		{[]string{"--resume", "--out", existing, "--epochs", "0"}, true, "--epochs 0: need at least 1"},
+		{[]string{"--resume", "--out", existing, "--epochs", "1", "--no-plots"}, false, ""},
 	}
 	for _, c := range cases {
 		err := runSearch(c.args)
 		var ue *usageError
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("search %v: %v", c.args, err)
+			}
+			continue
+		}
 		if err == nil || errors.As(err, &ue) != c.usage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("search %v: error %v; want usage=%v containing %q", c.args, err, c.usage, c.want)
 		}

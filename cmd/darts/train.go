@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,9 @@ import (
 
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/job"
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/retrain"
 	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/supernet"
 	"github.com/spf13/pflag"
@@ -20,37 +21,6 @@ import (
 
 func init() {
 	register(&command{Name: "train", Summary: "retrain a genotype from scratch and evaluate it on the test set", Run: runTrain})
-}
-
-// trainConfig is config.json of a training run: every setting, resolved.
-type trainConfig struct {
-	Program   string                  `json:"program"`
-	Command   string                  `json:"command"`
-	Genotype  derive.Genotype         `json:"genotype"`
-	From      string                  `json:"genotype_file"`
-	Data      datasets.Options        `json:"data"`
-	DataInfo  datasets.Info           `json:"data_info"`
-	Network   supernet.DiscreteConfig `json:"network"`
-	Train     derive.TrainSettings    `json:"train"`
-	Params    int                     `json:"params"`
-	AuxParams int                     `json:"aux_params"`
-	Started   string                  `json:"started"`
-}
-
-// readTrainConfig reads RUN/config.json of a training run.
-func readTrainConfig(dir string) (trainConfig, error) {
-	var conf trainConfig
-	b, err := os.ReadFile(rundir.ConfigPath(dir))
-	if err != nil {
-		return conf, err
-	}
-	if err := json.Unmarshal(b, &conf); err != nil {
-		return conf, fmt.Errorf("%s: %w", rundir.ConfigPath(dir), err)
-	}
-	if conf.Network.Layers == 0 || len(conf.Network.Normal.Edges) == 0 {
-		return conf, fmt.Errorf("%s: not the config of a training run (no network; is it a search run?)", rundir.ConfigPath(dir))
-	}
-	return conf, nil
 }
 
 const trainHelp = `Usage: darts train (--genotype FILE | --run SEARCH_RUN) [flags]
@@ -83,7 +53,7 @@ func runTrain(args []string) error { return train(args, os.Stdout, os.Stderr) }
 // train is runTrain with its output streams passed in, for tests.
 func train(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	def := derive.DefaultTrainSettings()
+	def := retrain.DefaultTrainSettings()
 	var (
 		o        datasets.Options
 		shape    string
@@ -128,17 +98,10 @@ func train(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	var conf trainConfig
+	var conf job.TrainConfig
 	if resume {
 		if genoPath != "" || runDir != "" || dryRun {
 			return usageErrorf("--resume takes its genotype and settings from --out's config.json; drop --genotype, --run and --dry-run")
-		}
-		var err error
-		if conf, err = readTrainConfig(out); err != nil {
-			return fmt.Errorf("--resume: %w (is --out %s a training run?)", err, out)
-		}
-		if err := extendEpochs(fs, st.Epochs, &conf.Train.Epochs); err != nil {
-			return err
 		}
 	} else {
 		switch {
@@ -164,85 +127,41 @@ func train(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("%v", err)
 		}
 		o.Seed = st.Seed
-		conf = trainConfig{Program: version, Command: "darts train " + strings.Join(args, " "), Genotype: g, From: genoPath, Data: o, Train: st}
+		conf = job.TrainConfig{Command: "darts train " + strings.Join(args, " "), Genotype: g, From: genoPath, Data: o, Train: st}
 		if !dryRun {
-			if err := checkNewRun(out); err != nil {
+			if err := job.CheckNewRun(out); err != nil {
 				return err
 			}
 		}
 	}
-
-	data, err := datasets.Load(conf.Data)
+	epochs := 0
+	if resume && fs.Changed("epochs") {
+		if st.Epochs < 1 {
+			return usageErrorf("--epochs %d: need at least 1", st.Epochs)
+		}
+		epochs = st.Epochs
+	}
+	opts := job.TrainOptions{Dir: out, Resume: resume, Epochs: epochs, Layers: layers, Channels: initC, Auxiliary: aux,
+		Report: newReporter(stderr), ResumeCommand: "darts train --resume --out " + out}
+	t, err := job.BuildTraining(conf, opts)
 	if err != nil {
-		return err
+		return jobError(err, resume)
 	}
-	if !resume {
-		conf.Network = derive.NetworkConfig(conf.Genotype, data.Info.Shape, data.Info.Classes, initC, layers, aux)
-	}
-	conf.DataInfo = data.Info
-	net, err := supernet.NewDiscrete[float32](conf.Network, conf.Train.Seed)
-	if err != nil {
-		return usageErrorf("%v", err)
-	}
-	conf.Params, conf.AuxParams = net.NumParams(), net.NumAuxParams()
 	if dryRun {
-		printSummary(stdout, net, conf)
+		printSummary(stdout, t.Net, t.Conf)
 		return nil
 	}
-	tr, err := derive.NewTrainer(net, data, conf.Train)
-	if err != nil {
-		return err
+	ctx, stop := job.WithSignals(context.Background())
+	defer stop()
+	if err := t.Run(ctx); err != nil {
+		return jobError(err, resume)
 	}
-	defer tr.Close()
-
-	loop := &runLoop{cmd: "train", out: out, ckpt: filepath.Join(out, derive.TrainCheckpointFile), stderr: stderr,
-		state: tr, epochs: conf.Train.Epochs,
-		pos: func() (int, int) { return tr.Epoch, tr.Step },
-		runEpoch: func(ctx context.Context, onStep func(int, float64, float64)) (rundir.Metrics, error) {
-			return tr.RunEpoch(ctx, func(si derive.StepInfo) { onStep(si.Step, si.Loss, si.Acc) })
-		},
-		finish: func(m rundir.Metrics) (string, error) {
-			if err := rundir.AppendJSONLine(rundir.MetricsPath(out), m); err != nil {
-				return "", err
-			}
-			if err := derive.SaveWeights(filepath.Join(out, derive.WeightsFile), net, m.Epoch); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  lr %.5f  drop path %.3f  %.0fs",
-				m.Epoch, conf.Train.Epochs, m.TrainLoss, 100*m.TrainAcc, *m.TestLoss, 100**m.TestAcc, m.LR,
-				conf.Train.DropPath*float64(m.Epoch-1)/float64(conf.Train.Epochs), m.Seconds), nil
-		},
-	}
-	genotype := func() error { return writeGenotype(out, conf.Genotype) }
-	if err := loop.open(resume, &conf.Started, &conf, genotype, rundir.MetricsPath(out)); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "train: %s, %d training / %d test images of %dx%dx%d, %d classes\n",
-		data.Info.Name, data.Info.Train+data.Info.Val, data.Info.Test, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
-	fmt.Fprintf(stderr, "network: %d layers, %d init channels, %s parameters%s, %d steps/epoch of batch %d\n",
-		conf.Network.Layers, conf.Network.C, thousands(conf.Params), auxNote(conf.AuxParams), tr.StepsPerEpoch(), conf.Train.BatchSize)
-	if err := loop.run(); err != nil {
-		return err
-	}
-	return printResult(stdout, out, conf)
-}
-
-// writeGenotype writes the run's genotype.json and genotype.txt, so that
-// plots and export read a training run like a search run.
-func writeGenotype(dir string, g derive.Genotype) error {
-	js, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := rundir.WriteFileAtomic(rundir.GenotypeJSONPath(dir), append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	return rundir.WriteFileAtomic(rundir.GenotypeTextPath(dir), []byte(g.String()+"\n"), 0o644)
+	return printResult(stdout, out, t.Conf)
 }
 
 // printResult prints the parameter count and the final and best test
 // accuracy from the run's metrics.
-func printResult(w io.Writer, dir string, conf trainConfig) error {
+func printResult(w io.Writer, dir string, conf job.TrainConfig) error {
 	ms, err := rundir.ReadMetrics(rundir.MetricsPath(dir))
 	if err != nil {
 		return err
@@ -263,12 +182,12 @@ func printResult(w io.Writer, dir string, conf trainConfig) error {
 	}
 	fmt.Fprintf(w, "params: %s (%.2fM)\nfinal test accuracy: %.2f%% (epoch %d)\nbest test accuracy: %.2f%% (epoch %d)\nmodel: %s\n",
 		thousands(conf.Params), float64(conf.Params)/1e6, 100**last.TestAcc, last.Epoch, 100*best, bestEpoch,
-		filepath.Join(dir, derive.WeightsFile))
+		filepath.Join(dir, retrain.WeightsFile))
 	return nil
 }
 
 // printSummary is --dry-run's output.
-func printSummary(w io.Writer, net *supernet.Discrete[float32], conf trainConfig) {
+func printSummary(w io.Writer, net *supernet.Discrete[float32], conf job.TrainConfig) {
 	c := net.Cfg
 	fmt.Fprintf(w, "genotype: %s\n", conf.Genotype)
 	fmt.Fprintf(w, "input %dx%dx%d, %d classes, %d layers, %d init channels\n", c.InputC, c.InputH, c.InputW, c.Classes, c.Layers, c.C)
@@ -302,13 +221,4 @@ func auxNote(n int) string {
 }
 
 // thousands formats n with commas: 3,349,342.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func thousands(n int) string { return job.Thousands(n) }

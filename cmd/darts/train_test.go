@@ -150,7 +150,7 @@ func TestTrainAndEvalErrors(t *testing.T) {
 		{"malformed", func() error { return train([]string{"--genotype", malformed}, buf(), buf()) }, false, "bad.txt"},
 		{"existing run", func() error { return train(tinyTrain(run), buf(), buf()) }, false, "already holds a run"},
 		{"resume no run", func() error { return train([]string{"--resume", "--out", emptyRun}, buf(), buf()) }, false, "is --out"},
-		{"resume shrink", func() error { return train([]string{"--resume", "--out", run, "--epochs", "0"}, buf(), buf()) }, true, "can only extend"},
+		{"resume shrink", func() error { return train([]string{"--resume", "--out", run, "--epochs", "0"}, buf(), buf()) }, true, "--epochs 0: need at least 1"},
 		{"resume with genotype", func() error { return train([]string{"--resume", "--out", run, "--genotype", v2JSON}, buf(), buf()) }, true, "drop --genotype"},
 		{"dataset", func() error { return train([]string{"--genotype", v2JSON, "--dataset", "imagenet"}, buf(), buf()) }, true, `--dataset "imagenet"`},
 		{"drop path", func() error { return train([]string{"--genotype", v2JSON, "--drop-path", "1"}, buf(), buf()) }, true, "drop path probability 1"},

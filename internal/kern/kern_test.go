@@ -1000,3 +1000,25 @@ func TestPad(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmax holds Softmax to the closed form exp(x_i)/Σexp(x_j) on small
+// values and checks that large ones do not overflow.
+func TestSoftmax(t *testing.T) {
+	x := []float64{0.5, -1, 2, 0}
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(v)
+	}
+	y := make([]float64, len(x))
+	Softmax(x, y)
+	for i, v := range x {
+		if want := math.Exp(v) / sum; math.Abs(y[i]-want) > 1e-15 {
+			t.Errorf("y[%d] = %v, want %v", i, y[i], want)
+		}
+	}
+	big := []float32{1000, 1000, -1000}
+	Softmax(big, big) // in place
+	if big[0] != 0.5 || big[1] != 0.5 || big[2] != 0 {
+		t.Errorf("large inputs: %v, want [0.5 0.5 0]", big)
+	}
+}

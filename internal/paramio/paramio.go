@@ -79,11 +79,6 @@ type Match struct {
 	Exact bool
 	// Only requires the file to hold no tensor besides the parameters'.
 	Only bool
-	// Flat also accepts a vector of the parameter's length in place of its
-	// shape: search checkpoints written before shapes were stored hold
-	// vectors. Never for files other tools write, whose layout a vector
-	// would not tell.
-	Flat bool
 	// What names the file's kind in errors ("checkpoint", "weights file").
 	What string
 }
@@ -126,8 +121,7 @@ func Check[T Float](path string, ts []tensorio.Tensor, m Match, groups ...Group[
 			if shape == nil { // tensorio's convention: a vector
 				shape = []int{t.Len()}
 			}
-			flat := m.Flat && len(shape) == 1
-			if !slices.Equal(shape, p.Shape) && !flat {
+			if !slices.Equal(shape, p.Shape) {
 				return nil, fmt.Errorf("%s: tensor %q has shape %v, the network needs %v", path, name, shape, p.Shape)
 			}
 			if t.Len() != len(p.Value) {
@@ -218,4 +212,68 @@ type Snapshot struct {
 // WriteFile writes the snapshot to path atomically (tensorio.WriteFileAtomic).
 func (s Snapshot) WriteFile(path string) error {
 	return tensorio.WriteFileAtomic(path, s.Meta, s.Tensors)
+}
+
+// DiffJSON describes how two configurations differ, key by key of their
+// JSON forms ("layers 5 in the file, 8 here; learning_rate ..."), or returns
+// "" if their JSON forms are equal. Nested objects are compared key by key
+// with dotted names; other values as wholes.
+func DiffJSON(file, here any) string {
+	a, errA := toTree(file)
+	b, errB := toTree(here)
+	if errA != nil || errB != nil {
+		return fmt.Sprintf("(cannot compare: %v %v)", errA, errB)
+	}
+	var d []string
+	diffTree("", a, b, &d)
+	return strings.Join(d, "; ")
+}
+
+func toTree(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var t any
+	err = json.Unmarshal(b, &t)
+	return t, err
+}
+
+func diffTree(path string, a, b any, d *[]string) {
+	ma, okA := a.(map[string]any)
+	mb, okB := b.(map[string]any)
+	if okA && okB {
+		keys := map[string]bool{}
+		for k := range ma {
+			keys[k] = true
+		}
+		for k := range mb {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		slices.Sort(sorted)
+		for _, k := range sorted {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			diffTree(p, ma[k], mb[k], d)
+		}
+		return
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		*d = append(*d, fmt.Sprintf("%s %s in the file, %s here", path, abbrevJSON(ja), abbrevJSON(jb)))
+	}
+}
+
+func abbrevJSON(b []byte) string {
+	if len(b) > 60 {
+		return string(b[:57]) + "..."
+	}
+	return string(b)
 }

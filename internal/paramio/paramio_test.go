@@ -97,8 +97,7 @@ func TestCheckErrors(t *testing.T) {
 		{"missing", good[:1], Match{What: "checkpoint"}, `f: checkpoint has no tensor "w/bias"`},
 		{"shape", reshaped, Match{}, `f: tensor "w/conv" has shape [3 2], the network needs [2 1 3]`},
 		{"flat vector refused", flat, Match{}, `f: tensor "w/conv" has shape [6], the network needs [2 1 3]`},
-		{"flat vector of old checkpoints", flat, Match{Flat: true}, ""},
-		{"flat vector of another length", short, Match{Flat: true}, `f: tensor "w/conv" has 5 values, the network needs 6`},
+		{"flat vector of another length", short, Match{}, `f: tensor "w/conv" has shape [5], the network needs [2 1 3]`},
 		{"integers", ints, Match{}, `f: tensor "w/bias" is int64, want float32 or float64`},
 		{"extra allowed", extra, Match{}, ""},
 		{"extra refused", extra, Match{Only: true}, `f: tensor "w/other" is not part of this network`},
@@ -161,5 +160,26 @@ func TestDecodeMeta(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", raw, err, want)
 		}
+	}
+}
+
+func TestDiffJSON(t *testing.T) {
+	type inner struct {
+		LR float64 `json:"lr"`
+	}
+	type cfg struct {
+		Layers int    `json:"layers"`
+		Name   string `json:"name"`
+		Opt    inner  `json:"opt"`
+	}
+	if d := DiffJSON(cfg{5, "a", inner{0.1}}, cfg{5, "a", inner{0.1}}); d != "" {
+		t.Errorf("equal configs: %q", d)
+	}
+	d := DiffJSON(cfg{5, "a", inner{0.1}}, cfg{8, "a", inner{0.2}})
+	if d != "layers 5 in the file, 8 here; opt.lr 0.1 in the file, 0.2 here" {
+		t.Errorf("diff = %q", d)
+	}
+	if d := DiffJSON(map[string]any{"x": 1}, map[string]any{"y": 1}); d != "x 1 in the file, null here; y null in the file, 1 here" {
+		t.Errorf("missing keys: %q", d)
 	}
 }

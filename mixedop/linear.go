@@ -1,28 +1,6 @@
 package mixedop
 
-import (
-	"fmt"
-)
-
-// The constructors in this file expose the building blocks a network needs
-// beyond the candidate ops (the derived network's auxiliary head).
-
-// NewReLU returns max(x, 0) as a Module. In a sequence, a ReLU that feeds
-// a depthwise or pointwise convolution is folded into its read.
-func NewReLU[T Float]() Module[T] { return &relu[T]{} }
-
-// NewAvgPool returns k×k average pooling with the given stride and zero
-// padding (at most k/2), dividing by the number of window positions inside
-// the input (PyTorch's count_include_pad=False).
-func NewAvgPool[T Float](k, stride, pad int) Module[T] {
-	return &pool[T]{k: k, stride: stride, pad: pad}
-}
-
-// NewSequence chains modules: the output of each is the input of the next.
-// Its parameters and state are those of the modules, in order.
-func NewSequence[T Float](mods ...Module[T]) Module[T] {
-	return &seq[T]{mods: mods}
-}
+import "fmt"
 
 // NewLinear is torch.nn.Linear(in, out) applied to each example flattened:
 // (N,C,H,W) with C·H·W = in gives (N,out,1,1). Its parameters are

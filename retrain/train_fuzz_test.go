@@ -1,4 +1,4 @@
-package derive
+package retrain
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -16,12 +17,12 @@ import (
 // minimization of each new input that size stalls fuzzing for its whole
 // default minute, so run it with minimization off:
 //
-//	go test -run '^$' -fuzz FuzzReadWeights -fuzzminimizetime 0 ./derive
+//	go test -run '^$' -fuzz FuzzReadWeights -fuzzminimizetime 0 ./retrain
 //
 // (measured: about 5,500 inputs/s on one worker, against a handful in 15 s
 // with minimization on).
 func FuzzReadWeights(f *testing.F) {
-	g, err := ReadFile("testdata/darts_v2.json")
+	g, err := derive.ReadFile("testdata/darts_v2.json")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package derive
+package retrain
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 	"testing"
 
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/supernet"
 )
 
-func readV2(t *testing.T) Genotype {
+func readV2(t *testing.T) derive.Genotype {
 	t.Helper()
-	g, err := ReadFile("testdata/darts_v2.json")
+	g, err := derive.ReadFile("testdata/darts_v2.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +26,7 @@ func readV2(t *testing.T) Genotype {
 // tinySetup is a 3×20×20 synthetic set of 48 training examples (6 steps of
 // 8) and a 3-cell network with an auxiliary head: every part of the
 // training loop (crop, flip, cutout, drop path, auxiliary loss) runs.
-func tinySetup(t *testing.T, g Genotype) (*datasets.Splits, supernet.DiscreteConfig, TrainSettings) {
+func tinySetup(t *testing.T, g derive.Genotype) (*datasets.Splits, supernet.DiscreteConfig, TrainSettings) {
 	t.Helper()
 	data, err := datasets.Load(datasets.Options{Name: "synthetic", Shape: [3]int{3, 20, 20}, Classes: 3, Limit: 48, Seed: 4})
 	if err != nil {
@@ -207,7 +208,7 @@ func TestLoadWeightsMismatch(t *testing.T) {
 	if err := SaveWeights(path, net, 0); err != nil {
 		t.Fatal(err)
 	}
-	v1, err := ReadFile("testdata/darts_v1.txt")
+	v1, err := derive.ReadFile("testdata/darts_v1.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestLoadWeightsMismatch(t *testing.T) {
 		{"layers", other(func(c *supernet.DiscreteConfig) { c.Layers = 4 }), "layers 3 in the file, 4 here"},
 		{"channels", other(func(c *supernet.DiscreteConfig) { c.C = 6 }), "init channels 4 in the file, 6 here"},
 		{"classes", other(func(c *supernet.DiscreteConfig) { c.Classes = 5 }), "classes 3 in the file, 5 here"},
-		{"genotype", NetworkConfig(v1, data.Info.Shape, 3, 4, 3, false), "normal cell [sep_conv_3x3<-0"},
+		{"genotype", NetworkConfig(v1, data.Info.Shape, 3, 4, 3, false), "genotype Genotype(normal=[('sep_conv_3x3', 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n2, err := supernet.NewDiscrete[float32](tc.cfg, 1)
@@ -351,15 +352,15 @@ func TestTrainerRejectsData(t *testing.T) {
 	}
 }
 
-func TestGenotypeCells(t *testing.T) {
+func TestNetworkConfigCopiesTheGenotype(t *testing.T) {
 	g := readV2(t)
-	n, r := g.Cells()
-	if len(n.Edges) != 8 || n.Edges[7] != (supernet.Edge{Op: "dil_conv_3x3", Input: 2}) || !slices.Equal(r.Concat, []int{2, 3, 4, 5}) {
-		t.Errorf("cells %+v %+v", n, r)
+	cfg := NetworkConfig(g, [3]int{1, 8, 8}, 3, 4, 3, false)
+	if !cfg.Genotype.Equal(g) {
+		t.Fatalf("genotype %v, want %v", cfg.Genotype, g)
 	}
-	// The copy is deep: changing the cells leaves g alone.
-	r.Concat[0] = 9
-	if g.ReduceConcat[0] != 2 {
-		t.Error("Cells shares the concat slice")
+	// The copy is deep: changing the config's cells leaves g alone.
+	cfg.Genotype.Cells[1].Concat[0] = 9
+	if r, _ := g.Cell("reduce"); r.Concat[0] != 2 {
+		t.Error("NetworkConfig shares the concat slice")
 	}
 }

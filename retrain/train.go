@@ -1,4 +1,4 @@
-package derive
+package retrain
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/internal/rng"
 	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/optim"
@@ -18,26 +19,12 @@ import (
 // Float is the element type of a trained network.
 type Float = mixedop.Float
 
-// Cells converts g into the cell descriptions the discrete network is
-// built from.
-func (g Genotype) Cells() (normal, reduce supernet.CellArch) {
-	conv := func(ps []Pair, concat []int) supernet.CellArch {
-		c := supernet.CellArch{Concat: append([]int(nil), concat...)}
-		for _, p := range ps {
-			c.Edges = append(c.Edges, supernet.Edge{Op: p.Op, Input: p.Input})
-		}
-		return c
-	}
-	return conv(g.Normal, g.NormalConcat), conv(g.Reduce, g.ReduceConcat)
-}
-
 // NetworkConfig is the discrete network of g for images of shape (C, H, W)
 // and the given number of classes, with c initial channels and the given
 // number of cells: DARTS's NetworkCIFAR.
-func NetworkConfig(g Genotype, shape [3]int, classes, c, layers int, auxiliary bool) supernet.DiscreteConfig {
-	n, r := g.Cells()
+func NetworkConfig(g derive.Genotype, shape [3]int, classes, c, layers int, auxiliary bool) supernet.DiscreteConfig {
 	return supernet.DiscreteConfig{InputC: shape[0], InputH: shape[1], InputW: shape[2], Classes: classes,
-		C: c, Layers: layers, Auxiliary: auxiliary, Normal: n, Reduce: r}.WithDefaults()
+		C: c, Layers: layers, Auxiliary: auxiliary, Genotype: g.Clone()}.WithDefaults()
 }
 
 // TrainSettings are the hyperparameters of retraining a genotype from

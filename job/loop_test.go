@@ -1,10 +1,11 @@
-package main
+package job
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,12 +58,21 @@ func (f *fakeRun) Load(string) error {
 func (f *fakeRun) Done() bool         { return f.epoch >= 3 }
 func (f *fakeRun) StepsPerEpoch() int { return 4 }
 
-func newFakeLoop(t *testing.T, f *fakeRun, stderr *bytes.Buffer, epoch func(ctx context.Context, onStep func(int, float64, float64)) (rundir.Metrics, error)) *runLoop {
+// textReporter writes notes and epoch lines to a buffer.
+type textReporter struct{ w *bytes.Buffer }
+
+func (r textReporter) Note(format string, args ...any) { fmt.Fprintf(r.w, format+"\n", args...) }
+func (r textReporter) Begin(string, int)               { r.w.WriteString("[begin]") }
+func (r textReporter) Update(int, string)              {}
+func (r textReporter) End(line string)                 { fmt.Fprintln(r.w, line) }
+
+func newFakeLoop(t *testing.T, f *fakeRun, stderr *bytes.Buffer, epoch func(ctx context.Context, onStep func(int, float64, float64)) (rundir.Metrics, error)) *Loop {
 	dir := t.TempDir()
-	return &runLoop{cmd: "train", out: dir, ckpt: filepath.Join(dir, "checkpoint.dgo"), stderr: stderr, state: f, epochs: 3,
-		pos:      func() (int, int) { return f.epoch, f.step },
-		runEpoch: epoch,
-		finish: func(m rundir.Metrics) (string, error) {
+	return &Loop{Dir: dir, Ckpt: filepath.Join(dir, "checkpoint.dgo"), Report: textReporter{stderr}, State: f, Epochs: 3,
+		Resume:   "darts train --resume --out " + dir,
+		Pos:      func() (int, int) { return f.epoch, f.step },
+		RunEpoch: epoch,
+		Finish: func(m rundir.Metrics) (string, error) {
 			f.events = append(f.events, "finish")
 			if m.Epoch == 99 {
 				return "", errors.New("disk full")
@@ -83,14 +93,14 @@ func TestRunLoopSavesEveryEpoch(t *testing.T) {
 		f.epoch, f.step = f.epoch+1, 0
 		return rundir.Metrics{Epoch: f.epoch}, nil
 	})
-	l.after = func() { f.events = append(f.events, "after") }
-	if err := l.run(); err != nil {
+	l.After = func() { f.events = append(f.events, "after") }
+	if err := l.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(f.saves, " "); got != "checkpoint.dgo@1.0 checkpoint.dgo@2.0 checkpoint.dgo@3.0" {
 		t.Fatalf("checkpoints %s", got)
 	}
-	if pos := savedAt(t, l.ckpt); pos != [2]int{3, 0} {
+	if pos := savedAt(t, l.Ckpt); pos != [2]int{3, 0} {
 		t.Fatalf("final checkpoint at %v", pos)
 	}
 	// Every step's checkpoint was written.
@@ -116,19 +126,19 @@ func TestRunLoopOpen(t *testing.T) {
 		Epochs  int    `json:"epochs"`
 	}
 	conf := config{Epochs: 3}
-	metrics := rundir.MetricsPath(l.out)
+	metrics := rundir.MetricsPath(l.Dir)
 	init := func() error {
-		if _, err := os.Stat(rundir.ConfigPath(l.out)); err == nil {
+		if _, err := os.Stat(rundir.ConfigPath(l.Dir)); err == nil {
 			t.Error("config.json written before init")
 		}
 		f.events = append(f.events, "init")
 		return nil
 	}
-	if err := l.open(false, &conf.Started, &conf, init, metrics); err != nil {
+	if err := l.Open(false, &conf.Started, &conf, init, metrics); err != nil {
 		t.Fatal(err)
 	}
 	var got config
-	raw, err := os.ReadFile(rundir.ConfigPath(l.out))
+	raw, err := os.ReadFile(rundir.ConfigPath(l.Dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,35 +158,35 @@ func TestRunLoopOpen(t *testing.T) {
 	}
 	f.loadAt = [2]int{2, 0}
 	conf.Epochs = 5
-	if err := l.open(true, &conf.Started, &conf, func() error { t.Error("init on resume"); return nil }, metrics); err != nil {
+	if err := l.Open(true, &conf.Started, &conf, func() error { t.Error("init on resume"); return nil }, metrics); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := rundir.ReadMetrics(metrics)
 	if err != nil || len(ms) != 2 || ms[1].Epoch != 2 {
 		t.Fatalf("metrics after resume: %+v (err %v), want epochs 1 and 2", ms, err)
 	}
-	raw, _ = os.ReadFile(rundir.ConfigPath(l.out))
+	raw, _ = os.ReadFile(rundir.ConfigPath(l.Dir))
 	if err := json.Unmarshal(raw, &got); err != nil || got.Epochs != 5 || got.Started != conf.Started {
 		t.Fatalf("config.json after resume: %s", raw)
 	}
-	if !strings.Contains(stderr.String(), "resuming "+l.out+" at epoch 3 step 0 of 3") {
+	if !strings.Contains(stderr.String(), "resuming "+l.Dir+" at epoch 3 step 0 of 3") {
 		t.Fatalf("stderr %q", stderr.String())
 	}
 	// Resuming a finished run says so.
 	stderr.Reset()
 	f.loadAt = [2]int{3, 0}
-	if err := l.open(true, &conf.Started, &conf, nil, metrics); err != nil {
+	if err := l.Open(true, &conf.Started, &conf, nil, metrics); err != nil {
 		t.Fatal(err)
 	}
-	if want := l.out + " has finished its 3 epochs; nothing to resume (--epochs N extends it)"; !strings.Contains(stderr.String(), want) {
+	if want := l.Dir + " has finished its 3 epochs; nothing to resume (--epochs N extends it)"; !strings.Contains(stderr.String(), want) {
 		t.Fatalf("stderr %q, want %q", stderr.String(), want)
 	}
 }
 
 // TestRunLoopInterrupt sends the process SIGINT in the middle of an epoch
 // (so it must not run in parallel with other tests that catch signals):
-// the loop saves at the step reached, prints the resume command and
-// returns errInterrupted (exit code 130).
+// the loop saves at the step reached and returns an InterruptedError
+// naming the resume command (darts exits with code 130).
 func TestRunLoopInterrupt(t *testing.T) {
 	f := &fakeRun{epoch: 1}
 	var stderr bytes.Buffer
@@ -194,16 +204,18 @@ func TestRunLoopInterrupt(t *testing.T) {
 			return rundir.Metrics{}, errors.New("timeout")
 		}
 	})
-	err := l.run()
-	if !errors.Is(err, errInterrupted) {
-		t.Fatalf("err = %v, want errInterrupted", err)
+	ctx, stop := WithSignals(context.Background())
+	defer stop()
+	err := l.Run(ctx)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted", err)
 	}
 	if got := strings.Join(f.saves, " "); got != "checkpoint.dgo@1.2" {
 		t.Fatalf("checkpoints %q, want one at epoch index 1 step 2", got)
 	}
-	want := "interrupted at epoch 2 step 2; checkpoint saved. Resume with:\n  darts train --resume --out " + l.out
-	if !strings.Contains(stderr.String(), want) {
-		t.Fatalf("stderr %q lacks %q", stderr.String(), want)
+	want := "interrupted at epoch 2 step 2; checkpoint saved in " + l.Dir + ". Resume with:\n  darts train --resume --out " + l.Dir
+	if err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
 	}
 }
 
@@ -217,8 +229,8 @@ func TestRunLoopErrors(t *testing.T) {
 		}
 		return rundir.Metrics{}, errors.New("loss is NaN at epoch 1 step 3")
 	})
-	err := l.run()
-	if err == nil || !strings.Contains(err.Error(), "loss is NaN at epoch 1 step 3 (the last checkpoint, "+l.ckpt+", is intact)") {
+	err := l.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "loss is NaN at epoch 1 step 3 (the last checkpoint, "+l.Ckpt+", is intact)") {
 		t.Fatalf("err = %v", err)
 	}
 	if len(f.saves) != 0 {
@@ -226,7 +238,7 @@ func TestRunLoopErrors(t *testing.T) {
 	}
 	// The checkpoints after each step (in the background) got to step 2,
 	// the last good one, before run returned: a crash loses no finished step.
-	if pos := savedAt(t, l.ckpt); pos != [2]int{0, 2} {
+	if pos := savedAt(t, l.Ckpt); pos != [2]int{0, 2} {
 		t.Fatalf("checkpoint at %v, want epoch 0 step 2", pos)
 	}
 	// A failure writing the epoch's files stops before the checkpoint.
@@ -234,10 +246,23 @@ func TestRunLoopErrors(t *testing.T) {
 		f.epoch++
 		return rundir.Metrics{Epoch: 99}, nil
 	})
-	if err := l.run(); err == nil || err.Error() != "disk full" {
+	if err := l.Run(context.Background()); err == nil || err.Error() != "disk full" {
 		t.Fatalf("err = %v, want disk full", err)
 	}
 	if len(f.saves) != 0 {
 		t.Fatalf("saved %v after a failed finish", f.saves)
+	}
+}
+
+func TestExtendEpochs(t *testing.T) {
+	epochs := 6
+	if err := ExtendEpochs(0, &epochs); err != nil || epochs != 6 {
+		t.Errorf("0 keeps the run: %d, %v", epochs, err)
+	}
+	if err := ExtendEpochs(9, &epochs); err != nil || epochs != 9 {
+		t.Errorf("extend to 9: %d, %v", epochs, err)
+	}
+	if err := ExtendEpochs(4, &epochs); err == nil || !strings.Contains(err.Error(), "--epochs 4: the run already has 9; --resume can only extend it") || epochs != 9 {
+		t.Errorf("shorten to 4: %d, %v", epochs, err)
 	}
 }

@@ -1,4 +1,4 @@
-package derive
+package retrain
 
 import (
 	"fmt"
@@ -126,6 +126,7 @@ func configDiff(have, want supernet.DiscreteConfig, withAux bool) string {
 			d = append(d, fmt.Sprintf("%s %v in the file, %v here", name, a, b))
 		}
 	}
+	f("space", have.Space, want.Space)
 	f("input shape", [3]int{have.InputC, have.InputH, have.InputW}, [3]int{want.InputC, want.InputH, want.InputW})
 	f("classes", have.Classes, want.Classes)
 	f("init channels", have.C, want.C)
@@ -134,27 +135,10 @@ func configDiff(have, want supernet.DiscreteConfig, withAux bool) string {
 	if withAux {
 		f("auxiliary", have.Auxiliary, want.Auxiliary)
 	}
-	cell := func(name string, a, b supernet.CellArch) {
-		if !reflect.DeepEqual(a, b) {
-			d = append(d, fmt.Sprintf("%s cell %s in the file, %s here", name, cellString(a), cellString(b)))
-		}
+	if !have.Genotype.Equal(want.Genotype) {
+		d = append(d, fmt.Sprintf("genotype %s in the file, %s here", have.Genotype, want.Genotype))
 	}
-	cell("normal", have.Normal, want.Normal)
-	cell("reduce", have.Reduce, want.Reduce)
 	return strings.Join(d, "; ")
-}
-
-func cellString(c supernet.CellArch) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, e := range c.Edges {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s<-%d", e.Op, e.Input)
-	}
-	fmt.Fprintf(&b, "] concat %v", c.Concat)
-	return b.String()
 }
 
 // checkpointMeta is the JSON part of a training checkpoint; its tensors are

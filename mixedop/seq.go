@@ -1,0 +1,112 @@
+package mixedop
+
+import (
+	"github.com/darts-go/darts/internal/kern"
+)
+
+// seq runs modules one after another. A ReLU followed by a depthwise or pointwise convolution runs as the
+// convolution reading max(x, 0) (see fuse), so relu(x) is never stored.
+type seq[T Float] struct {
+	mods      []Module[T]
+	run       []Module[T] // mods after fuse
+	transient []bool      // run[i]'s output is borrowed until run[i+1] has read it
+	shapes    []Shape     // input shape of each module of run
+	sdy       []T
+}
+
+// fuse makes run: mods with each ReLU that feeds a depthwise or pointwise
+// convolution folded into the convolution's read.
+func (m *seq[T]) fuse() {
+	m.run = m.run[:0]
+	for i := 0; i < len(m.mods); i++ {
+		if _, ok := m.mods[i].(*relu[T]); ok && i+1 < len(m.mods) {
+			switch c := m.mods[i+1].(type) {
+			case *dwConv[T]:
+				c.reluIn = true
+				m.run = append(m.run, c)
+				i++
+				continue
+			case *pwConv[T]:
+				c.reluIn = true
+				m.run = append(m.run, c)
+				i++
+				continue
+			}
+		}
+		m.run = append(m.run, m.mods[i])
+	}
+	m.shapes = make([]Shape, len(m.run))
+	m.transient = make([]bool, len(m.run))
+	for i := 0; i+1 < len(m.run); i++ {
+		if _, bn := m.run[i+1].(*batchNorm[T]); bn {
+			if t, ok := m.run[i].(transientOut); ok {
+				m.transient[i] = t.makeTransient()
+			}
+		}
+	}
+}
+
+func (m *seq[T]) OutShape(in Shape) (Shape, error) {
+	s := in
+	for _, mod := range m.mods {
+		var err error
+		if s, err = mod.OutShape(s); err != nil {
+			return Shape{}, err
+		}
+	}
+	return s, nil
+}
+func (m *seq[T]) Params() []*Param[T] {
+	var ps []*Param[T]
+	for _, mod := range m.mods {
+		ps = append(ps, mod.Params()...)
+	}
+	return ps
+}
+func (m *seq[T]) State() []*Param[T] {
+	var ps []*Param[T]
+	for _, mod := range m.mods {
+		ps = append(ps, mod.State()...)
+	}
+	return ps
+}
+func (m *seq[T]) Forward(x []T, in Shape) []T {
+	if m.run == nil {
+		m.fuse()
+	}
+	s := in
+	for i, mod := range m.run {
+		m.shapes[i] = s
+		x = mod.Forward(x, s)
+		s, _ = mod.OutShape(s)
+		if i > 0 && m.transient[i-1] {
+			m.run[i-1].(transientOut).releaseOut()
+		}
+	}
+	return x
+}
+func (m *seq[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
+
+// backward hands the scale to the last module only, and lets every module
+// overwrite the gradient buffer it writes, but the first when acc.
+func (m *seq[T]) backward(dy []T, s T, dx []T, acc bool) {
+	// The gradients between modules live only during this call, in pooled
+	// buffers: at most two at a time, instead of one per module held for
+	// the life of the network.
+	g := dy
+	var held kern.Scratch
+	for i := len(m.run) - 1; i >= 1; i-- {
+		sc, buf := kern.GetScratch[T](m.shapes[i].Size())
+		backwardOf(m.run[i], g, s, buf, false, &m.sdy)
+		held.Release()
+		held, g, s = sc, buf, 1
+	}
+	backwardOf(m.run[0], g, s, dx, acc, &m.sdy)
+	held.Release()
+}
+
+// NewSequence chains modules: the output of each is the input of the next.
+// Its parameters and state are those of the modules, in order.
+func NewSequence[T Float](mods ...Module[T]) Module[T] {
+	return &seq[T]{mods: mods}
+}

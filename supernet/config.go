@@ -1,0 +1,121 @@
+package supernet
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/darts-go/darts/space"
+)
+
+// Config is the shape of a search supernet. Space names its search space;
+// the DARTS space (the default) reads every field, each of them a setting
+// DARTS fixes, with DARTS's values as defaults (see WithDefaults).
+type Config struct {
+	Space          string   `json:"space"`           // "darts"
+	InputC         int      `json:"input_c"`         // image shape
+	InputH         int      `json:"input_h"`         //
+	InputW         int      `json:"input_w"`         //
+	Classes        int      `json:"classes"`         // classifier outputs
+	C              int      `json:"init_channels"`   // channels of the first cells
+	Layers         int      `json:"layers"`          // cells; ⌊L/3⌋ and ⌊2L/3⌋ are reduction cells
+	Steps          int      `json:"steps"`           // intermediate nodes per cell (4)
+	Multiplier     int      `json:"multiplier"`      // nodes concatenated into the output (4)
+	StemMultiplier int      `json:"stem_multiplier"` // stem channels = StemMultiplier·C (3)
+	Primitives     []string `json:"primitives"`      // candidate ops, in alpha-column order
+}
+
+// WithDefaults fills zero fields with the DARTS values.
+func (c Config) WithDefaults() Config {
+	if c.Space == "" {
+		c.Space = "darts"
+	}
+	if c.Steps == 0 {
+		c.Steps = 4
+	}
+	if c.Multiplier == 0 {
+		c.Multiplier = c.Steps
+	}
+	if c.StemMultiplier == 0 {
+		c.StemMultiplier = 3
+	}
+	if c.Primitives == nil {
+		c.Primitives = append([]string(nil), space.DARTSOps...)
+	}
+	return c
+}
+
+// SearchSpace is the space the supernet searches: its topology and
+// architecture tensors.
+func (c Config) SearchSpace() (space.Space, error) {
+	switch c.Space {
+	case "darts", "":
+		return space.DARTS(c.Steps, c.Multiplier, c.Primitives), nil
+	}
+	return space.Space{}, fmt.Errorf("space %q: unknown (known: darts)", c.Space)
+}
+
+// Edges is the number of mixed edges per cell of the DARTS space:
+// Σ_{i<steps} (i+2).
+func (c Config) Edges() int { return c.Steps * (c.Steps + 3) / 2 }
+
+// Validate reports the first setting that cannot make a network.
+func (c Config) Validate() error {
+	if err := validateMacro(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.Layers, c.StemMultiplier); err != nil {
+		return err
+	}
+	switch {
+	case c.Steps < 1:
+		return fmt.Errorf("steps %d: need at least 1", c.Steps)
+	case c.Multiplier < 1 || c.Multiplier > c.Steps:
+		return fmt.Errorf("multiplier %d: need 1..steps (%d)", c.Multiplier, c.Steps)
+	case len(c.Primitives) == 0:
+		return fmt.Errorf("no candidate ops")
+	}
+	sp, err := c.SearchSpace()
+	if err != nil {
+		return err
+	}
+	if err := sp.Validate(); err != nil {
+		return err
+	}
+	for _, p := range c.Primitives {
+		if _, err := lookup(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSON reads the snake_case keys MarshalJSON writes and, for runs
+// written before they existed, the Go field names (InputC, TrainPortion,
+// ...) of darts-go 0.1.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type plain Config
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var legacy struct {
+		InputC, InputH, InputW, Classes, C, Layers, Steps, Multiplier, StemMultiplier *int
+		Primitives                                                                    []string
+	}
+	if err := json.Unmarshal(b, &legacy); err == nil && legacy.InputC != nil && p.InputC == 0 {
+		p.InputC, p.InputH, p.InputW, p.Classes = deref(legacy.InputC), deref(legacy.InputH), deref(legacy.InputW), deref(legacy.Classes)
+		p.C, p.Layers, p.Steps, p.Multiplier, p.StemMultiplier = deref(legacy.C), deref(legacy.Layers), deref(legacy.Steps), deref(legacy.Multiplier), deref(legacy.StemMultiplier)
+		if p.Primitives == nil {
+			p.Primitives = legacy.Primitives
+		}
+		if p.Space == "" {
+			p.Space = "darts"
+		}
+	}
+	*c = Config(p)
+	return nil
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
