@@ -88,8 +88,14 @@ type rawImage struct {
 func (r *rawImage) channels() int { return len(r.pix) / (r.h * r.w) }
 
 // decodeImage decodes one image file's content into planes, refusing images
-// of more than maxPixels pixels before allocating them.
-func decodeImage(data []byte, maxPixels int) (*rawImage, error) {
+// of more than maxPixels pixels before allocating them. A decoder that
+// panics on a malformed file (a bug of that decoder) gives an error.
+func decodeImage(data []byte, maxPixels int) (im *rawImage, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			im, err = nil, fmt.Errorf("malformed image: the decoder failed (%v)", p)
+		}
+	}()
 	if len(data) == 0 {
 		return nil, errors.New("empty file")
 	}
