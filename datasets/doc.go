@@ -21,7 +21,8 @@
 // same. Otherwise each class's images are split by Options.TestPortion
 // (default DefaultTestPortion, 0.2): round(portion × the class's images),
 // but at most all but one, go to the test set, chosen by a permutation of
-// the class seeded by Options.Seed (stratified, reproducible). The split is
+// the class seeded by Options.SplitSeed (stratified, reproducible; not by
+// Options.Seed, so runs with different seeds share one test set). The split is
 // made on the file list, before decoding. The training part is then split
 // into search-train and search-val by TrainPortion as for every dataset.
 //

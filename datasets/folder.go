@@ -251,8 +251,8 @@ func loadFolder(o Options) (train, test *Images, source string, extra folderExtr
 		trainItems = byClass(trs, len(classes), 0)
 		testItems = byClass(tes, len(classes), len(trs))
 		for c := range trainItems {
-			shuffleItems(trainItems[c], o.Seed, 0, c)
-			shuffleItems(testItems[c], o.Seed, 1, c)
+			shuffleItems(trainItems[c], o.SplitSeed, 0, c)
+			shuffleItems(testItems[c], o.SplitSeed, 1, c)
 		}
 	case hasTrain || hasTest:
 		have, miss := "train", "test"
@@ -278,7 +278,7 @@ func loadFolder(o Options) (train, test *Images, source string, extra folderExtr
 		trainItems, testItems = make([][]folderItem, len(classes)), make([][]folderItem, len(classes))
 		nTest := 0
 		for c, items := range all {
-			shuffleItems(items, o.Seed, 2, c)
+			shuffleItems(items, o.SplitSeed, 2, c)
 			k := testCount(p, len(items))
 			testItems[c], trainItems[c] = items[:k], items[k:]
 			nTest += k

@@ -292,8 +292,12 @@ func TestFolderTestPortion(t *testing.T) {
 	if again := load(Options{}); !slices.Equal(key(again.Test.im), key(s.Test.im)) || !slices.Equal(key(again.Train.im), key(s.Train.im)) {
 		t.Error("same seed, different split")
 	}
-	if other := load(Options{Seed: 9}); slices.Equal(key(other.Test.im), key(s.Test.im)) {
-		t.Error("seeds 0 and 9 give the same test set")
+	if other := load(Options{SplitSeed: 9}); slices.Equal(key(other.Test.im), key(s.Test.im)) {
+		t.Error("split seeds 0 and 9 give the same test set")
+	}
+	// The run's seed does not move images between the splits.
+	if other := load(Options{Seed: 9}); !slices.Equal(key(other.Test.im), key(s.Test.im)) || !slices.Equal(key(other.Train.im), key(s.Train.im)) {
+		t.Error("Seed changed the split")
 	}
 	// Another portion; every class keeps a training image.
 	s = load(Options{TestPortion: 0.9})
@@ -496,10 +500,10 @@ func TestFolderErrors(t *testing.T) {
 		})
 	}
 	// The folder options are refused for the other datasets.
-	for _, o := range []Options{{TestPortion: 0.1}, {ImageSize: [2]int{8, 8}}, {Channels: 3}, {SkipBad: true}} {
+	for _, o := range []Options{{TestPortion: 0.1}, {SplitSeed: 1}, {ImageSize: [2]int{8, 8}}, {Channels: 3}, {SkipBad: true}} {
 		o.Name = "synthetic"
 		_, err := Load(o)
-		wantErr(t, err, "synthetic: TestPortion, ImageSize, Channels and SkipBad are options of the folder dataset only")
+		wantErr(t, err, "synthetic: TestPortion, SplitSeed, ImageSize, Channels and SkipBad are options of the folder dataset only")
 	}
 }
 

@@ -24,9 +24,8 @@ type Options struct {
 	// Limit > 0 keeps only the first Limit training examples (before
 	// splitting) and the first min(Limit, test size) test examples.
 	Limit int
-	// Seed seeds the synthetic set's content and the folder dataset's test
-	// split and example order; the other datasets ignore it. (The batch
-	// order is seeded separately, by Set.Batches.)
+	// Seed seeds the synthetic set's content; real datasets ignore it. (The
+	// batch order is seeded separately, by Set.Batches.)
 	Seed uint64
 	// Shape (C, H, W) and Classes of the synthetic set; zero means 1×28×28
 	// and 10. Must be left zero for the other datasets.
@@ -39,9 +38,14 @@ type Options struct {
 	// TestPortion is the fraction of each class's images held out as the
 	// test set when DataDir has no train/ and test/ sub-directories: round(
 	// TestPortion × the class's images), at most all but one, chosen by a
-	// permutation seeded by Seed. 0 means DefaultTestPortion (0.2); it must
-	// be 0 when DataDir has train/ and test/, which are the split.
+	// permutation seeded by SplitSeed. 0 means DefaultTestPortion (0.2); it
+	// must be 0 when DataDir has train/ and test/, which are the split.
 	TestPortion float64
+	// SplitSeed seeds the test split and the order of the examples (hence
+	// the search-train/search-val split). It is not Seed, which the search
+	// and train commands set to their run's seed: runs with different seeds
+	// must see the same test set.
+	SplitSeed uint64
 	// ImageSize (H, W), if set, is the size every image is resized to, with
 	// PIL's bilinear filter (antialiased when shrinking) as torchvision's
 	// transforms.Resize((H, W)); zero means all images must already share
@@ -129,8 +133,8 @@ func Load(o Options) (*Splits, error) {
 	if o.Name != "synthetic" && (o.Shape != [3]int{} || o.Classes != 0) {
 		return nil, fmt.Errorf("%s: Shape and Classes are options of the synthetic dataset only", o.Name)
 	}
-	if o.Name != "folder" && (o.TestPortion != 0 || o.ImageSize != [2]int{} || o.Channels != 0 || o.SkipBad) {
-		return nil, fmt.Errorf("%s: TestPortion, ImageSize, Channels and SkipBad are options of the folder dataset only", o.Name)
+	if o.Name != "folder" && (o.TestPortion != 0 || o.SplitSeed != 0 || o.ImageSize != [2]int{} || o.Channels != 0 || o.SkipBad) {
+		return nil, fmt.Errorf("%s: TestPortion, SplitSeed, ImageSize, Channels and SkipBad are options of the folder dataset only", o.Name)
 	}
 	var (
 		train, test *Images
