@@ -283,7 +283,7 @@ func loadFolder(o Options) (train, test *Images, source string, extra folderExtr
 			testItems[c], trainItems[c] = items[:k], items[k:]
 			nTest += k
 		}
-		if nTest == 0 {
+		if len(classes) >= 2 && nTest == 0 {
 			return nil, nil, "", extra, fmt.Errorf("folder: test portion %v of %d images in %d classes leaves the test set empty (each class gives round(portion × its images), keeping at least one for training)",
 				p, len(samples), len(classes))
 		}

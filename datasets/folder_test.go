@@ -457,7 +457,7 @@ func TestFolderErrors(t *testing.T) {
 	put(t, mismatch, "test/yak/a.png", grayPNG(t, 3, 2, 0))
 	trainOnly := writeClassFolder(t, map[string]int{"x": 2})
 	mkdir(t, filepath.Join(trainOnly, "train"))
-	one := writeClassFolder(t, map[string]int{"only": 5})
+	one := writeClassFolder(t, map[string]int{"only": 2})
 	sizes := writeClassFolder(t, map[string]int{"a": 3, "b": 3})
 	put(t, sizes, "b/001.png", grayPNG(t, 5, 6, 1))
 	corrupt := writeClassFolder(t, map[string]int{"a": 3, "b": 3})
