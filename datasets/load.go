@@ -31,6 +31,34 @@ type Options struct {
 	// and 10. Must be left zero for the other datasets.
 	Shape   [3]int
 	Classes int
+
+	// The options of the folder dataset (see the package documentation);
+	// each must be left zero for the other datasets.
+
+	// TestPortion is the fraction of each class's images held out as the
+	// test set when DataDir has no train/ and test/ sub-directories: round(
+	// TestPortion × the class's images), at most all but one, chosen by a
+	// permutation seeded by SplitSeed. 0 means DefaultTestPortion (0.2); it
+	// must be 0 when DataDir has train/ and test/, which are the split.
+	TestPortion float64
+	// SplitSeed seeds the test split and the order of the examples (hence
+	// the search-train/search-val split). It is not Seed, which the search
+	// and train commands set to their run's seed: runs with different seeds
+	// must see the same test set.
+	SplitSeed uint64
+	// ImageSize (H, W), if set, is the size every image is resized to, with
+	// PIL's bilinear filter (antialiased when shrinking) as torchvision's
+	// transforms.Resize((H, W)); zero means all images must already share
+	// one size.
+	ImageSize [2]int
+	// Channels is 1 (gray) or 3 (RGB) to convert every image to that many
+	// channels (gray to RGB replicates the value; RGB to gray is ITU-R 601-2
+	// luma as PIL's convert("L")); 0 means 1 if in every image every pixel
+	// has R = G = B (so nothing is lost), else 3.
+	Channels int
+	// SkipBad skips image files that cannot be read or decoded instead of
+	// failing; Info.Skipped counts them.
+	SkipBad bool
 }
 
 // Splits holds a dataset split as in DARTS: the training set's first
@@ -54,12 +82,19 @@ type Info struct {
 	Train   int       `json:"train"`
 	Val     int       `json:"val"`
 	Test    int       `json:"test"`
+	// ClassNames maps labels back to names: ClassNames[label] (folder
+	// dataset: the class directory names, sorted).
+	ClassNames []string `json:"class_names,omitempty"`
+	// Skipped counts the image files left out by Options.SkipBad;
+	// SkippedFiles names the first few, each followed by ": " and the reason.
+	Skipped      int      `json:"skipped,omitempty"`
+	SkippedFiles []string `json:"skipped_files,omitempty"`
 }
 
 // Names returns the dataset names Load accepts. "cifar100" uses the 100 fine
 // labels, "cifar100-coarse" the 20 superclasses.
 func Names() []string {
-	return []string{"mnist", "fashion-mnist", "cifar10", "cifar100", "cifar100-coarse", "synthetic"}
+	return []string{"mnist", "fashion-mnist", "cifar10", "cifar100", "cifar100-coarse", "synthetic", "folder"}
 }
 
 // Where the files come from when Options.DataDir is empty.
@@ -79,7 +114,9 @@ const (
 //     cache, downloaded with `go mod download` if absent;
 //   - fashion-mnist: FashionMNISTDir (apt-get install dataset-fashion-mnist);
 //   - cifar10, cifar100: no default; DataDir must be the extracted
-//     cifar-10-batches-bin or cifar-100-binary folder (or its parent).
+//     cifar-10-batches-bin or cifar-100-binary folder (or its parent);
+//   - folder: no default; DataDir holds one sub-directory per class (see
+//     ScanImageFolder), or train/ and test/ each holding them.
 //
 // MNIST-like folders hold train-images-idx3-ubyte, train-labels-idx1-ubyte,
 // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each raw or with .gz.
@@ -96,9 +133,13 @@ func Load(o Options) (*Splits, error) {
 	if o.Name != "synthetic" && (o.Shape != [3]int{} || o.Classes != 0) {
 		return nil, fmt.Errorf("%s: Shape and Classes are options of the synthetic dataset only", o.Name)
 	}
+	if o.Name != "folder" && (o.TestPortion != 0 || o.SplitSeed != 0 || o.ImageSize != [2]int{} || o.Channels != 0 || o.SkipBad) {
+		return nil, fmt.Errorf("%s: TestPortion, SplitSeed, ImageSize, Channels and SkipBad are options of the folder dataset only", o.Name)
+	}
 	var (
 		train, test *Images
 		source      string
+		extra       folderExtra
 		err         error
 	)
 	switch o.Name {
@@ -112,6 +153,8 @@ func Load(o Options) (*Splits, error) {
 		train, test, source, err = loadCIFAR100(o, o.Name == "cifar100")
 	case "synthetic":
 		train, test, source, err = loadSynthetic(o)
+	case "folder":
+		train, test, source, extra, err = loadFolder(o)
 	default:
 		return nil, fmt.Errorf("unknown dataset %q (want one of %s)", o.Name, strings.Join(Names(), ", "))
 	}
@@ -135,6 +178,7 @@ func Load(o Options) (*Splits, error) {
 		Info: Info{
 			Name: o.Name, Shape: train.Shape, Classes: train.Classes, Mean: mean, Std: std, Source: source,
 			Train: tr.Len(), Val: va.Len(), Test: test.Len(),
+			ClassNames: extra.classNames, Skipped: extra.skipped, SkippedFiles: extra.skippedFiles,
 		},
 	}, nil
 }
