@@ -138,6 +138,8 @@ type Dim struct {
 	Param string
 }
 
+// String returns the dimension as ONNX tools print it: the number or the
+// symbolic name.
 func (d Dim) String() string {
 	if d.Param != "" {
 		return d.Param
