@@ -26,12 +26,44 @@ func newTensor(shape ...int) Tensor {
 	return Tensor{Shape: shape, Data: make([]float32, size(shape))}
 }
 
+// MaxElements bounds the size of every value Run computes, so that a
+// malformed model cannot make it allocate without limit.
+const MaxElements = 1 << 28
+
 // Run evaluates m on the given inputs (by input name) and returns every
 // graph output by name. Input shapes must match the declared ones, with any
-// size for a symbolic dimension.
+// size for a symbolic dimension. The model must pass m.InferShapes, and no
+// value may have more than MaxElements elements.
 func Run(m *onnx.Model, inputs map[string]Tensor) (map[string]Tensor, error) {
-	if err := m.Check(); err != nil {
+	shapes, err := m.InferShapes()
+	if err != nil {
 		return nil, err
+	}
+	batch := int64(1)
+	for _, v := range m.Inputs {
+		if x, ok := inputs[v.Name]; ok {
+			for i, d := range v.Shape {
+				if d.Param != "" && i < len(x.Shape) {
+					batch = max(batch, int64(x.Shape[i]))
+				}
+			}
+		}
+	}
+	for name, s := range shapes {
+		n := int64(1)
+		for _, d := range s {
+			v := d.Value
+			if d.Param != "" {
+				v = batch
+			}
+			if v != 0 && n > MaxElements/v {
+				return nil, fmt.Errorf("onnxref: value %q of shape %v is too large", name, s)
+			}
+			n *= v
+		}
+		if n > MaxElements {
+			return nil, fmt.Errorf("onnxref: value %q of shape %v is too large", name, s)
+		}
 	}
 	vals := map[string]Tensor{}
 	ints := map[string][]int64{}

@@ -150,3 +150,41 @@ func TestRunErrors(t *testing.T) {
 		t.Error("wrong input shape accepted")
 	}
 }
+
+// FuzzRun decodes arbitrary bytes as a model and runs it on zeros: Run must
+// return a result or an error, never panic.
+func FuzzRun(f *testing.F) {
+	for _, c := range onnxtest.Cases() {
+		b, err := c.Model.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		m, err := onnx.Unmarshal(in)
+		if err != nil {
+			return
+		}
+		inputs := map[string]onnxref.Tensor{}
+		for _, v := range m.Inputs {
+			shape := make([]int, len(v.Shape))
+			n := 1
+			for i, d := range v.Shape {
+				shape[i] = 1
+				if d.Param == "" {
+					if d.Value < 0 || d.Value > 64 {
+						return
+					}
+					shape[i] = int(d.Value)
+				}
+				n *= shape[i]
+			}
+			if n > 1<<16 {
+				return
+			}
+			inputs[v.Name] = onnxref.Tensor{Shape: shape, Data: make([]float32, n)}
+		}
+		_, _ = onnxref.Run(m, inputs)
+	})
+}
