@@ -414,6 +414,11 @@ func unmarshalValueInfo(b []byte) (ValueInfo, error) {
 	return v, err
 }
 
+// UnmarshalTensor decodes a serialized TensorProto of type FLOAT or INT64
+// stored as raw_data, such as the input_N.pb and output_N.pb files of ONNX's
+// node tests.
+func UnmarshalTensor(b []byte) (Tensor, error) { return unmarshalTensor(b) }
+
 // ReadFile reads and decodes the named ONNX file.
 func ReadFile(path string) (*Model, error) {
 	b, err := os.ReadFile(path)

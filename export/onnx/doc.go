@@ -7,7 +7,8 @@
 //   - Model, Node, Attr, Tensor and ValueInfo mirror the subset of onnx.proto
 //     an inference CNN needs; Model.Marshal encodes them with protowire, and
 //     Unmarshal decodes them (a reader written for this package's tests and
-//     tools; it rejects what it does not model).
+//     tools; it rejects what it does not model), and UnmarshalTensor decodes
+//     a TensorProto such as the input and output files of ONNX's node tests.
 //   - Builder makes a Model with ir_version 7, opset_import {"" 13}, one
 //     float input whose first dimension is the symbolic "N", float32
 //     initializers (raw_data, little-endian) and the nodes of a DARTS

@@ -256,3 +256,23 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+func FuzzUnmarshalTensor(f *testing.F) {
+	seeds, _ := filepath.Glob("onnxref/testdata/onnx-node/test_slice/test_data_set_0/*.pb")
+	for _, p := range seeds {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		x, err := onnx.UnmarshalTensor(in)
+		if err != nil {
+			return
+		}
+		if x.DataType == onnx.Float && len(x.Float) == 0 && len(x.Dims) == 0 {
+			t.Fatalf("a scalar float tensor without its element")
+		}
+	})
+}

@@ -142,9 +142,53 @@ func broadcast(a, b []Dim) ([]Dim, error) {
 	return out, nil
 }
 
+// knownAttrs lists, per op, the attributes InferShapes and onnxref
+// understand, with the only value accepted where just one is (0 for ints,
+// "NOTSET" for auto_pad; dilations of a pool must be all 1).
+var knownAttrs = map[string][]string{
+	"Conv":               {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+	"MaxPool":            {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"},
+	"AveragePool":        {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"},
+	"BatchNormalization": {"epsilon", "momentum", "training_mode"},
+	"Flatten":            {"axis"},
+	"Gemm":               {"alpha", "beta", "transA", "transB"},
+	"Concat":             {"axis"},
+	"Pad":                {"mode"},
+}
+
+func checkAttrs(n *Node) error {
+	for _, a := range n.Attrs {
+		if !slices.Contains(knownAttrs[n.OpType], a.Name) {
+			return fmt.Errorf("attribute %q is not supported", a.Name)
+		}
+		switch a.Name {
+		case "auto_pad":
+			if a.S != "NOTSET" {
+				return fmt.Errorf("auto_pad %q is not supported (only NOTSET)", a.S)
+			}
+		case "ceil_mode", "storage_order", "training_mode", "transA":
+			if a.Type != AttrInt || a.I != 0 {
+				return fmt.Errorf("%s other than 0 is not supported", a.Name)
+			}
+		case "dilations":
+			if n.OpType == "MaxPool" {
+				for _, d := range a.Ints {
+					if d != 1 {
+						return fmt.Errorf("MaxPool dilations %v are not supported", a.Ints)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func inferNode(n *Node, in [][]Dim, consts map[string]*Tensor) ([]Dim, error) {
 	if len(n.Outputs) != 1 {
 		return nil, fmt.Errorf("%d outputs, want 1", len(n.Outputs))
+	}
+	if err := checkAttrs(n); err != nil {
+		return nil, err
 	}
 	switch n.OpType {
 	case "Relu", "Identity":

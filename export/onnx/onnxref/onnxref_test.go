@@ -1,8 +1,12 @@
 package onnxref_test
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/darts-go/darts/export/onnx"
@@ -187,4 +191,77 @@ func FuzzRun(f *testing.F) {
 		}
 		_, _ = onnxref.Run(m, inputs)
 	})
+}
+
+// TestONNXNodeTests runs ONNX's own backend test cases for the supported
+// ops (testdata/onnx-node, from Debian's libonnx-testdata 1.12.0).
+func TestONNXNodeTests(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/onnx-node/test_*")
+	if err != nil || len(dirs) < 30 {
+		t.Fatalf("%d test cases, %v", len(dirs), err)
+	}
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			m, err := onnx.ReadFile(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			read := func(f string) onnx.Tensor {
+				b, err := os.ReadFile(filepath.Join(dir, "test_data_set_0", f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := onnx.UnmarshalTensor(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return x
+			}
+			// int64 inputs (Slice's starts, ends, axes, steps) become
+			// initializers, which is how Builder writes them.
+			inputs := map[string]onnxref.Tensor{}
+			var graphInputs []onnx.ValueInfo
+			for i, v := range m.Inputs {
+				x := read(fmt.Sprintf("input_%d.pb", i))
+				if x.DataType == onnx.Int64 {
+					x.Name = v.Name
+					m.Initializers = append(m.Initializers, x)
+					continue
+				}
+				graphInputs = append(graphInputs, v)
+				shape := make([]int, len(x.Dims))
+				for j, d := range x.Dims {
+					shape[j] = int(d)
+				}
+				inputs[v.Name] = onnxref.Tensor{Shape: shape, Data: x.Float}
+			}
+			m.Inputs = graphInputs
+			res, err := onnxref.Run(m, inputs)
+			if name == "test_conv_with_autopad_same" {
+				if err == nil || !strings.Contains(err.Error(), "auto_pad") {
+					t.Fatalf("auto_pad SAME accepted: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := read("output_0.pb")
+			got := res[m.Outputs[0].Name]
+			if len(got.Data) != len(want.Float) || len(got.Shape) != len(want.Dims) {
+				t.Fatalf("output shape %v, want %v", got.Shape, want.Dims)
+			}
+			for i := range got.Shape {
+				if int64(got.Shape[i]) != want.Dims[i] {
+					t.Fatalf("output shape %v, want %v", got.Shape, want.Dims)
+				}
+			}
+			for i := range got.Data {
+				if d := math.Abs(float64(got.Data[i] - want.Float[i])); d > 1e-5 {
+					t.Fatalf("element %d: %v, want %v", i, got.Data[i], want.Float[i])
+				}
+			}
+		})
+	}
 }
