@@ -401,3 +401,34 @@ func FuzzUnmarshalEvent(f *testing.F) {
 func sameEvent(a, b *Event) bool {
 	return bytes.Equal(a.Marshal(), b.Marshal())
 }
+
+func TestConcurrentWriters(t *testing.T) {
+	w, err := NewWriter(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			for i := 0; i < 100; i++ {
+				if err := w.Scalar(fmt.Sprintf("g%d", g), int64(i), float64(i)); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := ReadFile(w.Path())
+	if err != nil || len(evs) != 401 {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+}
