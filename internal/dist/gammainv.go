@@ -124,7 +124,8 @@ func (g *gammaParams) gammaLogInv(u, q float64, lower, deriv bool) (invState, bo
 		return invState{y: y, z: z}, true
 	}
 	g.needPsi()
-	st := invState{y: y, z: z, r: g.eval(z, y, true, !lower)}
+	// The gradient needs neither log P nor log Q: ask for the free one.
+	st := invState{y: y, z: z, r: g.eval(z, y, true, z >= a+1)}
 	return st, st.r.ok
 }
 
@@ -132,9 +133,6 @@ func (g *gammaParams) gammaLogInv(u, q float64, lower, deriv bool) (invState, bo
 // invgammp, in log space).
 func (g *gammaParams) invStart(u, q float64) float64 {
 	a := g.a
-	// The small-z asymptote P ≈ z^a/Γ(a+1): also a lower bound on the root,
-	// since P(a, z) ≤ z^a/Γ(a+1).
-	small := (math.Log(u) + lgamma(a+1)) / a
 	if a < 1 {
 		t := 1 - a*(0.253+a*0.12)
 		if u < t {
@@ -149,6 +147,9 @@ func (g *gammaParams) invStart(u, q float64) float64 {
 		x = -x
 	}
 	base := 1 - 1/(9*a) - x/(3*math.Sqrt(a))
+	// The small-z asymptote P ≈ z^a/Γ(a+1): also a lower bound on the root,
+	// since P(a, z) ≤ z^a/Γ(a+1).
+	small := (math.Log(u) + lgamma(a+1)) / a
 	if base <= 0.1 {
 		return small
 	}

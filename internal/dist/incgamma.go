@@ -64,11 +64,12 @@ func newGammaParams(a float64) gammaParams {
 	return g
 }
 
-// needPsi fills ψ(a) and ψ(a+1); only the derivatives use them.
+// needPsi fills ψ(a+1) and ψ(a) = ψ(a+1) − 1/a (the step Digamma's own
+// recurrence would take); only the derivatives use them.
 func (g *gammaParams) needPsi() {
 	if !g.psiReady {
-		g.psiA = Digamma(g.a)
 		g.psiA1 = Digamma(g.a + 1)
+		g.psiA = g.psiA1 - 1/g.a
 		g.psiReady = true
 	}
 }
@@ -102,9 +103,11 @@ type igam struct {
 
 // eval evaluates P and Q at x = exp(y) (x ≥ 0, y = log x, y = −Inf for
 // x = 0). With deriv it also accumulates what the derivatives in a need.
-// Without wantQ, logQ is left out where it would cost a second series
-// (a < 1, x < a+1).
-func (g *gammaParams) eval(x, y float64, deriv, wantQ bool) igam {
+// upper says which of log P and log Q the caller needs where only one
+// comes free: log Q in the series branch (it costs an exp and a log, and a
+// second series for a < 1) is computed only with upper, log P in the
+// fraction branch only without it; the other is NaN.
+func (g *gammaParams) eval(x, y float64, deriv, upper bool) igam {
 	var r igam
 	r.lpre = g.logPre(x, y)
 	if x < g.a+1 {
@@ -112,21 +115,24 @@ func (g *gammaParams) eval(x, y float64, deriv, wantQ bool) igam {
 		r.s, r.sh, r.ok = lowerSeries(g.a, x, deriv)
 		r.logP = r.lpre - g.logA + math.Log(r.s)
 		switch {
+		case !upper:
+			r.logQ = math.NaN()
 		case g.a >= 1:
 			// Q ≥ Q(a, a+1) > 0.28 here: 1 − P loses nothing.
 			r.logQ = math.Log1p(-math.Exp(r.logP))
-		case wantQ:
+		default:
 			// For small a, P is close to 1 over most of x < a+1
 			// (Q(a, 1) ≈ 0.22a): compute Q directly.
 			r.logQ = math.Log(qSmallA(g.a, x, y))
-		default:
-			r.logQ = math.NaN()
 		}
 		return r
 	}
 	r.h, r.dlh, r.ok = upperFraction(g.a, x, deriv, math.Abs(y-g.psiIfReady()))
 	r.logQ = r.lpre + math.Log(r.h)
-	r.logP = math.Log1p(-math.Exp(r.logQ))
+	r.logP = math.NaN()
+	if !upper {
+		r.logP = math.Log1p(-math.Exp(r.logQ))
+	}
 	return r
 }
 
@@ -248,7 +254,7 @@ func GammaP(a, x float64) float64 {
 		return 1
 	}
 	g := newGammaParams(a)
-	r := g.eval(x, math.Log(x), false, true)
+	r := g.eval(x, math.Log(x), false, false)
 	if !r.ok {
 		return math.NaN()
 	}
@@ -298,7 +304,7 @@ func GammaPDerivA(a, x float64) float64 {
 	g := newGammaParams(a)
 	g.needPsi()
 	y := math.Log(x)
-	r := g.eval(x, y, true, true)
+	r := g.eval(x, y, true, false)
 	if !r.ok {
 		return math.NaN()
 	}
