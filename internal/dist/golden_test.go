@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"testing"
 )
 
@@ -172,6 +173,55 @@ func TestGoldenGumbelConventions(t *testing.T) {
 		}
 		if at != gdas.Index[r] {
 			t.Errorf("GDAS row %d: argmax %d, golden index %d", r, at, gdas.Index[r])
+		}
+	}
+}
+
+// TestMixingCasesMatchShared checks that testdata/mixing_cases.json is still
+// what testdata/extract_mixing.py takes from the shared golden file, when
+// that file is found beside the repository (../../../shared/golden, as on
+// the developers' machines and in CI); otherwise it skips.
+func TestMixingCasesMatchShared(t *testing.T) {
+	const shared = "../../../shared/golden/wave2.json"
+	b, err := os.ReadFile(shared)
+	if err != nil {
+		t.Skipf("shared golden file not found (%v): nothing to compare", err)
+	}
+	var src struct {
+		Cases []json.RawMessage `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &src); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]any{}
+	for _, raw := range src.Cases {
+		var c map[string]any
+		if err := json.Unmarshal(raw, &c); err != nil {
+			t.Fatal(err)
+		}
+		if name, _ := c["name"].(string); name != "" {
+			byName[name] = c
+		}
+	}
+	mine, err := os.ReadFile("testdata/mixing_cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var local struct {
+		Cases []map[string]any `json:"cases"`
+	}
+	if err := json.Unmarshal(mine, &local); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range local.Cases {
+		name, _ := c["name"].(string)
+		want, ok := byName[name]
+		if !ok {
+			t.Errorf("%s: not in %s", name, shared)
+			continue
+		}
+		if !reflect.DeepEqual(c, want) {
+			t.Errorf("%s differs from %s: re-run testdata/extract_mixing.py", name, shared)
 		}
 	}
 }
