@@ -135,19 +135,43 @@ func (o *SGD[T]) Step() {
 	o.steps++
 }
 
-// Adam is torch.optim.Adam (amsgrad off) with coupled weight decay. At step t
+// AdamVariant is the PyTorch version whose Adam arithmetic an Adam follows.
+type AdamVariant int
+
+const (
+	// Adam031 is PyTorch 0.3.1's Adam, which the published DARTS runs used:
+	// ε is added to sqrt(v) before the bias correction, which goes into the
+	// step size: p -= lr·sqrt(1-β2^t)/(1-β1^t) · m / (sqrt(v) + ε).
+	Adam031 AdamVariant = iota
+	// Adam1 is PyTorch 1.x's (checked against 1.13): ε is added after the
+	// bias correction of sqrt(v): p -= lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t) + ε).
+	// The methods whose reference code ran PyTorch ≥ 1.0 use it.
+	Adam1
+)
+
+// String names the variant as it appears in config.json: "0.3.1" or "1.x".
+func (v AdamVariant) String() string {
+	if v == Adam1 {
+		return "1.x"
+	}
+	return "0.3.1"
+}
+
+// Adam is torch.optim.Adam (amsgrad off) with coupled weight decay, in
+// the arithmetic of the PyTorch version Variant names. At step t
 // (1-based), for each element:
 //
 //	g = g + wd*w                       (only if WeightDecay != 0)
 //	m = b1*m + (1-b1)*g
 //	v = b2*v + (1-b2)*g*g
-//	w = w - (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+//	w = w - (lr*sqrt(1-b2^t)/(1-b1^t)) * m / (sqrt(v) + eps)        Adam031
+//	w = w - (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)         Adam1
 //
-// with the scalars in parentheses computed in float64 as PyTorch does; eps is
-// added after the bias correction of sqrt(v), as in PyTorch (not inside the
-// square root, not before the correction).
+// with the scalars in parentheses computed in float64 as PyTorch does (as
+// Python floats) and rounded to the parameter type once.
 type Adam[T Float] struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float64
+	Variant                            AdamVariant
 
 	params []*Param[T]
 	m, v   [][]T
@@ -155,7 +179,7 @@ type Adam[T Float] struct {
 }
 
 // NewAdam returns an Adam optimizer over params (see CheckParams) with zero
-// moments.
+// moments, in PyTorch 0.3.1's arithmetic (set Variant for another).
 func NewAdam[T Float](params []*Param[T], lr, beta1, beta2, eps, weightDecay float64) *Adam[T] {
 	o := &Adam[T]{LR: lr, Beta1: beta1, Beta2: beta2, Eps: eps, WeightDecay: weightDecay, params: params}
 	o.m = make([][]T, len(params))
@@ -184,12 +208,17 @@ func (o *Adam[T]) Step() {
 	t := float64(o.steps)
 	bc1 := 1 - math.Pow(o.Beta1, t)
 	bc2 := 1 - math.Pow(o.Beta2, t)
-	negStep := T(-(o.LR / bc1))
-	bc2Sqrt := T(math.Sqrt(bc2))
+	var negStep, bc2Sqrt T
+	if o.Variant == Adam1 {
+		negStep, bc2Sqrt = T(-(o.LR / bc1)), T(math.Sqrt(bc2))
+	} else {
+		negStep = T(-(o.LR * math.Sqrt(bc2) / bc1))
+	}
 	b1, c1 := T(o.Beta1), T(1-o.Beta1)
 	b2, c2 := T(o.Beta2), T(1-o.Beta2)
 	eps, wd := T(o.Eps), T(o.WeightDecay)
 	useWD := o.WeightDecay != 0
+	v1 := o.Variant == Adam1
 	for i, p := range o.params {
 		w := p.Value
 		g := p.Grad[:len(w)]
@@ -203,7 +232,12 @@ func (o *Adam[T]) Step() {
 			mj := T(m[j]*b1) + T(c1*gj)
 			vj := T(v[j]*b2) + T(T(c2*gj)*gj)
 			m[j], v[j] = mj, vj
-			denom := T(math.Sqrt(float64(vj)))/bc2Sqrt + eps
+			var denom T
+			if v1 {
+				denom = T(math.Sqrt(float64(vj)))/bc2Sqrt + eps
+			} else {
+				denom = T(math.Sqrt(float64(vj))) + eps
+			}
 			w[j] += T(negStep*mj) / denom
 		}
 	}
@@ -269,7 +303,7 @@ func (o *Adam[T]) State() OptimState {
 		Kind: "adam",
 		Step: o.steps,
 		Hyper: map[string]float64{"lr": o.LR, "beta1": o.Beta1, "beta2": o.Beta2,
-			"eps": o.Eps, "weight_decay": o.WeightDecay},
+			"eps": o.Eps, "weight_decay": o.WeightDecay, "torch_1x": float64(o.Variant)},
 	}
 	for i, p := range o.params {
 		s.Tensors = append(s.Tensors, paramio.Tensor("exp_avg/"+p.Name, nil, o.m[i]), paramio.Tensor("exp_avg_sq/"+p.Name, nil, o.v[i]))
@@ -299,6 +333,11 @@ func (o *Adam[T]) SetState(s OptimState) error {
 	}
 	o.steps = s.Step
 	o.LR, o.Beta1, o.Beta2, o.Eps, o.WeightDecay = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+	if v, ok := s.Hyper["torch_1x"]; ok {
+		o.Variant = AdamVariant(v)
+	} else {
+		o.Variant = Adam1 // darts-go 0.1's checkpoints, written with 1.x's arithmetic
+	}
 	return nil
 }
 
@@ -345,4 +384,20 @@ type SGDView[T Float] struct {
 // View returns the optimizer's SGDView.
 func (o *SGD[T]) View() SGDView[T] {
 	return SGDView[T]{LR: o.LR, Momentum: o.Momentum, WeightDecay: o.WeightDecay, Buffers: o.bufs}
+}
+
+// MarshalText writes the variant as String does.
+func (v AdamVariant) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText reads "0.3.1" or "1.x" (also "1.13").
+func (v *AdamVariant) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "0.3.1", "":
+		*v = Adam031
+	case "1.x", "1.13":
+		*v = Adam1
+	default:
+		return fmt.Errorf("Adam variant %q: want 0.3.1 or 1.x", b)
+	}
+	return nil
 }

