@@ -10,7 +10,7 @@ import (
 )
 
 // benchOp times forward+backward of one candidate op at batch 32, 16
-// channels, 16×16 (the benchmark shape), in float32, through the
+// channels, 16×16 (a typical search-cell shape), in float32, through the
 // Module interface the graph nodes call.
 func benchOp(b *testing.B, name string, stride int) {
 	ctx := &mixedop.Ctx{Training: true, Rand: rng.New(1)}

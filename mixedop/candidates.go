@@ -199,7 +199,7 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 	default:
 		return nil, fmt.Errorf("%s: op %q has unknown kind %d", prefix, name, spec.Kind)
 	}
-	initParams(ctx, m.Params())
+	initModule(ctx, m)
 	return m, nil
 }
 
@@ -220,7 +220,7 @@ func NewReLUConvBN[T Float](ctx *Ctx, prefix string, cin, cout, k, stride, pad i
 			newBatchNorm[T](ctx, prefix+".bn", cout, affine),
 		}}
 	}
-	initParams(ctx, m.Params())
+	initModule(ctx, m)
 	return m
 }
 
@@ -231,22 +231,41 @@ func NewFactorizedReduce[T Float](ctx *Ctx, prefix string, cin, cout int, affine
 	if err != nil {
 		return nil, err
 	}
-	initParams(ctx, m.Params())
+	initModule(ctx, m)
 	return m, nil
 }
 
-// initParams draws conv weights as PyTorch does by default; BatchNorm's
-// scale and shift keep their 1 and 0.
-func initParams[T Float](ctx *Ctx, ps []*Param[T]) {
+// initModule draws the initial parameters of m and of every module inside
+// it, in parameter order, as PyTorch 0.3.1 (the version the published
+// DARTS runs used) initializes them: a convolution's weight from
+// U(±1/√n) with n = in_channels·k·k whatever the groups (so a depthwise
+// convolution over C channels gets 1/(k·√C)), an affine BatchNorm's scale
+// from U(0, 1) and its shift 0. Nothing is drawn without ctx.Rand.
+func initModule[T Float](ctx *Ctx, m Module[T]) {
 	if ctx == nil || ctx.Rand == nil {
 		return
 	}
-	for _, p := range ps {
-		if len(p.Shape) != 4 {
-			continue
+	switch m := m.(type) {
+	case *seq[T]:
+		for _, mod := range m.mods {
+			initModule(ctx, mod)
 		}
-		fanIn := p.Shape[1] * p.Shape[2] * p.Shape[3]
-		fillUniform(ctx.Rand, p.Value, fanIn)
+	case *factorizedReduce[T]:
+		initModule[T](ctx, m.c1)
+		initModule[T](ctx, m.c2)
+		initModule[T](ctx, m.bn)
+	case *dwConv[T]:
+		fillUniform(ctx.Rand, m.w.Value, m.w.Shape[0]*m.k*m.k)
+	case *pwConv[T]:
+		fillUniform(ctx.Rand, m.w.Value, m.cin)
+	case *conv[T]:
+		fillUniform(ctx.Rand, m.w.Value, m.cin*m.k*m.k)
+	case *batchNorm[T]:
+		if m.gamma != nil {
+			for i := range m.gamma.Value {
+				m.gamma.Value[i] = T(ctx.Rand.Float64())
+			}
+		}
 	}
 }
 
@@ -257,6 +276,6 @@ func NewConvBN[T Float](ctx *Ctx, prefix string, cin, cout, k, stride, pad int, 
 		newConv[T](prefix+".conv", cin, cout, k, stride, pad),
 		newBatchNorm[T](ctx, prefix+".bn", cout, affine),
 	}}
-	initParams(ctx, m.Params())
+	initModule(ctx, m)
 	return m
 }

@@ -69,7 +69,7 @@ type Ctx struct {
 }
 
 // fillUniform draws U(-1/√fanIn, 1/√fanIn) into v, PyTorch's default
-// initialization of Conv2d and Linear weights.
+// initialization of Conv2d and Linear weights (and biases).
 func fillUniform[T Float](r *rng.Rand, v []T, fanIn int) {
 	if r == nil {
 		return
