@@ -1,6 +1,10 @@
 package datasets
 
-import "math/bits"
+import (
+	"math/bits"
+
+	xrng "github.com/darts-go/darts/internal/rng"
+)
 
 // rng is splitmix64 (Steele, Lea, Flood 2014): a 64-bit counter passed
 // through a bijective mixer. It uses only integer operations, so a given
@@ -10,27 +14,14 @@ import "math/bits"
 // along and checkpointed.
 type rng struct{ s uint64 }
 
-// mix64 is the splitmix64 output function.
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-// newRNG returns a generator whose stream is a pure function of the keys.
-// Each key is folded through the mixer so that nearby keys (epoch 1 vs 2,
-// example 7 vs 8) give unrelated streams.
-func newRNG(keys ...uint64) rng {
-	h := uint64(0x6a09e667f3bcc909)
-	for _, k := range keys {
-		h = mix64(h ^ mix64(k+0x9e3779b97f4a7c15))
-	}
-	return rng{h}
-}
+// newRNG returns a generator whose stream is a pure function of the keys
+// (rng.Key with the data tag), so that nearby keys (epoch 1 vs 2, example
+// 7 vs 8) give unrelated streams.
+func newRNG(keys ...uint64) rng { return rng{xrng.Key(xrng.TagData, keys...)} }
 
 func (r *rng) uint64() uint64 {
 	r.s += 0x9e3779b97f4a7c15
-	return mix64(r.s)
+	return xrng.Mix(r.s)
 }
 
 // intn returns a uniform integer in [0, n) without modulo bias (Lemire's
@@ -55,4 +46,5 @@ const (
 	tagSynthProto
 	tagSynthTrain
 	tagSynthTest
+	tagSample
 )

@@ -219,3 +219,43 @@ func (s *Set) write(dst []float32, idx int, aug Augment, r rng) {
 		}
 	}
 }
+
+// Sample fills b with n examples of s drawn uniformly at random without
+// replacement, as the first batch of a freshly shuffled DataLoader over s
+// (DARTS draws each architecture step's search-val batch so, with
+// next(iter(valid_queue))). The draw, and each example's augmentation, are
+// pure functions of (seed, keys): the same keys give the same batch, and
+// keys that differ (the step of the search) give independent batches, so
+// examples repeat across draws as they do in DARTS. n is capped at s.Len().
+func (s *Set) Sample(b *Batch, n int, seed uint64, aug Augment, keys ...uint64) {
+	n = min(n, s.Len())
+	size := s.im.imageSize()
+	if cap(b.X) < n*size {
+		b.X = make([]float32, n*size)
+	}
+	if cap(b.Y) < n {
+		b.Y = make([]int, n)
+	}
+	b.X, b.Y, b.N = b.X[:n*size], b.Y[:n], n
+	k := append([]uint64{seed, tagSample}, keys...)
+	r := newRNG(k...)
+	// A partial Fisher-Yates shuffle: the first n positions of a uniform
+	// permutation, with the displaced entries in a map (O(n), not O(Len)).
+	moved := make(map[int]int, 2*n)
+	at := func(i int) int {
+		if v, ok := moved[i]; ok {
+			return v
+		}
+		return i
+	}
+	augKey := append(append([]uint64(nil), k...), tagAugment, 0)
+	for i := 0; i < n; i++ {
+		j := i + r.intn(s.Len()-i)
+		vi, vj := at(i), at(j)
+		moved[i], moved[j] = vj, vi
+		idx := vj
+		b.Y[i] = s.im.Labels[idx]
+		augKey[len(augKey)-1] = uint64(idx)
+		s.write(b.X[i*size:(i+1)*size], idx, aug, newRNG(augKey...))
+	}
+}

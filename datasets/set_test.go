@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -331,5 +332,73 @@ func TestCutout(t *testing.T) {
 				t.Errorf("cutout %d, image %d: %d zeros", length, i, zeros)
 			}
 		}
+	}
+}
+
+// TestSample: a sample is n distinct examples, the same for the same keys
+// and independent across keys, so that across many draws every example
+// comes up about equally often and draws overlap (sampling with
+// replacement across draws, as DARTS's next(iter(valid_queue))).
+func TestSample(t *testing.T) {
+	d, err := Load(Options{Name: "synthetic", Shape: [3]int{1, 4, 4}, Classes: 3, Limit: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := d.Val // 100 examples
+	var a, b Batch
+	set.Sample(&a, 16, 7, Augment{}, 3, 5)
+	set.Sample(&b, 16, 7, Augment{}, 3, 5)
+	if a.N != 16 || !slices.Equal(a.X, b.X) || !slices.Equal(a.Y, b.Y) {
+		t.Fatal("same keys, different samples")
+	}
+	// Identify examples by their pixels.
+	key := func(x []float32) string { return fmt.Sprint(x) }
+	index := map[string]int{}
+	var all Batch
+	set.Batches(0, 0, 0, false, Augment{}, false).Next(&all)
+	size := 16
+	for i := 0; i < all.N; i++ {
+		index[key(all.X[i*size:(i+1)*size])] = i
+	}
+	counts := make([]int, set.Len())
+	overlaps := 0
+	prev := map[int]bool{}
+	const draws, n = 400, 16
+	for step := 0; step < draws; step++ {
+		set.Sample(&b, n, 7, Augment{}, 0, uint64(step))
+		seen := map[int]bool{}
+		for i := 0; i < b.N; i++ {
+			j, ok := index[key(b.X[i*size:(i+1)*size])]
+			if !ok {
+				t.Fatal("sampled an example that is not in the set")
+			}
+			if seen[j] {
+				t.Fatalf("draw %d holds example %d twice", step, j)
+			}
+			if b.Y[i] != all.Y[j] {
+				t.Fatalf("label of example %d is %d, the set says %d", j, b.Y[i], all.Y[j])
+			}
+			seen[j] = true
+			counts[j]++
+			if prev[j] {
+				overlaps++
+			}
+		}
+		prev = seen
+	}
+	// Each example is drawn with probability 16/100 per draw: 64 ± 7.3 of
+	// 400 draws; 4.5 standard deviations either way.
+	for j, c := range counts {
+		if c < 31 || c > 97 {
+			t.Errorf("example %d drawn %d times of %d, want about 64", j, c, draws)
+		}
+	}
+	// Consecutive draws share 16·16/100 = 2.56 examples on average.
+	if m := float64(overlaps) / (draws - 1); m < 1.8 || m > 3.3 {
+		t.Errorf("consecutive draws share %.2f examples on average, want about 2.56", m)
+	}
+	set.Sample(&b, 500, 7, Augment{}, 1)
+	if b.N != set.Len() {
+		t.Errorf("a sample larger than the set has %d examples, want all %d", b.N, set.Len())
 	}
 }

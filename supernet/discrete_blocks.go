@@ -25,25 +25,6 @@ func (b *dropPathBlock[T]) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return in[0].Clone(), nil
 }
 
-// dropPathTag separates drop-path streams from other uses of the seed.
-const dropPathTag = 0x64726f7070617468 // "droppath"
-
-// mix64 is splitmix64's finalizer: a bijection that scatters nearby keys.
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-// maskKey combines the parts of a drop-path key into one seed.
-func maskKey(parts ...uint64) uint64 {
-	h := uint64(dropPathTag)
-	for _, p := range parts {
-		h = mix64(h ^ mix64(p+0x9e3779b97f4a7c15))
-	}
-	return h
-}
-
 // masks fills b.scale for n examples from the current key.
 func (b *dropPathBlock[T]) masks(n int) {
 	b.scale = grow(b.scale, n)
@@ -55,7 +36,7 @@ func (b *dropPathBlock[T]) masks(n int) {
 		return
 	}
 	keep := 1 - p
-	r := rng.New(maskKey(b.d.Seed, uint64(b.d.Epoch), uint64(b.d.Step), uint64(b.site)))
+	r := rng.New(rng.Key(rng.TagDropPath, b.d.Seed, uint64(b.d.Epoch), uint64(b.d.Step), uint64(b.site)))
 	for i := range b.scale {
 		if r.Float64() < keep {
 			b.scale[i] = 1 / T(keep)

@@ -1,9 +1,15 @@
-// Package rng is darts-go's seeded random source: a small PCG-style
-// generator (splitmix64 seeding, xoshiro256** core) whose stream is the same
-// on every machine and whose whole state can be saved in a checkpoint.
+// Package rng is darts-go's seeded random source: a xoshiro256** generator
+// seeded by splitmix64, whose stream is the same on every machine, and the
+// one scheme (Key) that turns the parts of a key — seed, epoch, step,
+// example, tensor — into a seed, so that every random draw of a run is a
+// pure function of where it happens, never of generator state carried
+// along.
 package rng
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // Rand is a xoshiro256** generator. The zero value is not usable; use New.
 type Rand struct {
@@ -12,6 +18,33 @@ type Rand struct {
 	spare    float64
 	hasSpare bool
 }
+
+// Mix is splitmix64's finalizer: a bijection of 64-bit words that scatters
+// nearby inputs.
+func Mix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// Key folds parts into a seed, starting from tag: h = tag, then for each
+// part h = Mix(h ^ Mix(part + φ)) with φ the golden-ratio constant. Nearby
+// keys (epoch 1 and 2, example 7 and 8) give unrelated seeds, and distinct
+// tags keep the streams of different uses apart.
+func Key(tag uint64, parts ...uint64) uint64 {
+	h := tag
+	for _, p := range parts {
+		h = Mix(h ^ Mix(p+0x9e3779b97f4a7c15))
+	}
+	return h
+}
+
+// The tags of Key's uses across darts-go.
+const (
+	TagData       uint64 = 0x6a09e667f3bcc909 // datasets: shuffles, augmentation, samples
+	TagDropPath   uint64 = 0x64726f7070617468 // "droppath": the retraining's drop-path masks
+	TagTrainOrder uint64 = 0x7472616e6f726472 // "tranordr": the retraining's example order per epoch
+)
 
 func splitmix(x *uint64) uint64 {
 	*x += 0x9e3779b97f4a7c15
@@ -56,25 +89,11 @@ func (r *Rand) Intn(n int) int {
 	bound := uint64(n)
 	for {
 		x := r.Uint64()
-		hi, lo := mul64(x, bound)
+		hi, lo := bits.Mul64(x, bound)
 		if lo >= bound || lo >= (-bound)%bound {
 			return int(hi)
 		}
 	}
-}
-
-func mul64(a, b uint64) (hi, lo uint64) {
-	const mask32 = 1<<32 - 1
-	a0, a1 := a&mask32, a>>32
-	b0, b1 := b&mask32, b>>32
-	w0 := a0 * b0
-	t := a1*b0 + w0>>32
-	w1 := t & mask32
-	w2 := t >> 32
-	w1 += a0 * b1
-	hi = a1*b1 + w2 + w1>>32
-	lo = a * b
-	return
 }
 
 // NormFloat64 returns a standard normal deviate (Box-Muller).
@@ -105,20 +124,4 @@ func (r *Rand) Perm(n int) []int {
 		p[i], p[j] = p[j], p[i]
 	}
 	return p
-}
-
-// State returns the generator's full state, for checkpoints.
-func (r *Rand) State() [6]uint64 {
-	var spare uint64
-	if r.hasSpare {
-		spare = 1
-	}
-	return [6]uint64{r.s[0], r.s[1], r.s[2], r.s[3], math.Float64bits(r.spare), spare}
-}
-
-// SetState restores a state returned by State.
-func (r *Rand) SetState(st [6]uint64) {
-	copy(r.s[:], st[:4])
-	r.spare = math.Float64frombits(st[4])
-	r.hasSpare = st[5] != 0
 }

@@ -68,17 +68,29 @@ func TestIntnRangeAndPerm(t *testing.T) {
 	}
 }
 
-func TestStateRoundTrip(t *testing.T) {
-	r := New(9)
-	r.NormFloat64() // leave a spare deviate pending
-	st := r.State()
-	want := []float64{r.NormFloat64(), r.Float64(), r.NormFloat64()}
-	q := New(0)
-	q.SetState(st)
-	got := []float64{q.NormFloat64(), q.Float64(), q.NormFloat64()}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("draw %d after restore: %v, want %v", i, got[i], want[i])
+// TestKey: Key is the splitmix64 finalizer folded over the parts, the
+// same scheme datasets and the retraining used before it was shared:
+// reference values, and sensitivity to every part, its order and the tag.
+func TestKey(t *testing.T) {
+	// splitmix64's finalizer of 0 and 1 (Steele, Lea, Flood 2014 output of
+	// the state after one and two increments, minus the increment).
+	if got := Mix(0x9e3779b97f4a7c15); got != 0xe220a8397b1dcdaf {
+		t.Errorf("Mix(φ) = %#x, want splitmix64's first output 0xe220a8397b1dcdaf", got)
+	}
+	if Key(1) != 1 || Key(TagData) != TagData {
+		t.Error("Key of no parts is not the tag")
+	}
+	seen := map[uint64]string{}
+	for _, k := range []struct {
+		name  string
+		value uint64
+	}{
+		{"a", Key(TagData, 1, 2, 3)}, {"b", Key(TagData, 1, 2, 4)}, {"c", Key(TagData, 2, 1, 3)},
+		{"d", Key(TagDropPath, 1, 2, 3)}, {"e", Key(TagData, 1, 2)}, {"f", Key(TagData, 1, 2, 3, 0)},
+	} {
+		if other, dup := seen[k.value]; dup {
+			t.Errorf("keys %s and %s collide", k.name, other)
 		}
+		seen[k.value] = k.name
 	}
 }
