@@ -1,6 +1,8 @@
 package bilevel
 
 import (
+	"fmt"
+
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/relax"
@@ -23,32 +25,45 @@ type ArchStep[T Float] interface {
 }
 
 // StepContext is what an architecture step sees of the search: the
-// network, the training-mode runner at the search's batch size (whose
-// SetWeightGrads(false) skips the weights' gradients), the step's
-// search-train and search-val batches, a read-only view of the weight
-// optimizer, the settings and the position.
+// network, the step's search-train and search-val batches, a read-only
+// view of the weight optimizer, the settings and the position; Run and
+// SetWeightGrads drive the network's training-mode runners.
 type StepContext[T Float] struct {
 	Net         *supernet.Network[T]
-	Runner      *supernet.Runner[T]
 	Train, Val  *datasets.Batch
 	WeightOpt   optim.SGDView[T]
 	Settings    Settings
 	Epoch, Step int
 
-	s *Search[T]
+	s           *Search[T]
+	weightGrads bool
 }
 
-// Run feeds batch b forward and backward through the runner as pass sub of
-// the step's architecture phase (which keys a sampling relaxation's draws;
-// sub 0 is the main pass on b), leaving every gradient in its parameter's
-// Grad, and checks that the loss is finite. what names the pass in errors.
+// Run feeds batch b forward and backward through the training-mode runner
+// of its size as pass sub of the step's architecture phase (which keys a
+// sampling relaxation's draws; sub 0 is the main pass on the search-val
+// batch), leaving every gradient in its parameter's Grad (the weights'
+// only if SetWeightGrads allows), and checks that the loss is finite. what
+// names the pass in errors.
 func (c *StepContext[T]) Run(b *datasets.Batch, sub int, what string) (supernet.Result, error) {
 	phase := relax.PhaseArch
 	if sub > 0 {
 		phase = relax.PhaseExtra
 	}
-	return c.s.run(c.Runner, b, c.s.pass(phase, sub), what)
+	r, err := c.s.runner(b.N, true)
+	if err != nil {
+		return supernet.Result{}, fmt.Errorf("%s: %w", what, err)
+	}
+	r.SetWeightGrads(c.weightGrads)
+	defer r.SetWeightGrads(true)
+	return c.s.run(true, b, c.s.pass(phase, sub), what)
 }
+
+// SetWeightGrads turns the weights' gradients on (the default) or off for
+// the following Runs. Off, a run computes only the architecture tensors'
+// gradients and skips every weight-gradient kernel: what a first-order
+// step needs.
+func (c *StepContext[T]) SetWeightGrads(on bool) { c.weightGrads = on }
 
 // FirstOrder is first-order DARTS: the gradient of the validation loss at
 // the current weights.
@@ -59,8 +74,7 @@ func (FirstOrder[T]) Name() string { return "first-order" }
 
 // ArchGrad implements ArchStep.
 func (FirstOrder[T]) ArchGrad(c *StepContext[T]) error {
-	c.Runner.SetWeightGrads(false) // only dα is needed
-	defer c.Runner.SetWeightGrads(true)
+	c.SetWeightGrads(false) // only dα is needed
 	_, err := c.Run(c.Val, 0, "architecture step")
 	return err
 }
@@ -68,6 +82,6 @@ func (FirstOrder[T]) ArchGrad(c *StepContext[T]) error {
 // stepContext is the context of an architecture step on the given batches
 // at the search's position.
 func (s *Search[T]) stepContext(train, val *datasets.Batch) *StepContext[T] {
-	return &StepContext[T]{Net: s.Net, Runner: s.train, Train: train, Val: val, WeightOpt: s.wOpt.View(),
-		Settings: s.S, Epoch: s.Epoch, Step: s.Step, s: s}
+	return &StepContext[T]{Net: s.Net, Train: train, Val: val, WeightOpt: s.wOpt.View(),
+		Settings: s.S, Epoch: s.Epoch, Step: s.Step, s: s, weightGrads: true}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // BenchmarkSearchStep times whole search steps (architecture step, then
-// weight step) of the mnist-small preset of DESIGN.md (1×28×28, 10 classes,
+// weight step) of the mnist-small preset of darts bench (1×28×28, 10 classes,
 // 5 layers, 8 init channels, batch 32) in both orders, through RunEpoch as
 // darts search and darts bench run them. Compare runs with benchstat:
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/darts-go/darts/internal/paramio"
+	"github.com/darts-go/darts/internal/tally"
 	"github.com/darts-go/darts/internal/tensorio"
 	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/supernet"
@@ -58,7 +59,7 @@ type checkpointMeta struct {
 	Format   string           `json:"format"`
 	Epoch    int              `json:"epoch"`
 	Step     int              `json:"step"`
-	Acc      accum            `json:"accumulated"`
+	Acc      tally.Sums       `json:"accumulated"`
 	Settings Settings         `json:"settings"`
 	Network  supernet.Config  `json:"network"`
 	Method   MethodRecord     `json:"method"`

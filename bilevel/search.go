@@ -9,6 +9,7 @@ import (
 
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/internal/tally"
 	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/relax"
@@ -30,13 +31,17 @@ type Settings struct {
 	ArchBeta1       float64 `json:"arch_beta1"`
 	ArchBeta2       float64 `json:"arch_beta2"`
 	ArchWeightDecay float64 `json:"arch_weight_decay"`
-	Order           int     `json:"order"` // 1: first-order DARTS; 2: unrolled
+	// ArchAdam is the PyTorch version whose Adam arithmetic the
+	// architecture optimizer follows: 0.3.1 for DARTS (what its published
+	// runs used), 1.x for methods whose reference code ran PyTorch ≥ 1.0.
+	ArchAdam optim.AdamVariant `json:"arch_adam"`
+	Order    int               `json:"order"` // 1: first-order DARTS; 2: unrolled
 	// Warmup is the number of first epochs that train the weights only
 	// (no architecture step): 0 for DARTS, 15 for PC-DARTS.
 	Warmup int    `json:"warmup_epochs"`
 	Seed   uint64 `json:"seed"`
-	// EvalLimit caps the search-val examples evaluated after each epoch
-	// (0: all of them).
+	// EvalLimit caps the search-val examples evaluated after each epoch:
+	// at most EvalLimit (0: all of them, as DARTS's infer(valid_queue)).
 	EvalLimit int `json:"eval_limit"`
 }
 
@@ -46,19 +51,38 @@ func DefaultSettings() Settings {
 		GradClip: 5, ArchLR: 3e-4, ArchBeta1: 0.5, ArchBeta2: 0.999, ArchWeightDecay: 1e-3, Order: 1, Seed: 2}
 }
 
-// Validate reports the first unusable setting.
+// Validate reports the first unusable setting, naming it: every field has
+// a range (a zero GradClip would zero every gradient, a β of 1 divides by
+// zero), so a Settings filled by hand cannot fail silently.
 func (s Settings) Validate() error {
+	fraction := func(x float64) bool { return x >= 0 && x < 1 }
 	switch {
 	case s.Epochs < 1:
 		return fmt.Errorf("epochs %d: need at least 1", s.Epochs)
 	case s.BatchSize < 1:
 		return fmt.Errorf("batch size %d: need at least 1", s.BatchSize)
-	case !(s.LR > 0) || s.LRMin < 0 || s.LRMin > s.LR:
+	case !(s.LR > 0) || !(s.LRMin >= 0) || s.LRMin > s.LR || math.IsInf(s.LR, 0):
 		return fmt.Errorf("learning rate %g → %g: need 0 ≤ min ≤ max, max > 0", s.LR, s.LRMin)
+	case !fraction(s.Momentum):
+		return fmt.Errorf("momentum %g: need 0 ≤ momentum < 1", s.Momentum)
+	case !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0):
+		return fmt.Errorf("weight decay %g: need 0 or more", s.WeightDecay)
+	case !(s.GradClip > 0):
+		return fmt.Errorf("gradient clip %g: need a positive norm (a zero one would zero every gradient)", s.GradClip)
+	case !(s.ArchLR > 0) || math.IsInf(s.ArchLR, 0):
+		return fmt.Errorf("architecture learning rate %g: need more than 0", s.ArchLR)
+	case !fraction(s.ArchBeta1) || !fraction(s.ArchBeta2):
+		return fmt.Errorf("architecture Adam betas (%g, %g): need each in [0, 1)", s.ArchBeta1, s.ArchBeta2)
+	case !(s.ArchWeightDecay >= 0) || math.IsInf(s.ArchWeightDecay, 0):
+		return fmt.Errorf("architecture weight decay %g: need 0 or more", s.ArchWeightDecay)
+	case s.ArchAdam != optim.Adam031 && s.ArchAdam != optim.Adam1:
+		return fmt.Errorf("architecture Adam variant %d: need 0.3.1 or 1.x", s.ArchAdam)
 	case s.Order != 1 && s.Order != 2:
 		return fmt.Errorf("order %d: need 1 or 2", s.Order)
 	case s.Warmup < 0:
 		return fmt.Errorf("warm-up %d epochs: need 0 or more", s.Warmup)
+	case s.EvalLimit < 0:
+		return fmt.Errorf("eval limit %d: need 0 (all) or more", s.EvalLimit)
 	}
 	return nil
 }
@@ -88,21 +112,19 @@ type Search[T Float] struct {
 	Step  int // steps of Epoch done
 
 	weights []*mixedop.Param[T]
-	arch    []*mixedop.Param[T]
+	arch    []*mixedop.Param[T] // the architecture tensors some cell reads
 	wOpt    *optim.SGD[T]
 	aOpt    *optim.Adam[T]
-	train   *supernet.Runner[T]
-	eval    *supernet.Runner[T]
-	acc     accum
+	runners map[runnerKey]*supernet.Runner[T]
+	acc     tally.Sums
 	tb, vb  datasets.Batch
 }
 
-// accum sums the training metrics of the epoch in progress.
-type accum struct {
-	Loss    float64 `json:"loss"`
-	Correct int     `json:"correct"`
-	Seen    int     `json:"seen"`
-	Seconds float64 `json:"seconds"`
+// runnerKey names a runner: gorgonia bakes the batch size into a graph, so
+// the last, partial batch of an epoch runs on a graph of its own.
+type runnerKey struct {
+	batch int
+	train bool
 }
 
 // NewSearch prepares a search of net on data with method m (the zero
@@ -111,11 +133,11 @@ func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Setti
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if n := data.Train.NumBatches(s.BatchSize, true); n == 0 {
-		return nil, fmt.Errorf("search-train has %d examples, fewer than one batch of %d", data.Train.Len(), s.BatchSize)
+	if data.Train.Len() == 0 {
+		return nil, fmt.Errorf("search-train is empty")
 	}
-	if n := data.Val.NumBatches(s.BatchSize, true); n == 0 {
-		return nil, fmt.Errorf("search-val has %d examples, fewer than one batch of %d", data.Val.Len(), s.BatchSize)
+	if data.Val.Len() == 0 {
+		return nil, fmt.Errorf("search-val is empty")
 	}
 	if m.Name == "" {
 		m.Name = "darts"
@@ -134,27 +156,46 @@ func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Setti
 	if m.Rule == nil {
 		m.Rule = derive.DARTSRule
 	}
-	sr := &Search[T]{Net: net, Data: data, S: s, Method: m, weights: net.Weights(), arch: net.ArchParams()}
+	sr := &Search[T]{Net: net, Data: data, S: s, Method: m, weights: net.Weights(), arch: net.UsedArchParams(),
+		runners: map[runnerKey]*supernet.Runner[T]{}}
 	if err := optim.CheckParams(sr.weights); err != nil {
 		return nil, err
 	}
 	sr.wOpt = optim.NewSGD(sr.weights, s.LR, s.Momentum, s.WeightDecay)
+	// An architecture tensor no cell reads has no gradient, and PyTorch's
+	// Adam skips it: it is left out of the optimizer.
 	sr.aOpt = optim.NewAdam(sr.arch, s.ArchLR, s.ArchBeta1, s.ArchBeta2, 1e-8, s.ArchWeightDecay)
-	var err error
-	if sr.train, err = net.NewRunner(s.BatchSize, true); err != nil {
+	sr.aOpt.Variant = s.ArchAdam
+	// The runners of the full batch, built now so that a network that
+	// cannot run fails here.
+	if _, err := sr.runner(min(s.BatchSize, data.Train.Len()), true); err != nil {
 		return nil, err
 	}
-	if sr.eval, err = net.NewRunner(s.BatchSize, false); err != nil {
+	if _, err := sr.runner(min(s.BatchSize, data.Val.Len()), false); err != nil {
 		return nil, err
 	}
 	return sr, nil
 }
 
-// StepsPerEpoch is the number of search steps in an epoch: one per full
-// search-train batch, each paired with a search-val batch.
-func (s *Search[T]) StepsPerEpoch() int {
-	return min(s.Data.Train.NumBatches(s.S.BatchSize, true), s.Data.Val.NumBatches(s.S.BatchSize, true))
+// runner returns the network's runner for batches of n in the given mode,
+// building it on first use.
+func (s *Search[T]) runner(n int, train bool) (*supernet.Runner[T], error) {
+	k := runnerKey{n, train}
+	if r, ok := s.runners[k]; ok {
+		return r, nil
+	}
+	r, err := s.Net.NewRunner(n, train)
+	if err != nil {
+		return nil, err
+	}
+	s.runners[k] = r
+	return r, nil
 }
+
+// StepsPerEpoch is the number of search steps in an epoch: one per
+// search-train batch, the last partial batch included, as train_search.py
+// enumerates its train_queue.
+func (s *Search[T]) StepsPerEpoch() int { return s.Data.Train.NumBatches(s.S.BatchSize, false) }
 
 // Done reports whether every epoch has run.
 func (s *Search[T]) Done() bool { return s.Epoch >= s.S.Epochs }
@@ -165,13 +206,11 @@ func (s *Search[T]) LR() float64 { return optim.DARTSEpochLR(s.S.LR, s.S.LRMin, 
 // NonFiniteError reports a NaN or Inf loss or gradient. The search in
 // memory may be half-way through the failing step; the last checkpoint on
 // disk is untouched, and the run resumes from it.
-type NonFiniteError struct {
-	Epoch, Step int
-	What        string
-}
+type NonFiniteError = tally.NonFiniteError
 
-func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("epoch %d step %d: %s is not finite", e.Epoch, e.Step, e.What)
+// nonFinite is the NonFiniteError of the step in progress.
+func (s *Search[T]) nonFinite(what string) error {
+	return &NonFiniteError{Epoch: s.Epoch + 1, Step: s.Step, What: what}
 }
 
 // pass is the relax.Pass of the step in progress in the given phase.
@@ -179,24 +218,27 @@ func (s *Search[T]) pass(phase relax.Phase, sub int) relax.Pass {
 	return relax.Pass{Seed: s.S.Seed, Epoch: s.Epoch, Epochs: s.S.Epochs, Step: s.Step, Phase: phase, Sub: sub}
 }
 
-// run feeds a batch through a runner in a pass and checks the loss.
-func (s *Search[T]) run(r *supernet.Runner[T], b *datasets.Batch, p relax.Pass, what string) (supernet.Result, error) {
+// run feeds a batch through the runner of its size in a pass and checks
+// the loss.
+func (s *Search[T]) run(train bool, b *datasets.Batch, p relax.Pass, what string) (supernet.Result, error) {
+	r, err := s.runner(b.N, train)
+	if err != nil {
+		return supernet.Result{}, fmt.Errorf("%s: %w", what, err)
+	}
 	*s.Net.Pass = p
 	res, err := r.Run(b.X, b.Y)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", what, err)
 	}
 	if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
-		return res, &NonFiniteError{s.Epoch, s.Step, what + " loss"}
+		return res, s.nonFinite(what + " loss")
 	}
 	return res, nil
 }
 
-// StepInfo is reported after each search step.
-type StepInfo struct {
-	Epoch, Step, Steps int
-	Loss, Acc          float64 // running means over the epoch's weight steps
-}
+// StepInfo is reported after each search step (Epoch from 1), with the
+// running means of the epoch's weight steps.
+type StepInfo = tally.StepInfo
 
 // RunEpoch runs the remaining steps of the epoch in progress, evaluates on
 // search-val and returns the epoch's metrics, then moves to the next epoch.
@@ -213,18 +255,19 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 	if s.Data.Info.Shape[0] == 3 {
 		aug = datasets.Augment{Crop: true, Flip: true}
 	}
-	ti := s.Data.Train.Batches(s.S.BatchSize, s.Epoch, s.S.Seed, true, aug, true)
-	vi := s.Data.Val.Batches(s.S.BatchSize, s.Epoch, s.S.Seed+1, true, aug, true)
+	ti := s.Data.Train.Batches(s.S.BatchSize, s.Epoch, s.S.Seed, true, aug, false)
 	ti.Skip(s.Step)
-	vi.Skip(s.Step)
 	for s.Step < steps {
 		if err := ctx.Err(); err != nil {
 			return rundir.Metrics{}, err
 		}
 		start := time.Now()
-		if !ti.Next(&s.tb) || !vi.Next(&s.vb) {
+		if !ti.Next(&s.tb) {
 			return rundir.Metrics{}, fmt.Errorf("epoch %d: data ran out at step %d of %d", s.Epoch, s.Step, steps)
 		}
+		// A fresh random search-val batch every step, as DARTS's
+		// next(iter(valid_queue)): with replacement across steps.
+		s.Data.Val.Sample(&s.vb, s.S.BatchSize, s.S.Seed+1, aug, uint64(s.Epoch), uint64(s.Step))
 		if s.Epoch >= s.S.Warmup {
 			if err := s.archStep(&s.tb, &s.vb); err != nil {
 				return rundir.Metrics{}, err
@@ -235,25 +278,23 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 			return rundir.Metrics{}, err
 		}
 		s.Step++
-		s.acc.Loss += res.Loss * float64(s.tb.N)
-		s.acc.Correct += res.Correct
-		s.acc.Seen += s.tb.N
-		s.acc.Seconds += time.Since(start).Seconds()
+		s.acc.Add(res.Loss, res.Correct, s.tb.N, time.Since(start).Seconds())
 		if onStep != nil {
-			onStep(StepInfo{s.Epoch, s.Step, steps, s.acc.Loss / float64(s.acc.Seen), float64(s.acc.Correct) / float64(s.acc.Seen)})
+			onStep(s.acc.Report(s.Epoch+1, s.Step, steps))
 		}
 	}
+	// The partial batch's graph is not needed before the next epoch's end.
+	s.dropRunner(s.Data.Train.Len()%s.S.BatchSize, true)
 	start := time.Now()
 	vl, va, err := s.Evaluate(s.Data.Val, s.S.EvalLimit)
 	if err != nil {
 		return rundir.Metrics{}, err
 	}
-	m := rundir.Metrics{Epoch: s.Epoch + 1, TrainLoss: s.acc.Loss / float64(s.acc.Seen),
-		TrainAcc: float64(s.acc.Correct) / float64(s.acc.Seen), ValLoss: vl, ValAcc: va, LR: lr,
+	m := rundir.Metrics{Epoch: s.Epoch + 1, TrainLoss: s.acc.MeanLoss(), TrainAcc: s.acc.Accuracy(), ValLoss: vl, ValAcc: va, LR: lr,
 		Seconds: s.acc.Seconds + time.Since(start).Seconds()}
 	s.Epoch++
 	s.Step = 0
-	s.acc = accum{}
+	s.acc = tally.Sums{}
 	return m, nil
 }
 
@@ -269,7 +310,7 @@ func (s *Search[T]) archStep(train, val *datasets.Batch) error {
 	}
 	for _, a := range s.arch {
 		if !optim.AllFinite(a.Grad) {
-			return &NonFiniteError{s.Epoch, s.Step, "gradient of " + a.Name}
+			return s.nonFinite("gradient of " + a.Name)
 		}
 	}
 	s.aOpt.Step()
@@ -298,12 +339,12 @@ func (s *Search[T]) regularize(r relax.Regularizer) {
 // weightStep is the weight step: the training loss at the new alphas, its
 // gradient clipped to GradClip, and an SGD step on the weights alone.
 func (s *Search[T]) weightStep(train *datasets.Batch) (supernet.Result, error) {
-	res, err := s.run(s.train, train, s.pass(relax.PhaseWeight, 0), "weight step")
+	res, err := s.run(true, train, s.pass(relax.PhaseWeight, 0), "weight step")
 	if err != nil {
 		return res, err
 	}
 	if n := optim.GradNorm(s.weights); math.IsNaN(n) || math.IsInf(n, 0) {
-		return res, &NonFiniteError{s.Epoch, s.Step, "weight gradient norm"}
+		return res, s.nonFinite("weight gradient norm")
 	}
 	optim.ClipGradNorm(s.weights, s.S.GradClip)
 	s.wOpt.Step()
@@ -311,30 +352,48 @@ func (s *Search[T]) weightStep(train *datasets.Batch) (supernet.Result, error) {
 }
 
 // Evaluate runs the network in eval mode (BatchNorm running statistics)
-// over the full batches of set, at most limit examples (0: all), and returns
-// the mean loss and the accuracy.
+// over the examples of set, at most limit of them (0: all), the last
+// partial batch included, with the search's augmentation as DARTS's
+// infer(valid_queue) applies it (its valid_queue reads the training data
+// with train_transform), and returns the mean loss and the accuracy.
 func (s *Search[T]) Evaluate(set *datasets.Set, limit int) (loss, acc float64, err error) {
-	it := set.Batches(s.S.BatchSize, 0, 0, false, datasets.Augment{}, true)
+	aug := datasets.Augment{}
+	if set.Shape()[0] == 3 {
+		aug = datasets.Augment{Crop: true, Flip: true}
+	}
+	it := set.Batches(s.S.BatchSize, s.Epoch, s.S.Seed+2, false, aug, false)
 	var b datasets.Batch
 	var sum float64
 	var correct, seen int
 	for it.Next(&b) {
-		if limit > 0 && seen >= limit {
-			break
+		if limit > 0 && seen+b.N > limit {
+			n := limit - seen
+			b.X, b.Y, b.N = b.X[:n*len(b.X)/b.N], b.Y[:n], n
 		}
-		*s.Net.Pass = s.pass(relax.PhaseEval, 0)
-		res, err := s.eval.Run(b.X, b.Y)
+		res, err := s.run(false, &b, s.pass(relax.PhaseEval, 0), "evaluation")
 		if err != nil {
-			return 0, 0, fmt.Errorf("evaluation: %w", err)
+			return 0, 0, err
 		}
 		sum += res.Loss * float64(b.N)
 		correct += res.Correct
 		seen += b.N
+		if limit > 0 && seen >= limit {
+			break
+		}
 	}
 	if seen == 0 {
-		return 0, 0, fmt.Errorf("evaluation: no full batch of %d", s.S.BatchSize)
+		return 0, 0, fmt.Errorf("evaluation: the set is empty")
 	}
 	return sum / float64(seen), float64(correct) / float64(seen), nil
+}
+
+// dropRunner closes and forgets the runner of batches of n, if any.
+func (s *Search[T]) dropRunner(n int, train bool) {
+	k := runnerKey{n, train}
+	if r, ok := s.runners[k]; ok && n != s.S.BatchSize {
+		r.Close()
+		delete(s.runners, k)
+	}
 }
 
 // Alphas returns the architecture tensors and their weights (the
@@ -368,5 +427,9 @@ func (s *Search[T]) Genotype() (derive.Genotype, error) {
 
 // Close releases the graphs.
 func (s *Search[T]) Close() error {
-	return errors.Join(s.train.Close(), s.eval.Close())
+	var errs []error
+	for _, r := range s.runners {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
 }

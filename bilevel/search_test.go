@@ -216,8 +216,8 @@ func TestNonFiniteLossStops(t *testing.T) {
 	if !errors.As(err, &nf) {
 		t.Fatalf("got %v, want a NonFiniteError", err)
 	}
-	if nf.Epoch != 0 || nf.Step != 0 || !strings.Contains(err.Error(), "loss") {
-		t.Errorf("error %q does not name step 0 and the loss", err)
+	if nf.Epoch != 1 || nf.Step != 0 || !strings.Contains(err.Error(), "epoch 1 step 1: ") || !strings.Contains(err.Error(), "loss") {
+		t.Errorf("error %q does not name epoch 1, step 1 and the loss", err)
 	}
 }
 
@@ -281,5 +281,125 @@ func TestLoadRejectsBadCheckpoints(t *testing.T) {
 	s2 := newTiny(t, d, other)
 	if err := s2.Load(good); err == nil || !strings.Contains(err.Error(), "other settings") {
 		t.Errorf("checkpoint with another batch size: %v", err)
+	}
+}
+
+// TestEpochCoversSearchTrain: an epoch runs one step per search-train
+// batch, the last partial one included, whatever the split, each step with
+// a search-val batch drawn afresh (so search-val, here smaller than
+// search-train, is reused across steps), as train_search.py does.
+func TestEpochCoversSearchTrain(t *testing.T) {
+	d, err := datasets.Load(datasets.Options{Name: "synthetic", Shape: [3]int{1, 8, 8}, Classes: 3, Limit: 250, TrainPortion: 0.8, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Train.Len() != 200 || d.Val.Len() != 50 {
+		t.Fatalf("split %d/%d, want 200/50", d.Train.Len(), d.Val.Len())
+	}
+	st := tinySettings()
+	st.Epochs = 1
+	s := newTiny(t, d, st)
+	if got := s.StepsPerEpoch(); got != 13 {
+		t.Errorf("StepsPerEpoch = %d, want ceil(200/16) = 13", got)
+	}
+	var infos []StepInfo
+	if _, err := s.RunEpoch(context.Background(), func(si StepInfo) { infos = append(infos, si) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 13 {
+		t.Fatalf("%d steps, want 13", len(infos))
+	}
+	// The running means weight each step by its batch: the epoch saw all
+	// 200 examples (12 batches of 16 and one of 8).
+	if s.acc.Seen != 0 {
+		t.Errorf("accumulator not reset after the epoch")
+	}
+}
+
+// TestEvaluateLimit: Evaluate sees every example by default, the last
+// partial batch included, and at most limit of them otherwise; an
+// accuracy over n examples is a multiple of 1/n.
+func TestEvaluateLimit(t *testing.T) {
+	d := tinyData(t, 100) // 50 search-val examples
+	s := newTiny(t, d, tinySettings())
+	for _, tc := range []struct{ limit, n int }{{0, 50}, {20, 20}, {7, 7}, {50, 50}, {500, 50}} {
+		_, acc, err := s.Evaluate(d.Val, tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := acc * float64(tc.n)
+		if math.Abs(k-math.Round(k)) > 1e-9 {
+			t.Errorf("limit %d: accuracy %v is not a multiple of 1/%d", tc.limit, acc, tc.n)
+		}
+	}
+	l0, a0, _ := s.Evaluate(d.Val, 0)
+	l1, a1, _ := s.Evaluate(d.Val, d.Val.Len())
+	if l0 != l1 || a0 != a1 {
+		t.Errorf("limit 0 and limit = all differ: %v/%v and %v/%v", l0, a0, l1, a1)
+	}
+}
+
+// TestSettingsValidate: every setting out of its range is refused with a
+// message naming it (a zero gradient clip would zero every gradient).
+func TestSettingsValidate(t *testing.T) {
+	if err := DefaultSettings().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	for _, tc := range []struct {
+		edit func(*Settings)
+		want string
+	}{
+		{func(s *Settings) { s.GradClip = 0 }, "gradient clip 0"},
+		{func(s *Settings) { s.Momentum = -0.1 }, "momentum -0.1"},
+		{func(s *Settings) { s.Momentum = 1 }, "momentum 1"},
+		{func(s *Settings) { s.ArchBeta1 = 1 }, "betas (1, 0.999)"},
+		{func(s *Settings) { s.ArchBeta2 = -0.5 }, "betas (0.5, -0.5)"},
+		{func(s *Settings) { s.ArchLR = 0 }, "architecture learning rate 0"},
+		{func(s *Settings) { s.WeightDecay = -1 }, "weight decay -1"},
+		{func(s *Settings) { s.ArchWeightDecay = math.NaN() }, "architecture weight decay NaN"},
+		{func(s *Settings) { s.EvalLimit = -1 }, "eval limit -1"},
+		{func(s *Settings) { s.Warmup = -1 }, "warm-up -1"},
+		{func(s *Settings) { s.LRMin = math.NaN() }, "learning rate"},
+		{func(s *Settings) { s.ArchAdam = 7 }, "Adam variant 7"},
+	} {
+		s := DefaultSettings()
+		tc.edit(&s)
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want one containing %q", err, tc.want)
+		}
+	}
+}
+
+// TestTwoLayerNetwork: with fewer than three cells every cell is a
+// reduction cell and the normal tensor is unused. The search runs (as the
+// original does) and leaves that tensor alone, as PyTorch's Adam leaves a
+// parameter without a gradient.
+func TestTwoLayerNetwork(t *testing.T) {
+	for _, layers := range []int{1, 2} {
+		cfg := tinyConfig()
+		cfg.Layers = layers
+		net, err := supernet.NewNetwork[float32](cfg, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := tinySettings()
+		st.Epochs = 1
+		s, err := NewSearch(net, tinyData(t, 64), st, Method[float32]{})
+		if err != nil {
+			t.Fatalf("layers %d: %v", layers, err)
+		}
+		normal, _ := net.ArchTensor("normal")
+		reduce, _ := net.ArchTensor("reduce")
+		n0, r0 := snapshot([]*mixedop.Param[float32]{normal.Param}), snapshot([]*mixedop.Param[float32]{reduce.Param})
+		if _, err := s.RunEpoch(context.Background(), nil); err != nil {
+			t.Fatalf("layers %d: %v", layers, err)
+		}
+		if name := firstDiff([]*mixedop.Param[float32]{normal.Param}, n0); name != "" {
+			t.Errorf("layers %d: the unused normal tensor moved", layers)
+		}
+		if name := firstDiff([]*mixedop.Param[float32]{reduce.Param}, r0); name == "" {
+			t.Errorf("layers %d: the reduce tensor did not move", layers)
+		}
+		s.Close()
 	}
 }

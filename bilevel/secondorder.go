@@ -16,9 +16,11 @@ import (
 //	h  = (∇α L_train(w + R·v, α) − ∇α L_train(w − R·v, α)) / (2R)
 //	∇α ≈ g1 − ξ·h
 //
-// The weights and the BatchNorm running statistics are restored bit for bit
-// afterwards (copied back, not recomputed), and the momentum buffers are
-// only read.
+// The weights are restored bit for bit afterwards (copied back, not
+// recomputed) and the momentum buffers are only read. The BatchNorm running
+// statistics get what architect.py gives them: the updates of the
+// training-mode passes at w, w + R·v and w − R·v, not the one at w', which
+// PyTorch runs on a copy of the network.
 //
 // R is DARTS's (Epsilon = 0.01). ∇α L_train is only piecewise smooth (ReLU,
 // max pooling), and a weight step of norm 0.01 crosses kinks where it
@@ -75,9 +77,7 @@ func (o *SecondOrder[T]) ArchGrad(c *StepContext[T]) error {
 	alloc(&o.g1, as)
 	alloc(&o.gp, as)
 	copyValues(o.w, ws)
-	copyValues(o.state, state)
 	defer restoreValues(ws, o.w)
-	defer restoreValues(state, o.state)
 
 	xi := c.WeightOpt.LR
 	mu, wd := c.WeightOpt.Momentum, c.WeightOpt.WeightDecay
@@ -93,8 +93,13 @@ func (o *SecondOrder[T]) ArchGrad(c *StepContext[T]) error {
 			p.Value[j] = w - T(xi)*d
 		}
 	}
-	// g1 and v at w'.
-	if _, err := c.Run(c.Val, 0, "unrolled step (val at w')"); err != nil {
+	// g1 and v at w'. PyTorch runs this pass on a copy of the network
+	// (model.new()), so its BatchNorm statistics updates are dropped; the
+	// passes at w and w ± R·v update the network's own.
+	copyValues(o.state, state)
+	_, err := c.Run(c.Val, 0, "unrolled step (val at w')")
+	restoreValues(state, o.state)
+	if err != nil {
 		return err
 	}
 	copyGrads(o.g1, as)
@@ -112,7 +117,7 @@ func (o *SecondOrder[T]) ArchGrad(c *StepContext[T]) error {
 			copy(a.Grad, o.g1[i])
 		}
 		if norm != 0 {
-			return &NonFiniteError{c.Epoch, c.Step, "validation gradient at the unrolled weights"}
+			return &NonFiniteError{Epoch: c.Epoch + 1, Step: c.Step, What: "validation gradient at the unrolled weights"}
 		}
 		return nil
 	}
@@ -129,8 +134,8 @@ func (o *SecondOrder[T]) ArchGrad(c *StepContext[T]) error {
 		}
 	}
 	// The Hessian-vector product needs only dα at w ± R·v.
-	c.Runner.SetWeightGrads(false)
-	defer c.Runner.SetWeightGrads(true)
+	c.SetWeightGrads(false)
+	defer c.SetWeightGrads(true)
 	shift(+1)
 	if _, err := c.Run(c.Train, 2, "Hessian-vector product (w+R·v)"); err != nil {
 		return err

@@ -61,7 +61,7 @@ func soBatches[T Float](s *Search[T]) (train, val *datasets.Batch) {
 func soWarm[T Float](t testing.TB, s *Search[T], train *datasets.Batch, steps int) {
 	t.Helper()
 	for range steps {
-		if _, err := s.run(s.train, train, s.pass(relax.PhaseWeight, 0), "warm-up"); err != nil {
+		if _, err := s.run(true, train, s.pass(relax.PhaseWeight, 0), "warm-up"); err != nil {
 			t.Fatal(err)
 		}
 		optim.ClipGradNorm(s.weights, s.S.GradClip)
@@ -146,7 +146,7 @@ func unrolledLoss(t *testing.T, s *Search[float64], train, val *datasets.Batch) 
 			copy(p.Value, w[i])
 		}
 	}()
-	if _, err := s.run(s.train, train, s.pass(relax.PhaseExtra, 1), "∇w L_train"); err != nil {
+	if _, err := s.run(true, train, s.pass(relax.PhaseExtra, 1), "∇w L_train"); err != nil {
 		t.Fatal(err)
 	}
 	xi, mu, wd := s.wOpt.LR, s.S.Momentum, s.S.WeightDecay
@@ -156,7 +156,7 @@ func unrolledLoss(t *testing.T, s *Search[float64], train, val *datasets.Batch) 
 			p.Value[j] = w[i][j] - xi*(mu*m[i][j]+p.Grad[j]+wd*w[i][j])
 		}
 	}
-	res, err := s.run(s.train, val, s.pass(relax.PhaseArch, 0), "L_val(w')")
+	res, err := s.run(true, val, s.pass(relax.PhaseArch, 0), "L_val(w')")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,9 +300,10 @@ func soFlatBufs[T Float](bufs [][]T) []float64 {
 	return out
 }
 
-// TestSecondOrderRestoresState checks that an architecture step leaves
-// weights, alphas, BatchNorm running statistics and both optimizers' states
-// bit for bit as they were, in float32 (what darts search runs) and float64.
+// TestSecondOrderRestoresState checks that an architecture step leaves the
+// weights, alphas and both optimizers' states bit for bit as they were, and
+// updates the BatchNorm running statistics as PyTorch does, in float32
+// (what darts search runs) and float64.
 func TestSecondOrderRestoresState(t *testing.T) {
 	t.Run("float32", func(t *testing.T) { testSecondOrderRestores[float32](t) })
 	t.Run("float64", func(t *testing.T) { testSecondOrderRestores[float64](t) })
@@ -328,7 +329,6 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 	snaps := []snap{
 		{name: "weights", cur: func() [][]T { return soValues(s.weights) }},
 		{name: "alphas", cur: func() [][]T { return soValues(s.arch) }},
-		{name: "BatchNorm running statistics", cur: func() [][]T { return soValues(state) }},
 		{name: "SGD momentum buffers", cur: func() [][]T { return soCopy(s.wOpt.Buffers()) }},
 		{name: "Adam first moments", cur: func() [][]T { return soCopy(am) }},
 		{name: "Adam second moments", cur: func() [][]T { return soCopy(av) }},
@@ -336,6 +336,7 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 	for i := range snaps {
 		snaps[i].was = snaps[i].cur()
 	}
+	statsBefore := soValues(state)
 	sgdSteps, adamSteps, lr := s.wOpt.Steps(), s.aOpt.Steps(), s.wOpt.LR
 
 	if err := s.Method.Arch.ArchGrad(s.stepContext(train, val)); err != nil {
@@ -353,14 +354,11 @@ func testSecondOrderRestores[T Float](t *testing.T) {
 		t.Errorf("optimizer counters changed: SGD steps %d → %d, Adam steps %d → %d, LR %g → %g",
 			sgdSteps, s.wOpt.Steps(), adamSteps, s.aOpt.Steps(), lr, s.wOpt.LR)
 	}
-
-	// The check above is only worth something if a training run does move
-	// the running statistics that ArchGrad must restore.
-	if _, err := s.run(s.train, train, s.pass(relax.PhaseWeight, 0), "training run"); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, ok := soSameBits(snaps[2].was, soValues(state)); ok {
-		t.Error("a training run left the BatchNorm running statistics unchanged: the restore check is vacuous")
+	// The BatchNorm statistics are not restored: architect.py's passes at
+	// w and w ± R·v run on the network itself and update them (what they
+	// become is held to PyTorch by the whole-step golden test).
+	if _, _, ok := soSameBits(statsBefore, soValues(state)); ok {
+		t.Error("the second-order step left the BatchNorm running statistics as they were; PyTorch updates them three times")
 	}
 }
 

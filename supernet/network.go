@@ -131,6 +131,20 @@ func (n *Network[T]) ArchParams() []*mixedop.Param[T] {
 	return ps
 }
 
+// UsedArchParams are the parameters of the architecture tensors some cell
+// reads, in the space's order: a network of fewer than three DARTS cells
+// has reduction cells only, and its normal tensor is not used.
+func (n *Network[T]) UsedArchParams() []*mixedop.Param[T] {
+	used := n.usedTensors()
+	var ps []*mixedop.Param[T]
+	for _, a := range n.arch {
+		if used[a.Tensor.Cell] {
+			ps = append(ps, a.Param)
+		}
+	}
+	return ps
+}
+
 // ArchTensor returns the architecture tensor called name.
 func (n *Network[T]) ArchTensor(name string) (*Arch[T], bool) {
 	for _, a := range n.arch {

@@ -24,7 +24,7 @@ func convert[T mixedop.Float](v []float64) []T {
 	return out
 }
 
-// Tolerance is the check of the issue: max abs error 1e-6 in float64,
+// Tolerance is the golden tests' standard: max abs error 1e-6 in float64,
 // 1e-3 relative to the tensor's largest magnitude in float32.
 func Tolerance[T mixedop.Float](ref []float64) float64 {
 	var z T
