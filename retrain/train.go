@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/internal/rng"
+	"github.com/darts-go/darts/internal/tally"
 	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/optim"
 	"github.com/darts-go/darts/rundir"
@@ -83,19 +83,11 @@ type Trainer[T Float] struct {
 
 	params []*mixedop.Param[T]
 	opt    *optim.SGD[T]
-	train  *supernet.DiscreteRunner[T]
+	trains map[int]*supernet.DiscreteRunner[T] // by batch size: the last batch of an epoch may be partial
 	evals  map[int]*supernet.DiscreteRunner[T]
-	acc    accum
+	acc    tally.Sums
 	x      []float32
 	y      []int
-}
-
-// accum sums the training metrics of the epoch in progress.
-type accum struct {
-	Loss    float64 `json:"loss"`
-	Correct int     `json:"correct"`
-	Seen    int     `json:"seen"`
-	Seconds float64 `json:"seconds"`
 }
 
 // NewTrainer prepares the training of net on data. The network's weights
@@ -108,27 +100,39 @@ func NewTrainer[T Float](net *supernet.Discrete[T], data *datasets.Splits, s Tra
 		return nil, fmt.Errorf("data %s is %dx%dx%d with %d classes, the network takes %dx%dx%d with %d", data.Info.Name,
 			shape[0], shape[1], shape[2], data.Info.Classes, net.Cfg.InputC, net.Cfg.InputH, net.Cfg.InputW, net.Cfg.Classes)
 	}
-	t := &Trainer[T]{Net: net, Data: data, S: s, evals: map[int]*supernet.DiscreteRunner[T]{}}
-	if t.StepsPerEpoch() == 0 {
-		return nil, fmt.Errorf("the training set has %d examples, fewer than one batch of %d", t.trainLen(), s.BatchSize)
+	t := &Trainer[T]{Net: net, Data: data, S: s, trains: map[int]*supernet.DiscreteRunner[T]{}, evals: map[int]*supernet.DiscreteRunner[T]{}}
+	if t.trainLen() == 0 {
+		return nil, fmt.Errorf("the training set is empty")
 	}
 	t.params = append(append([]*mixedop.Param[T](nil), net.Weights()...), net.AuxWeights()...)
 	if err := optim.CheckParams(t.params); err != nil {
 		return nil, err
 	}
 	t.opt = optim.NewSGD(t.params, s.LR, s.Momentum, s.WeightDecay)
-	var err error
-	if t.train, err = net.NewRunner(s.BatchSize, true); err != nil {
+	if _, err := t.trainRunner(min(s.BatchSize, t.trainLen())); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
+// trainRunner returns the training runner of batches of n.
+func (t *Trainer[T]) trainRunner(n int) (*supernet.DiscreteRunner[T], error) {
+	if r, ok := t.trains[n]; ok {
+		return r, nil
+	}
+	r, err := t.Net.NewRunner(n, true)
+	if err != nil {
+		return nil, err
+	}
+	t.trains[n] = r
+	return r, nil
+}
+
 func (t *Trainer[T]) trainLen() int { return t.Data.Train.Len() + t.Data.Val.Len() }
 
-// StepsPerEpoch is the number of full batches in the training set (a last
-// partial batch is left out; the order changes every epoch).
-func (t *Trainer[T]) StepsPerEpoch() int { return t.trainLen() / t.S.BatchSize }
+// StepsPerEpoch is the number of batches in the training set, the last
+// partial batch included, as train.py's DataLoader (no drop_last) gives.
+func (t *Trainer[T]) StepsPerEpoch() int { return (t.trainLen() + t.S.BatchSize - 1) / t.S.BatchSize }
 
 // Done reports whether every epoch has run.
 func (t *Trainer[T]) Done() bool { return t.Epoch >= t.S.Epochs }
@@ -145,22 +149,14 @@ func (t *Trainer[T]) DropProb() float64 {
 	return t.S.DropPath * float64(t.Epoch) / float64(t.S.Epochs)
 }
 
-// NonFiniteError reports a NaN or infinite loss or gradient. The trainer is
-// left as it was before the failing step.
-type NonFiniteError struct {
-	Epoch, Step int // Epoch counts from 1, Step from 0
-	What        string
-}
+// NonFiniteError reports a NaN or infinite loss or gradient (Epoch from 1).
+// The trainer may be half-way through the failing step; the last
+// checkpoint on disk is untouched.
+type NonFiniteError = tally.NonFiniteError
 
-func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("epoch %d step %d: %s is not finite (diverged: try a smaller --learning-rate or batch)", e.Epoch, e.Step, e.What)
-}
-
-// StepInfo is reported after each training step.
-type StepInfo struct {
-	Epoch, Step, Steps int
-	Loss, Acc          float64 // running means over the epoch
-}
+// StepInfo is reported after each training step (Epoch from 1), with the
+// running means of the epoch.
+type StepInfo = tally.StepInfo
 
 // augment is train.py's augmentation: crop and flip for 3-channel
 // (CIFAR-like) images, cutout if set.
@@ -176,18 +172,15 @@ func (t *Trainer[T]) augment() datasets.Augment {
 // Data.Train.Len() are in Data.Train, the rest in Data.Val): a pure function
 // of (seed, epoch).
 func (t *Trainer[T]) trainOrder(epoch int) []int {
-	return rng.New(maskSeed(t.S.Seed, uint64(epoch))).Perm(t.trainLen())
+	return rng.New(rng.Key(rng.TagTrainOrder, t.S.Seed, uint64(epoch))).Perm(t.trainLen())
 }
 
-func maskSeed(seed, epoch uint64) uint64 {
-	return seed*0x9e3779b97f4a7c15 ^ (epoch+0x7472616e)*0xbf58476d1ce4e5b9
-}
-
-// fill writes the examples order[lo:lo+batch] into t.x and t.y. Each
-// example's augmentation is a pure function of (seed, epoch, example).
-func (t *Trainer[T]) fill(order []int, lo int, aug datasets.Augment) {
+// fill writes the examples order[lo:lo+n] into t.x and t.y, n being a
+// batch or what is left of the epoch. Each example's augmentation is a
+// pure function of (seed, epoch, example).
+func (t *Trainer[T]) fill(order []int, lo int, aug datasets.Augment) int {
 	size := t.Data.Info.Shape[0] * t.Data.Info.Shape[1] * t.Data.Info.Shape[2]
-	bs := t.S.BatchSize
+	bs := min(t.S.BatchSize, len(order)-lo)
 	if len(t.x) != bs*size {
 		t.x, t.y = make([]float32, bs*size), make([]int, bs)
 	}
@@ -204,6 +197,7 @@ func (t *Trainer[T]) fill(order []int, lo int, aug datasets.Augment) {
 		it.Next(&b)
 		t.y[j] = b.Y[0]
 	}
+	return bs
 }
 
 // RunEpoch runs the remaining steps of the epoch in progress, evaluates on
@@ -224,27 +218,28 @@ func (t *Trainer[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundi
 			return rundir.Metrics{}, err
 		}
 		start := time.Now()
-		t.fill(order, t.Step*t.S.BatchSize, aug)
-		t.Net.SetDropPath(supernet.DropPath{Prob: t.DropProb(), Seed: t.S.Seed, Epoch: t.Epoch, Step: t.Step})
-		res, err := t.train.Run(t.x, t.y)
+		n := t.fill(order, t.Step*t.S.BatchSize, aug)
+		r, err := t.trainRunner(n)
 		if err != nil {
-			return rundir.Metrics{}, fmt.Errorf("epoch %d step %d: %w", t.Epoch+1, t.Step, err)
+			return rundir.Metrics{}, fmt.Errorf("epoch %d step %d: %w", t.Epoch+1, t.Step+1, err)
 		}
-		if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
-			return rundir.Metrics{}, &NonFiniteError{t.Epoch + 1, t.Step, "the training loss"}
+		t.Net.SetDropPath(supernet.DropPath{Prob: t.DropProb(), Seed: t.S.Seed, Epoch: t.Epoch, Step: t.Step})
+		res, err := r.Run(t.x, t.y)
+		if err != nil {
+			return rundir.Metrics{}, fmt.Errorf("epoch %d step %d: %w", t.Epoch+1, t.Step+1, err)
 		}
-		if n := optim.GradNorm(t.params); math.IsNaN(n) || math.IsInf(n, 0) {
-			return rundir.Metrics{}, &NonFiniteError{t.Epoch + 1, t.Step, "the gradient norm"}
+		if !tally.Finite(res.Loss) {
+			return rundir.Metrics{}, &NonFiniteError{Epoch: t.Epoch + 1, Step: t.Step, What: "the training loss"}
+		}
+		if !tally.Finite(optim.GradNorm(t.params)) {
+			return rundir.Metrics{}, &NonFiniteError{Epoch: t.Epoch + 1, Step: t.Step, What: "the gradient norm"}
 		}
 		optim.ClipGradNorm(t.params, t.S.GradClip)
 		t.opt.Step()
 		t.Step++
-		t.acc.Loss += res.Loss * float64(t.S.BatchSize)
-		t.acc.Correct += res.Correct
-		t.acc.Seen += t.S.BatchSize
-		t.acc.Seconds += time.Since(start).Seconds()
+		t.acc.Add(res.Loss, res.Correct, n, time.Since(start).Seconds())
 		if onStep != nil {
-			onStep(StepInfo{t.Epoch + 1, t.Step, steps, t.acc.Loss / float64(t.acc.Seen), float64(t.acc.Correct) / float64(t.acc.Seen)})
+			onStep(t.acc.Report(t.Epoch+1, t.Step, steps))
 		}
 	}
 	start := time.Now()
@@ -252,12 +247,18 @@ func (t *Trainer[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundi
 	if err != nil {
 		return rundir.Metrics{}, err
 	}
-	m := rundir.Metrics{Epoch: t.Epoch + 1, TrainLoss: t.acc.Loss / float64(t.acc.Seen),
-		TrainAcc: float64(t.acc.Correct) / float64(t.acc.Seen), TestLoss: &tl, TestAcc: &ta, LR: lr,
+	m := rundir.Metrics{Epoch: t.Epoch + 1, TrainLoss: t.acc.MeanLoss(), TrainAcc: t.acc.Accuracy(), TestLoss: &tl, TestAcc: &ta, LR: lr,
 		Seconds: t.acc.Seconds + time.Since(start).Seconds()}
 	t.Epoch++
 	t.Step = 0
-	t.acc = accum{}
+	t.acc = tally.Sums{}
+	// The partial batch's graph is not needed before the next epoch's end.
+	if n := t.trainLen() % t.S.BatchSize; n != 0 {
+		if r, ok := t.trains[n]; ok {
+			r.Close()
+			delete(t.trains, n)
+		}
+	}
 	return m, nil
 }
 
@@ -313,5 +314,5 @@ func closeAll[T Float](rs map[int]*supernet.DiscreteRunner[T]) error {
 
 // Close releases the graphs.
 func (t *Trainer[T]) Close() error {
-	return errors.Join(t.train.Close(), closeAll(t.evals))
+	return errors.Join(closeAll(t.trains), closeAll(t.evals))
 }

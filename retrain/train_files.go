@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/darts-go/darts/internal/paramio"
+	"github.com/darts-go/darts/internal/tally"
 	"github.com/darts-go/darts/internal/tensorio"
 	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/optim"
@@ -148,7 +149,7 @@ type checkpointMeta struct {
 	Format   string                  `json:"format"`
 	Epoch    int                     `json:"epoch"`
 	Step     int                     `json:"step"`
-	Acc      accum                   `json:"accumulated"`
+	Acc      tally.Sums              `json:"accumulated"`
 	Settings TrainSettings           `json:"settings"`
 	Network  supernet.DiscreteConfig `json:"network"`
 	SGD      optim.OptimState        `json:"sgd"`

@@ -344,11 +344,17 @@ func TestTrainerRejectsData(t *testing.T) {
 	if _, err := NewTrainer(net, data, s); err == nil || !strings.Contains(err.Error(), "3 classes") {
 		t.Errorf("classes mismatch: %v", err)
 	}
+	// A batch larger than the set is one partial batch, as PyTorch's
+	// DataLoader gives: one step per epoch.
 	cfg.Classes = 3
 	net, _ = supernet.NewDiscrete[float32](cfg, 1)
 	s.BatchSize = 49
-	if _, err := NewTrainer(net, data, s); err == nil || !strings.Contains(err.Error(), "fewer than one batch") {
+	tr, err := NewTrainer(net, data, s)
+	if err != nil || tr.StepsPerEpoch() != 1 {
 		t.Errorf("batch larger than the set: %v", err)
+	}
+	if tr != nil {
+		tr.Close()
 	}
 }
 
@@ -362,5 +368,37 @@ func TestNetworkConfigCopiesTheGenotype(t *testing.T) {
 	cfg.Genotype.Cells[1].Concat[0] = 9
 	if r, _ := g.Cell("reduce"); r.Concat[0] != 2 {
 		t.Error("NetworkConfig shares the concat slice")
+	}
+}
+
+// TestPartialLastBatchIsTrained: an epoch takes every example, the last
+// partial batch included (50 examples in batches of 16: 4 steps, the last
+// of 2), as train.py's DataLoader without drop_last.
+func TestPartialLastBatchIsTrained(t *testing.T) {
+	g := readV2(t)
+	data, cfg, s := tinySetup(t, g)
+	n := data.Train.Len() + data.Val.Len()
+	s.BatchSize = 16
+	s.Epochs = 1
+	net, err := supernet.NewDiscrete[float32](cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(net, data, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	want := (n + 15) / 16
+	if tr.StepsPerEpoch() != want {
+		t.Errorf("StepsPerEpoch = %d, want ceil(%d/16) = %d", tr.StepsPerEpoch(), n, want)
+	}
+	var last StepInfo
+	steps := 0
+	if _, err := tr.RunEpoch(context.Background(), func(si StepInfo) { last = si; steps++ }); err != nil {
+		t.Fatal(err)
+	}
+	if steps != want || last.Step != want {
+		t.Errorf("%d steps (last %+v), want %d", steps, last, want)
 	}
 }
