@@ -124,49 +124,6 @@ func TestDeriveCell(t *testing.T) {
 	}
 }
 
-// weightsFor builds a 14×8 weight matrix from which the DARTS rule must
-// derive cell: on each node's first pair the chosen op gets 0.6, on the
-// second 0.5, everything else 0.05, and 'none' 0.9 everywhere so that a
-// rule counting 'none' would pick wrong edges and ops.
-func weightsFor(t *testing.T, cell []Pair, ops []string) [][]float64 {
-	t.Helper()
-	var w [][]float64
-	for node := 0; node < len(cell)/2; node++ {
-		rows := make([][]float64, node+2)
-		for j := range rows {
-			rows[j] = make([]float64, len(ops))
-			for k := range rows[j] {
-				rows[j][k] = 0.05
-			}
-			rows[j][0] = 0.9
-		}
-		for r, p := range cell[2*node : 2*node+2] {
-			k := slices.Index(ops, p.Op)
-			if k < 0 {
-				t.Fatalf("op %q not in ops", p.Op)
-			}
-			rows[p.Input][k] = 0.6 - 0.1*float64(r)
-		}
-		w = append(w, rows...)
-	}
-	return w
-}
-
-func TestDeriveReproducesPublished(t *testing.T) {
-	for name, g := range map[string]Genotype{"DARTS_V1": dartsV1, "DARTS_V2": dartsV2} {
-		t.Run(name, func(t *testing.T) {
-			n, _, r, _, _ := g.DARTSFields()
-			got, err := deriveDARTS(weightsFor(t, n, dartsOps), weightsFor(t, r, dartsOps), dartsOps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !got.Equal(g) {
-				t.Errorf("got  %v\nwant %v", got, g)
-			}
-		})
-	}
-}
-
 func TestDeriveErrors(t *testing.T) {
 	ops := []string{"none", "a", "b"}
 	good := func(rows int) [][]float64 {

@@ -41,7 +41,9 @@ func init() {
 		ops[n] = true
 	}
 	sets["darts"] = DARTSOps
-	sets["nas-bench-201"] = NB201Ops
+	// NAS-Bench-201's five ops, to try in another cell: the NAS-Bench-201
+	// space itself (its cell, network and rule) is NB201.
+	sets["nb201-ops"] = NB201Ops
 }
 
 // RegisterOp adds an operation name. Names are identifiers-like: not empty,
@@ -115,7 +117,7 @@ func OpSetNames() []string {
 	return names
 }
 
-// OpSet resolves a named set ("darts", "nas-bench-201", ...) or a
+// OpSet resolves a named set ("darts", "nb201-ops", ...) or a
 // comma-separated list of op names into the ordered list of primitives.
 // Duplicates and unknown names are errors that list what is known.
 func OpSet(spec string) ([]string, error) {

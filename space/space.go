@@ -98,9 +98,15 @@ func (s Space) Validate() error {
 // one input (node 0), nodes 1..3, node i summing an edge from every
 // earlier node, edges in AutoDL's row order 1←0, 2←0, 2←1, 3←0, 3←1, 3←2
 // (its "i<-j" keys sorted as strings), output = node 3.
-func NB201Cell() Cell {
-	c := Cell{Inputs: 1, Nodes: 3, Concat: []int{3}, InputNames: []string{"node 0"}, FirstNode: 1}
-	for i := 0; i < 3; i++ {
+func NB201Cell() Cell { return NB201CellOf(4) }
+
+// NB201CellOf is AutoDL's NAS201SearchCell of maxNodes nodes (the input
+// and maxNodes-1 intermediate nodes), edges in its row order (the "i<-j"
+// keys sorted, which is i then j increasing), output = the last node.
+func NB201CellOf(maxNodes int) Cell {
+	nodes := maxNodes - 1
+	c := Cell{Inputs: 1, Nodes: nodes, Concat: []int{nodes}, InputNames: []string{"node 0"}, FirstNode: 1}
+	for i := 0; i < nodes; i++ {
 		for j := 0; j <= i; j++ {
 			c.Edges = append(c.Edges, Edge{Node: i, Input: j})
 		}
