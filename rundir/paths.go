@@ -2,7 +2,7 @@ package rundir
 
 import "path/filepath"
 
-// File names inside a run directory (see /work/shared/DESIGN.md).
+// File names inside a run directory (see the package doc and README.md).
 const (
 	ConfigFile       = "config.json"   // every setting, resolved
 	MetricsFile      = "metrics.jsonl" // one Metrics a line per epoch

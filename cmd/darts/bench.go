@@ -23,7 +23,7 @@ func init() {
 	register(&command{Name: "bench", Summary: "time search steps of a benchmark preset (step time, images/s, peak RSS)", Run: runBench})
 }
 
-// benchPreset is a benchmark configuration of DESIGN.md: the supernet and
+// benchPreset is a benchmark configuration: the supernet and
 // the batch the PyTorch reference is measured on.
 type benchPreset struct {
 	Shape                 [3]int
@@ -69,7 +69,7 @@ type benchResult struct {
 
 const benchHelp = `Usage: darts bench [flags]
 
-Times search steps of a benchmark preset (see DESIGN.md) on synthetic data
+Times search steps of a benchmark preset (listed below) on synthetic data
 of the preset's shape: the same bilevel.Search steps as darts search (an
 architecture step on a search-val batch, then a weight step on a
 search-train batch), first --warmup untimed steps, then --steps timed ones.

@@ -54,7 +54,7 @@ func TestBenchHelp(t *testing.T) {
 }
 
 // TestBenchJSON runs the hidden tiny preset and checks the JSON object:
-// every field of the issue, and values that agree with each other and with
+// every field it documents, and values that agree with each other and with
 // an independently built network.
 func TestBenchJSON(t *testing.T) {
 	p := benchPresets["tiny"]

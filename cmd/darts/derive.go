@@ -53,7 +53,7 @@ func deriveCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&run, "run", "", "search run `dir`")
 	fs.IntVar(&epoch, "epoch", -1, "derive from the alphas after epoch `N` (default: the last)")
 	fs.Uint64Var(&seed, "random", 0, "draw a random genotype from `seed`")
-	fs.StringVar(&ops, "ops", "darts", "candidate ops of --random: darts, nas-bench-201, or names separated by commas")
+	fs.StringVar(&ops, "ops", "darts", "candidate ops of --random: a named set (darts, nb201-ops: NAS-Bench-201's five ops in the DARTS cell) or op names separated by commas")
 	fs.IntVar(&nodes, "nodes", 4, "intermediate nodes per cell of --random")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of the DARTS text form")
 	fs.StringVar(&out, "out", "", "write to `file` (replaced atomically) instead of standard output")

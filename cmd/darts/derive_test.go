@@ -93,7 +93,7 @@ func TestDeriveRandom(t *testing.T) {
 	if err := deriveCmd([]string{"--random", "8"}, &a, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := deriveCmd([]string{"--random", "8", "--ops", "nas-bench-201", "--nodes", "3"}, &b, &bytes.Buffer{}); err != nil {
+	if err := deriveCmd([]string{"--random", "8", "--ops", "nb201-ops", "--nodes", "3"}, &b, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(a.String(), "Genotype(normal=[") || a.String() == b.String() {
