@@ -1,8 +1,14 @@
-// Package bilevel trains a supernet by alternating architecture steps on the
-// search-validation split with weight steps on the search-train split, as in
-// DARTS: optimizers (SGD with momentum and weight decay, Adam), the cosine
-// schedule, gradient clipping, first- and second-order architecture gradients,
-// and checkpoint/resume of the whole search state.
+// Package bilevel trains a supernet by alternating architecture steps on
+// the search-validation split with weight steps on the search-train split,
+// as DARTS does, with the method's parts plugged in (Method): the
+// relaxation on the network, the architecture step (ArchStep: FirstOrder,
+// SecondOrder, or one written elsewhere from what StepContext gives), the
+// derivation rule of its genotype, warm-up epochs and a relaxation's
+// regularizer. It checkpoints the whole search state, method included, and
+// resumes it bit for bit.
+//
+// Optimizers and schedules are package optim's; the run directory is
+// package job's.
 package bilevel
 
 import "github.com/darts-go/darts/mixedop"

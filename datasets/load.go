@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,23 +15,23 @@ import (
 // Options selects a dataset and how to split it.
 type Options struct {
 	// Name is one of Names().
-	Name string
+	Name string `json:"name"`
 	// DataDir, if set, is where the files are read from instead of the
 	// default place (required for CIFAR). See Load.
-	DataDir string
+	DataDir string `json:"data_dir"`
 	// TrainPortion is the fraction of the training set used for search-train,
 	// the rest being search-val; 0 means 0.5 as in DARTS. Must be in (0, 1).
-	TrainPortion float64
+	TrainPortion float64 `json:"train_portion"`
 	// Limit > 0 keeps only the first Limit training examples (before
 	// splitting) and the first min(Limit, test size) test examples.
-	Limit int
+	Limit int `json:"limit"`
 	// Seed seeds the synthetic set's content; real datasets ignore it. (The
 	// batch order is seeded separately, by Set.Batches.)
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Shape (C, H, W) and Classes of the synthetic set; zero means 1×28×28
 	// and 10. Must be left zero for the other datasets.
-	Shape   [3]int
-	Classes int
+	Shape   [3]int `json:"shape"`
+	Classes int    `json:"classes"`
 
 	// The options of the folder dataset (see the package documentation);
 	// each must be left zero for the other datasets.
@@ -40,25 +41,50 @@ type Options struct {
 	// TestPortion × the class's images), at most all but one, chosen by a
 	// permutation seeded by SplitSeed. 0 means DefaultTestPortion (0.2); it
 	// must be 0 when DataDir has train/ and test/, which are the split.
-	TestPortion float64
+	TestPortion float64 `json:"test_portion"`
 	// SplitSeed seeds the test split and the order of the examples (hence
 	// the search-train/search-val split). It is not Seed, which the search
 	// and train commands set to their run's seed: runs with different seeds
 	// must see the same test set.
-	SplitSeed uint64
+	SplitSeed uint64 `json:"split_seed"`
 	// ImageSize (H, W), if set, is the size every image is resized to, with
 	// PIL's bilinear filter (antialiased when shrinking) as torchvision's
 	// transforms.Resize((H, W)); zero means all images must already share
 	// one size.
-	ImageSize [2]int
+	ImageSize [2]int `json:"image_size"`
 	// Channels is 1 (gray) or 3 (RGB) to convert every image to that many
 	// channels (gray to RGB replicates the value; RGB to gray is ITU-R 601-2
 	// luma as PIL's convert("L")); 0 means 1 if in every image every pixel
 	// has R = G = B (so nothing is lost), else 3.
-	Channels int
+	Channels int `json:"channels"`
 	// SkipBad skips image files that cannot be read or decoded instead of
 	// failing; Info.Skipped counts them.
-	SkipBad bool
+	SkipBad bool `json:"skip_bad"`
+}
+
+// UnmarshalJSON reads the snake_case keys Options is written with and, for
+// run directories of darts-go 0.1, its Go field names (DataDir,
+// TrainPortion, ...).
+func (o *Options) UnmarshalJSON(b []byte) error {
+	type plain Options
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var legacy struct {
+		DataDir      *string
+		TrainPortion *float64
+	}
+	if err := json.Unmarshal(b, &legacy); err == nil {
+		if legacy.DataDir != nil && p.DataDir == "" {
+			p.DataDir = *legacy.DataDir
+		}
+		if legacy.TrainPortion != nil && p.TrainPortion == 0 {
+			p.TrainPortion = *legacy.TrainPortion
+		}
+	}
+	*o = Options(p)
+	return nil
 }
 
 // Splits holds a dataset split as in DARTS: the training set's first

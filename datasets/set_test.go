@@ -1,9 +1,11 @@
 package datasets
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -400,5 +402,27 @@ func TestSample(t *testing.T) {
 	set.Sample(&b, 500, 7, Augment{}, 1)
 	if b.N != set.Len() {
 		t.Errorf("a sample larger than the set has %d examples, want all %d", b.N, set.Len())
+	}
+}
+
+// TestOptionsJSON: Options are written with snake_case keys and read back;
+// the Go field names of darts-go 0.1's config.json still read.
+func TestOptionsJSON(t *testing.T) {
+	o := Options{Name: "mnist", DataDir: "/d", TrainPortion: 0.8, Limit: 4000, Seed: 2}
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"train_portion":0.8`) || !strings.Contains(string(b), `"data_dir":"/d"`) {
+		t.Errorf("JSON %s", b)
+	}
+	var back Options
+	if err := json.Unmarshal(b, &back); err != nil || back != o {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+	var old Options
+	legacy := `{"Name":"mnist","DataDir":"/d","TrainPortion":0.8,"Limit":4000,"Seed":2,"Shape":[0,0,0],"Classes":0}`
+	if err := json.Unmarshal([]byte(legacy), &old); err != nil || old != o {
+		t.Errorf("darts-go 0.1 form: %+v, %v", old, err)
 	}
 }

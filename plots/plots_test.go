@@ -2,6 +2,7 @@ package plots
 
 import (
 	"bytes"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -339,5 +340,26 @@ func TestAllTrainingRun(t *testing.T) {
 	}
 	if want := []string{"curves", "cell_normal", "cell_reduce"}; !slices.Equal(names, want) {
 		t.Errorf("figures %v, want %v", names, want)
+	}
+}
+
+// TestPaletteCoversTheRegistry: every builtin op of package space has its
+// own fixed color, distinct from the others, and the palette names no op
+// the registry lacks.
+func TestPaletteCoversTheRegistry(t *testing.T) {
+	colors := map[color.RGBA]string{}
+	for name, c := range opColors {
+		if !space.IsOp(name) {
+			t.Errorf("palette entry %q is no registered op", name)
+		}
+		if other, dup := colors[c]; dup {
+			t.Errorf("%s and %s share a color", name, other)
+		}
+		colors[c] = name
+	}
+	for _, name := range space.Ops() {
+		if _, ok := opColors[name]; !ok {
+			t.Errorf("registered op %q has no fixed color", name)
+		}
 	}
 }
