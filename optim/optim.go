@@ -62,6 +62,9 @@ func CheckParams[T Float](params []*Param[T]) error {
 // The fields may be changed between steps; the schedule sets LR each epoch.
 type SGD[T Float] struct {
 	LR, Momentum, WeightDecay float64
+	// Nesterov uses Nesterov momentum as torch.optim.SGD(nesterov=True):
+	// the step is d + μ·buf instead of buf (AutoDL-Projects' searches).
+	Nesterov bool
 
 	params []*Param[T]
 	bufs   [][]T
@@ -98,6 +101,10 @@ func (o *SGD[T]) Buffers() [][]T { return o.bufs }
 func (o *SGD[T]) Step() {
 	lr, mu, wd := T(o.LR), T(o.Momentum), T(o.WeightDecay)
 	useWD, useMom, first := o.WeightDecay != 0, o.Momentum != 0, o.steps == 0
+	if o.Nesterov && useMom {
+		o.stepNesterov(lr, mu, wd, first)
+		return
+	}
 	for i, p := range o.params {
 		w := p.Value
 		g := p.Grad[:len(w)]
@@ -155,6 +162,26 @@ func (v AdamVariant) String() string {
 		return "1.x"
 	}
 	return "0.3.1"
+}
+
+// stepNesterov is torch.optim.SGD's step with nesterov=True: d = g + wd·w;
+// buf = d on the first step, else μ·buf + d; w -= lr·(d + μ·buf).
+func (o *SGD[T]) stepNesterov(lr, mu, wd T, first bool) {
+	for i, p := range o.params {
+		w := p.Value
+		g := p.Grad[:len(w)]
+		buf := o.bufs[i][:len(w)]
+		for j := range w {
+			d := g[j] + T(wd*w[j])
+			b := d
+			if !first {
+				b = T(buf[j]*mu) + d
+			}
+			buf[j] = b
+			w[j] -= T(lr * (d + T(mu*b)))
+		}
+	}
+	o.steps++
 }
 
 // Adam is torch.optim.Adam (amsgrad off) with coupled weight decay, in
@@ -266,7 +293,7 @@ func (o *SGD[T]) State() OptimState {
 	s := OptimState{
 		Kind:  "sgd",
 		Step:  o.steps,
-		Hyper: map[string]float64{"lr": o.LR, "momentum": o.Momentum, "weight_decay": o.WeightDecay},
+		Hyper: map[string]float64{"lr": o.LR, "momentum": o.Momentum, "weight_decay": o.WeightDecay, "nesterov": b2f(o.Nesterov)},
 	}
 	for i, p := range o.params {
 		s.Tensors = append(s.Tensors, paramio.Tensor("momentum_buffer/"+p.Name, nil, o.bufs[i]))
@@ -294,6 +321,7 @@ func (o *SGD[T]) SetState(s OptimState) error {
 	}
 	o.steps = s.Step
 	o.LR, o.Momentum, o.WeightDecay = hyper[0], hyper[1], hyper[2]
+	o.Nesterov = s.Hyper["nesterov"] != 0
 	return nil
 }
 
@@ -400,4 +428,11 @@ func (v *AdamVariant) UnmarshalText(b []byte) error {
 		return fmt.Errorf("Adam variant %q: want 0.3.1 or 1.x", b)
 	}
 	return nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

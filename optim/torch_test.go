@@ -106,6 +106,7 @@ func closeTo[T Float](t *testing.T, what string, got []T, want []float64) {
 func TestOptimizersAgainstPyTorch(t *testing.T) {
 	f := loadTorch(t)
 	seen := map[string]int{}
+	nesterov = 0
 	for _, c := range f.Cases {
 		if c.Kind != "sgd" && c.Kind != "adam" {
 			continue
@@ -119,10 +120,13 @@ func TestOptimizersAgainstPyTorch(t *testing.T) {
 			}
 		})
 	}
-	if seen["sgd/float32"] < 4 || seen["adam/float32"] < 2 || seen["adam/float64"] < 2 {
-		t.Errorf("cases run: %v", seen)
+	if seen["sgd/float32"] < 5 || seen["adam/float32"] < 2 || seen["adam/float64"] < 2 || nesterov < 2 {
+		t.Errorf("cases run: %v (Nesterov: %d)", seen, nesterov)
 	}
 }
+
+// nesterov counts the Nesterov SGD cases runTorchCase ran.
+var nesterov int
 
 func runTorchCase[T Float](t *testing.T, c torchCase) {
 	ps := toParams[T](c.Params)
@@ -130,17 +134,20 @@ func runTorchCase[T Float](t *testing.T, c torchCase) {
 	var state func(i int) [][2][]T // per param: the buffers to compare
 	switch c.Kind {
 	case "sgd":
-		var s struct{ LR, Momentum, WeightDecay float64 }
 		var raw struct {
 			LR          float64 `json:"lr"`
 			Momentum    float64 `json:"momentum"`
 			WeightDecay float64 `json:"weight_decay"`
+			Nesterov    bool    `json:"nesterov"`
 		}
 		if err := json.Unmarshal(c.Settings, &raw); err != nil {
 			t.Fatal(err)
 		}
-		s.LR, s.Momentum, s.WeightDecay = raw.LR, raw.Momentum, raw.WeightDecay
-		o := NewSGD(ps, s.LR, s.Momentum, s.WeightDecay)
+		o := NewSGD(ps, raw.LR, raw.Momentum, raw.WeightDecay)
+		o.Nesterov = raw.Nesterov
+		if raw.Nesterov {
+			nesterov++
+		}
 		step = o.Step
 		state = func(i int) [][2][]T { return [][2][]T{{o.Buffers()[i]}} }
 	case "adam":

@@ -61,7 +61,7 @@ def tlist(names, ts):
 # line, with 1.13 tensor ops in the 0.3.1 order.
 
 
-def sgd_step_031(p, grad, state, lr, momentum, dampening, weight_decay):
+def sgd_step_031(p, grad, state, lr, momentum, dampening, weight_decay, nesterov=False):
     d_p = grad.clone()  # 0.3.1 works in place on p.grad.data; here on a copy
     if weight_decay != 0:
         d_p.add_(p, alpha=weight_decay)  # d_p.add_(weight_decay, p.data)
@@ -72,7 +72,10 @@ def sgd_step_031(p, grad, state, lr, momentum, dampening, weight_decay):
         else:
             buf = state["momentum_buffer"]
             buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
-        d_p = buf
+        if nesterov:
+            d_p = d_p.add(buf, alpha=momentum)  # d_p = d_p.add(momentum, buf)
+        else:
+            d_p = buf
     p.add_(d_p, alpha=-lr)  # p.data.add_(-group['lr'], d_p)
 
 
@@ -126,7 +129,10 @@ def draw_grads(rand, dtype):
 
 def sgd_case(seed, dtype_name, settings, steps):
     dtype = DTYPES[dtype_name]
+    nesterov = settings.get("nesterov", False)
     tag = "mom%g_wd%g" % (settings["momentum"], settings["weight_decay"])
+    if nesterov:
+        tag += "_nesterov"
     name = "sgd/%s/%s" % (tag, dtype_name)
     rand = Rand(seed, "sgd/" + tag)  # float32 and float64 see the same draws
     names = [n for n, _, _ in TENSORS]
@@ -136,7 +142,7 @@ def sgd_case(seed, dtype_name, settings, steps):
     # PyTorch 1.13 torch.optim.SGD.
     ps = [torch.nn.Parameter(t.clone()) for t in p0]
     opt = torch.optim.SGD(ps, lr=settings["lr"], momentum=settings["momentum"], dampening=settings["dampening"],
-                          weight_decay=settings["weight_decay"], nesterov=False, foreach=False)
+                          weight_decay=settings["weight_decay"], nesterov=nesterov, foreach=False)
     # The 0.3.1 transcription, run alongside as a check.
     qs = [t.clone() for t in p0]
     qstate = [{} for _ in qs]
@@ -146,7 +152,8 @@ def sgd_case(seed, dtype_name, settings, steps):
             p.grad = g.clone()
         opt.step()
         for q, g, st in zip(qs, gs, qstate):
-            sgd_step_031(q, g, st, settings["lr"], settings["momentum"], settings["dampening"], settings["weight_decay"])
+            sgd_step_031(q, g, st, settings["lr"], settings["momentum"], settings["dampening"], settings["weight_decay"],
+                         nesterov)
         step = {"grads": tlist(names, gs), "params": tlist(names, [p.detach() for p in ps])}
         if settings["momentum"] != 0:
             step["momentum_buffer"] = tlist(names, [opt.state[p]["momentum_buffer"] for p in ps])
@@ -160,7 +167,7 @@ def sgd_case(seed, dtype_name, settings, steps):
     return {"name": name, "kind": "sgd", "dtype": dtype_name,
             "semantics": "torch 1.13 torch.optim.SGD (foreach=False); bit-identical here to the 0.3.1 "
                          "transcription (checked by the generator)",
-            "settings": dict(settings, nesterov=False), "params": tlist(names, p0), "steps": out_steps}
+            "settings": dict(settings, nesterov=nesterov), "params": tlist(names, p0), "steps": out_steps}
 
 
 def adam_case(seed, dtype_name, semantics, settings, steps):
@@ -296,6 +303,10 @@ def main(argv=None):
         for dt in DTYPES:
             cases.append(sgd_case(args.seed, dt, {"lr": 0.025, "momentum": mom, "dampening": 0.0,
                                                   "weight_decay": wd}, args.steps))
+    # AutoDL-Projects' NAS-Bench-201 searches: SGD(nesterov=True), momentum 0.9, weight decay 5e-4.
+    for dt in DTYPES:
+        cases.append(sgd_case(args.seed, dt, {"lr": 0.025, "momentum": 0.9, "dampening": 0.0,
+                                              "weight_decay": 5e-4, "nesterov": True}, args.steps))
     adam_settings = {"lr": 3e-4, "betas": [0.5, 0.999], "eps": 1e-8, "weight_decay": 1e-3}
     for sem in ("v0.3.1", "v1.13"):
         for dt in DTYPES:
