@@ -13,9 +13,13 @@ const (
 	BNEps      = 1e-5
 )
 
+// batchNorm is BatchNorm2d: with affine, a learned scale and shift; with
+// untracked (PyTorch's track_running_stats=False), no running statistics
+// at all, and batch statistics in eval mode too.
 type batchNorm[T Float] struct {
 	ctx                *Ctx
 	c                  int
+	untracked          bool
 	gamma, beta        *Param[T] // nil when affine=False
 	rmean, rvar        *Param[T]
 	n, p               int
@@ -49,7 +53,12 @@ func (m *batchNorm[T]) Params() []*Param[T] {
 	}
 	return []*Param[T]{m.gamma, m.beta}
 }
-func (m *batchNorm[T]) State() []*Param[T] { return []*Param[T]{m.rmean, m.rvar} }
+func (m *batchNorm[T]) State() []*Param[T] {
+	if m.untracked {
+		return nil
+	}
+	return []*Param[T]{m.rmean, m.rvar}
+}
 func (m *batchNorm[T]) gb() (g, b []T) {
 	if m.gamma != nil {
 		return m.gamma.Value, m.beta.Value
@@ -60,7 +69,7 @@ func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 	m.n, m.p = in.N, in.Plane()
 	m.y = grow(m.y, len(x))
 	g, b := m.gb()
-	m.training = m.ctx == nil || m.ctx.Training
+	m.training = m.ctx == nil || m.ctx.Training || m.untracked
 	if m.training {
 		if m.gamma == nil {
 			// Without affine, y is xhat.
@@ -69,7 +78,9 @@ func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 			m.xhat = grow(m.xhat, len(x))
 		}
 		kern.BatchNormTrain(m.n, m.c, m.p, T(BNEps), x, g, b, m.y, m.xhat, m.mean, m.uvar, m.invstd)
-		kern.UpdateRunning(T(BNMomentum), m.mean, m.uvar, m.rmean.Value, m.rvar.Value)
+		if !m.untracked {
+			kern.UpdateRunning(T(BNMomentum), m.mean, m.uvar, m.rmean.Value, m.rvar.Value)
+		}
 	} else {
 		kern.BatchNormEval(m.n, m.c, m.p, T(BNEps), x, m.rmean.Value, m.rvar.Value, g, b, m.y)
 		if m.gamma != nil {
@@ -117,4 +128,13 @@ func (m *batchNorm[T]) backward(dy []T, sc T, dx []T, acc bool) {
 			}
 		}
 	}
+}
+
+// NewBatchNorm is BatchNorm2d over c channels (eps 1e-5, momentum 0.1),
+// with a learned scale and shift if affine: parameters "<name>.weight",
+// "<name>.bias", state "<name>.running_mean", "<name>.running_var".
+func NewBatchNorm[T Float](ctx *Ctx, name string, c int, affine bool) Module[T] {
+	m := newBatchNorm[T](ctx, name, c, affine)
+	initModule[T](ctx, m)
+	return m
 }

@@ -47,3 +47,33 @@ func TestBatchNormRunningStats(t *testing.T) {
 		t.Error("eval forward changed the running statistics")
 	}
 }
+
+// TestUntrackedBatchNorm: without running statistics (PyTorch's
+// track_running_stats=False), eval mode normalizes with the batch's
+// statistics, exactly as training mode does, and there is no state.
+func TestUntrackedBatchNorm(t *testing.T) {
+	in := Shape{N: 3, C: 2, H: 2, W: 2}
+	x := make([]float64, in.Size())
+	for i := range x {
+		x[i] = float64(i*i%7) - 2
+	}
+	ctx := &Ctx{Training: true}
+	m := newBatchNorm[float64](ctx, "bn", 2, false)
+	m.untracked = true
+	train := append([]float64(nil), m.Forward(x, in)...)
+	ctx.Training = false
+	eval := m.Forward(x, in)
+	for i := range train {
+		if train[i] != eval[i] {
+			t.Fatalf("eval output %v differs from training output %v", eval, train)
+		}
+	}
+	if len(m.State()) != 0 {
+		t.Errorf("untracked BatchNorm has state %v", m.State())
+	}
+	forEachShape(t, "untracked bn eval", false, func(in Shape) Module[float64] {
+		b := newBatchNorm[float64](&Ctx{Training: false}, "bn", in.C, true)
+		b.untracked = true
+		return b
+	}, 1e-5)
+}

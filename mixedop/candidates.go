@@ -117,7 +117,14 @@ type Args struct {
 	C      int  // channels in and out
 	Stride int  // 1, or 2 on the input edges of a reduction cell
 	Affine bool // BatchNorm with learned scale and shift (derived network)
-	PoolBN bool // BatchNorm without affine after pools (search network)
+	PoolBN bool // BatchNorm without affine after pools (DARTS search network)
+	// ConvBias gives the convolutions of ReLUConvBN ops (nor_conv) a bias,
+	// as NAS-Bench-201's do exactly when BatchNorm is not affine.
+	ConvBias bool
+	// Untracked BatchNorm keeps no running statistics and normalizes with
+	// the batch's in eval mode too (PyTorch's track_running_stats=False,
+	// an option of NAS-Bench-201's search).
+	Untracked bool
 }
 
 // Build makes the candidate op called name with its registered
@@ -154,6 +161,11 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 		return nil, fmt.Errorf("%s: stride %d (want 1 or 2)", prefix, a.Stride)
 	}
 	p := func(role string) string { return prefix + "." + role }
+	bn := func(name string, c int, affine bool) *batchNorm[T] {
+		m := newBatchNorm[T](ctx, name, c, affine)
+		m.untracked = a.Untracked
+		return m
+	}
 	var m Module[T]
 	switch spec.Kind {
 	case KindZero:
@@ -163,7 +175,7 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 		if !a.PoolBN {
 			m = pl
 		} else {
-			m = &seq[T]{mods: []Module[T]{pl, newBatchNorm[T](ctx, p("bn"), a.C, false)}}
+			m = &seq[T]{mods: []Module[T]{pl, bn(p("bn"), a.C, false)}}
 		}
 	case KindSkip:
 		if a.Stride == 1 {
@@ -173,6 +185,7 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 			if err != nil {
 				return nil, err
 			}
+			fr.bn.untracked = a.Untracked
 			m = fr
 		}
 	case KindSepConv:
@@ -181,21 +194,21 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 			&relu[T]{},
 			newDWConv[T](p("dw1"), a.C, spec.K, a.Stride, pad, 1),
 			newPWConv[T](p("pw1"), a.C, a.C, false),
-			newBatchNorm[T](ctx, p("bn1"), a.C, a.Affine),
+			bn(p("bn1"), a.C, a.Affine),
 			&relu[T]{},
 			newDWConv[T](p("dw2"), a.C, spec.K, 1, pad, 1),
 			newPWConv[T](p("pw2"), a.C, a.C, false),
-			newBatchNorm[T](ctx, p("bn2"), a.C, a.Affine),
+			bn(p("bn2"), a.C, a.Affine),
 		}}
 	case KindDilConv:
 		m = &seq[T]{mods: []Module[T]{
 			&relu[T]{},
 			newDWConv[T](p("dw"), a.C, spec.K, a.Stride, spec.Dil*(spec.K-1)/2, spec.Dil),
 			newPWConv[T](p("pw"), a.C, a.C, false),
-			newBatchNorm[T](ctx, p("bn"), a.C, a.Affine),
+			bn(p("bn"), a.C, a.Affine),
 		}}
 	case KindReLUConvBN:
-		return NewReLUConvBN[T](ctx, prefix, a.C, a.C, spec.K, a.Stride, spec.K/2, a.Affine), nil
+		return NewConvUnit[T](ctx, prefix, a.C, a.C, spec.K, a.Stride, spec.K/2, ConvUnit{ReLU: true, Affine: a.Affine, Bias: a.ConvBias, Untracked: a.Untracked}), nil
 	default:
 		return nil, fmt.Errorf("%s: op %q has unknown kind %d", prefix, name, spec.Kind)
 	}
@@ -203,25 +216,45 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 	return m, nil
 }
 
-// NewReLUConvBN is DARTS's ReLUConvBN: ReLU, k×k convolution (no bias),
-// BatchNorm. The 1×1 stride-1 case, used to preprocess every cell input, reads
-// ReLU(x) inside the convolution instead of storing it.
-func NewReLUConvBN[T Float](ctx *Ctx, prefix string, cin, cout, k, stride, pad int, affine bool) Module[T] {
-	var m Module[T]
+// ConvUnit selects the variant of a convolution followed by BatchNorm:
+// a ReLU before it, BatchNorm's learned scale and shift, a bias on the
+// convolution, BatchNorm without running statistics.
+type ConvUnit struct {
+	ReLU, Affine, Bias, Untracked bool
+}
+
+// NewConvUnit is [ReLU →] k×k convolution → BatchNorm, parameters
+// "<prefix>.conv" (and "<prefix>.conv_bias"), "<prefix>.bn.*": DARTS's and
+// NAS-Bench-201's ReLUConvBN with ReLU, a stem without. The 1×1 stride-1
+// case reads ReLU(x) inside the convolution instead of storing it.
+func NewConvUnit[T Float](ctx *Ctx, prefix string, cin, cout, k, stride, pad int, u ConvUnit) Module[T] {
+	bn := newBatchNorm[T](ctx, prefix+".bn", cout, u.Affine)
+	bn.untracked = u.Untracked
+	var m *seq[T]
 	if k == 1 && stride == 1 && pad == 0 {
-		m = &seq[T]{mods: []Module[T]{
-			newPWConv[T](prefix+".conv", cin, cout, true),
-			newBatchNorm[T](ctx, prefix+".bn", cout, affine),
-		}}
+		pw := newPWConv[T](prefix+".conv", cin, cout, u.ReLU)
+		if u.Bias {
+			pw.b = newParam[T](prefix+".conv_bias", cout)
+		}
+		m = &seq[T]{mods: []Module[T]{pw, bn}}
 	} else {
-		m = &seq[T]{mods: []Module[T]{
-			&relu[T]{},
-			newConv[T](prefix+".conv", cin, cout, k, stride, pad),
-			newBatchNorm[T](ctx, prefix+".bn", cout, affine),
-		}}
+		c := newConv[T](prefix+".conv", cin, cout, k, stride, pad)
+		if u.Bias {
+			c.b = newParam[T](prefix+".conv_bias", cout)
+		}
+		m = &seq[T]{mods: []Module[T]{c, bn}}
+		if u.ReLU {
+			m.mods = append([]Module[T]{&relu[T]{}}, m.mods...)
+		}
 	}
 	initModule(ctx, m)
 	return m
+}
+
+// NewReLUConvBN is DARTS's ReLUConvBN: ReLU, k×k convolution (no bias),
+// BatchNorm.
+func NewReLUConvBN[T Float](ctx *Ctx, prefix string, cin, cout, k, stride, pad int, affine bool) Module[T] {
+	return NewConvUnit[T](ctx, prefix, cin, cout, k, stride, pad, ConvUnit{ReLU: true, Affine: affine})
 }
 
 // NewFactorizedReduce is DARTS's FactorizedReduce (cout even, input height
@@ -258,8 +291,14 @@ func initModule[T Float](ctx *Ctx, m Module[T]) {
 		fillUniform(ctx.Rand, m.w.Value, m.w.Shape[0]*m.k*m.k)
 	case *pwConv[T]:
 		fillUniform(ctx.Rand, m.w.Value, m.cin)
+		if m.b != nil {
+			fillUniform(ctx.Rand, m.b.Value, m.cin)
+		}
 	case *conv[T]:
 		fillUniform(ctx.Rand, m.w.Value, m.cin*m.k*m.k)
+		if m.b != nil {
+			fillUniform(ctx.Rand, m.b.Value, m.cin*m.k*m.k)
+		}
 	case *batchNorm[T]:
 		if m.gamma != nil {
 			for i := range m.gamma.Value {

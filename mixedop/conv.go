@@ -6,8 +6,10 @@ import (
 	"github.com/darts-go/darts/internal/kern"
 )
 
+// conv is a dense k×k convolution, with a bias when one is set (addBias).
 type conv[T Float] struct {
 	w                         *Param[T]
+	b                         *Param[T] // nil: no bias
 	cin, cout, k, stride, pad int
 	g                         kern.Geom
 	x, y, sdy                 []T
@@ -33,15 +35,18 @@ func (m *conv[T]) OutShape(in Shape) (Shape, error) {
 	}
 	return Shape{in.N, m.cout, g.OutH(), g.OutW()}, nil
 }
-func (m *conv[T]) Params() []*Param[T] { return []*Param[T]{m.w} }
+func (m *conv[T]) Params() []*Param[T] { return withBias(m.w, m.b) }
 func (m *conv[T]) State() []*Param[T]  { return nil }
 func (m *conv[T]) Forward(x []T, in Shape) []T {
 	m.g, m.x = m.geom(in), x
 	m.y = outGet(&m.out, m.y, in.N*m.cout*m.g.OutH()*m.g.OutW())
 	kern.Conv(m.g, m.cout, x, m.w.Value, m.y)
+	addBias(m.b, m.y, m.cout, m.g.OutH()*m.g.OutW())
 	return m.y
 }
 func (m *conv[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
 func (m *conv[T]) backward(dy []T, s T, dx []T, acc bool) {
-	kern.ConvBackward(m.g, m.cout, m.x, m.w.Value, scaled(dy, s, &m.sdy), dx, m.w.Grad, acc)
+	d := scaled(dy, s, &m.sdy)
+	kern.ConvBackward(m.g, m.cout, m.x, m.w.Value, d, dx, m.w.Grad, acc)
+	biasGrad(m.b, d, m.cout, m.g.OutH()*m.g.OutW())
 }

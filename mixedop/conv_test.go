@@ -12,3 +12,16 @@ func TestConvGradient(t *testing.T) {
 		}, 1e-6)
 	}
 }
+
+func TestConvBiasGradient(t *testing.T) {
+	forEachShape(t, "conv+bias", false, func(in Shape) Module[float64] {
+		c := newConv[float64]("conv", in.C, 3, 3, 1, 1)
+		c.b = newParam[float64]("conv_bias", 3)
+		return c
+	}, 1e-6)
+	forEachShape(t, "pw+bias", false, func(in Shape) Module[float64] {
+		c := newPWConv[float64]("pw", in.C, 3, true)
+		c.b = newParam[float64]("pw_bias", 3)
+		return c
+	}, 1e-6)
+}

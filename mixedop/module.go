@@ -90,3 +90,44 @@ type transientOut interface {
 	makeTransient() bool
 	releaseOut()
 }
+
+// withBias lists a convolution's parameters: the weight, then the bias if
+// there is one.
+func withBias[T Float](w, b *Param[T]) []*Param[T] {
+	if b == nil {
+		return []*Param[T]{w}
+	}
+	return []*Param[T]{w, b}
+}
+
+// addBias adds b[c] to every element of channel c of y (NCHW, plane p).
+func addBias[T Float](b *Param[T], y []T, c, p int) {
+	if b == nil {
+		return
+	}
+	for o := 0; o < len(y); o += c * p {
+		for ch := 0; ch < c; ch++ {
+			v := b.Value[ch]
+			for i := o + ch*p; i < o+(ch+1)*p; i++ {
+				y[i] += v
+			}
+		}
+	}
+}
+
+// biasGrad adds Σ dy over the examples and the plane into each channel's
+// bias gradient (a nil Grad: gradients detached).
+func biasGrad[T Float](b *Param[T], dy []T, c, p int) {
+	if b == nil || b.Grad == nil {
+		return
+	}
+	for o := 0; o < len(dy); o += c * p {
+		for ch := 0; ch < c; ch++ {
+			var s float64
+			for _, v := range dy[o+ch*p : o+(ch+1)*p] {
+				s += float64(v)
+			}
+			b.Grad[ch] += T(s)
+		}
+	}
+}

@@ -31,12 +31,43 @@ type Case struct {
 	ReductionPrev bool     `json:"reduction_prev"`
 	Steps         int      `json:"steps"`
 	Multiplier    int      `json:"multiplier"`
-	Inputs        []Tensor `json:"inputs"`
-	Params        []Tensor `json:"params"`
-	Upstream      Tensor   `json:"upstream"`
-	Output        Tensor   `json:"output"`
-	GradInputs    []Tensor `json:"grad_inputs"`
-	GradParams    []Tensor `json:"grad_params"`
+	// Fields of the wave-2 cases (testdata/wave2.json; its "about").
+	InputNames  []string `json:"input_names"`
+	Constants   []Tensor `json:"constants"`
+	Method      string   `json:"method"`
+	Tau         float64  `json:"tau"`
+	Index       Ints     `json:"index"`
+	K           int      `json:"k"`
+	Beta        float64  `json:"beta"`
+	RegScale    float64  `json:"reg_scale"`
+	MaxNodes    int      `json:"max_nodes"`
+	Edges       []string `json:"edges"`
+	InChannels  int      `json:"in_channels"`
+	OutChannels int      `json:"out_channels"`
+	Inputs      []Tensor `json:"inputs"`
+	Params      []Tensor `json:"params"`
+	Upstream    Tensor   `json:"upstream"`
+	Output      Tensor   `json:"output"`
+	GradInputs  []Tensor `json:"grad_inputs"`
+	GradParams  []Tensor `json:"grad_params"`
+}
+
+// Ints reads a JSON list of integers or a single integer.
+type Ints []int
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (x *Ints) UnmarshalJSON(b []byte) error {
+	var one int
+	if err := json.Unmarshal(b, &one); err == nil {
+		*x = Ints{one}
+		return nil
+	}
+	var many []int
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*x = many
+	return nil
 }
 
 // File is the whole golden file.
@@ -59,6 +90,20 @@ func Paths() []string {
 	dir := filepath.Join(filepath.Dir(here), "..", "..", "testdata")
 	return []string{filepath.Join(dir, "darts_ops.json"), filepath.Join(dir, "darts_ops_alt.json")}
 }
+
+// Wave2Path is the wave-2 golden file (NAS-Bench-201, PC-DARTS, DARTS-, the
+// mixing functions of GDAS, SNAS, FairDARTS, β-DARTS and DrNAS):
+// $DARTS_GOLDEN_WAVE2 if set, else the repository's testdata/wave2.json.
+func Wave2Path() string {
+	if p := os.Getenv("DARTS_GOLDEN_WAVE2"); p != "" {
+		return p
+	}
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..", "testdata", "wave2.json")
+}
+
+// LoadWave2 reads and checks the wave-2 golden file.
+func LoadWave2() (*File, error) { return Load(Wave2Path()) }
 
 // LoadAll reads and checks every file of Paths.
 func LoadAll() ([]*File, error) {
