@@ -38,7 +38,7 @@ type Space struct {
 // DARTSCell(steps, multiplier) over ops (DARTSOps by default).
 func DARTS(steps, multiplier int, ops []string) Space {
 	c := DARTSCell(steps, multiplier)
-	return Space{Name: "darts", Ops: slices.Clone(ops), Cells: []CellType{{"normal", c}, {"reduce", c}}}
+	return Space{Name: DARTSName, Ops: slices.Clone(ops), Cells: []CellType{{"normal", c}, {"reduce", c}}}
 }
 
 // CellType returns the cell type called name.
@@ -114,8 +114,17 @@ func NB201CellOf(maxNodes int) Cell {
 	return c
 }
 
+// The names of the spaces darts-go builds.
+const (
+	DARTSName = "darts"
+	NB201Name = "nas-bench-201"
+)
+
+// Names lists the spaces darts-go builds networks of.
+func Names() []string { return []string{DARTSName, NB201Name} }
+
 // NB201 is the NAS-Bench-201 search space: one cell type, "cell", shared by
 // all 15 cells of the network, over ops (NB201Ops by default).
 func NB201(ops []string) Space {
-	return Space{Name: "nas-bench-201", Ops: slices.Clone(ops), Cells: []CellType{{"cell", NB201Cell()}}}
+	return Space{Name: NB201Name, Ops: slices.Clone(ops), Cells: []CellType{{"cell", NB201Cell()}}}
 }

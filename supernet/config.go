@@ -3,6 +3,7 @@ package supernet
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/darts-go/darts/space"
 )
@@ -11,7 +12,7 @@ import (
 // the DARTS space (the default) reads every field, each of them a setting
 // DARTS fixes, with DARTS's values as defaults (see WithDefaults).
 type Config struct {
-	Space          string   `json:"space"`           // "darts"
+	Space          string   `json:"space"`           // "darts" or "nas-bench-201"
 	InputC         int      `json:"input_c"`         // image shape
 	InputH         int      `json:"input_h"`         //
 	InputW         int      `json:"input_w"`         //
@@ -22,12 +23,33 @@ type Config struct {
 	Multiplier     int      `json:"multiplier"`      // nodes concatenated into the output (4)
 	StemMultiplier int      `json:"stem_multiplier"` // stem channels = StemMultiplier·C (3)
 	Primitives     []string `json:"primitives"`      // candidate ops, in alpha-column order
+	// CellsPerStage is NAS-Bench-201's N: the cells of each of its three
+	// stages (5); Layers is not used there.
+	CellsPerStage int `json:"cells_per_stage,omitempty"`
+	// NoTrackStats makes the BatchNorm of NAS-Bench-201's search cells keep
+	// no running statistics (AutoDL's --track_running_stats 0, NATS-Bench's
+	// default); by default they track them (--track_running_stats 1, the
+	// NAS-Bench-201 scripts' setting).
+	NoTrackStats bool `json:"no_track_running_stats,omitempty"`
 }
 
-// WithDefaults fills zero fields with the DARTS values.
+// WithDefaults fills zero fields with the space's values: DARTS's, or
+// NAS-Bench-201's (C = 16, N = 5, its five ops).
 func (c Config) WithDefaults() Config {
 	if c.Space == "" {
 		c.Space = "darts"
+	}
+	if c.Space == space.NB201Name {
+		if c.C == 0 {
+			c.C = 16
+		}
+		if c.CellsPerStage == 0 {
+			c.CellsPerStage = 5
+		}
+		if c.Primitives == nil {
+			c.Primitives = append([]string(nil), space.NB201Ops...)
+		}
+		return c
 	}
 	if c.Steps == 0 {
 		c.Steps = 4
@@ -50,8 +72,10 @@ func (c Config) SearchSpace() (space.Space, error) {
 	switch c.Space {
 	case "darts", "":
 		return space.DARTS(c.Steps, c.Multiplier, c.Primitives), nil
+	case space.NB201Name:
+		return space.NB201(c.Primitives), nil
 	}
-	return space.Space{}, fmt.Errorf("space %q: unknown (known: darts)", c.Space)
+	return space.Space{}, fmt.Errorf("space %q: unknown (known: %s)", c.Space, strings.Join(space.Names(), ", "))
 }
 
 // Edges is the number of mixed edges per cell of the DARTS space:
@@ -60,6 +84,18 @@ func (c Config) Edges() int { return c.Steps * (c.Steps + 3) / 2 }
 
 // Validate reports the first setting that cannot make a network.
 func (c Config) Validate() error {
+	if c.Space == space.NB201Name {
+		if err := validateNB201(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.CellsPerStage); err != nil {
+			return err
+		}
+		if len(c.Primitives) == 0 {
+			return fmt.Errorf("no candidate ops")
+		}
+		return c.validateOps()
+	}
+	if c.NoTrackStats || c.CellsPerStage != 0 {
+		return fmt.Errorf("space %s: cells_per_stage and no_track_running_stats are settings of nas-bench-201", c.Space)
+	}
 	if err := validateMacro(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.Layers, c.StemMultiplier); err != nil {
 		return err
 	}
@@ -71,6 +107,10 @@ func (c Config) Validate() error {
 	case len(c.Primitives) == 0:
 		return fmt.Errorf("no candidate ops")
 	}
+	return c.validateOps()
+}
+
+func (c Config) validateOps() error {
 	sp, err := c.SearchSpace()
 	if err != nil {
 		return err

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/internal/rng"
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/space"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -19,22 +21,38 @@ import (
 // classifier. The genotype's "normal" and "reduce" cells are stacked; each
 // is a general DAG (derive.Cell) with two inputs.
 type DiscreteConfig struct {
-	Space          string          `json:"space"`
-	InputC         int             `json:"input_c"`
-	InputH         int             `json:"input_h"`
-	InputW         int             `json:"input_w"`
-	Classes        int             `json:"classes"`
-	C              int             `json:"init_channels"`
-	Layers         int             `json:"layers"`
-	StemMultiplier int             `json:"stem_multiplier"`
-	Auxiliary      bool            `json:"auxiliary"`
-	Genotype       derive.Genotype `json:"genotype"`
+	Space          string `json:"space"`
+	InputC         int    `json:"input_c"`
+	InputH         int    `json:"input_h"`
+	InputW         int    `json:"input_w"`
+	Classes        int    `json:"classes"`
+	C              int    `json:"init_channels"`
+	Layers         int    `json:"layers"`
+	StemMultiplier int    `json:"stem_multiplier"`
+	Auxiliary      bool   `json:"auxiliary"`
+	// CellsPerStage is NAS-Bench-201's N (5); Layers is not used there.
+	CellsPerStage int             `json:"cells_per_stage,omitempty"`
+	Genotype      derive.Genotype `json:"genotype"`
 }
 
-// WithDefaults fills zero fields with the DARTS values.
+// WithDefaults fills zero fields with the space's values (the space of
+// the genotype when Space is empty): DARTS's stem multiplier 3, or
+// NAS-Bench-201's C = 16, N = 5.
 func (c DiscreteConfig) WithDefaults() DiscreteConfig {
 	if c.Space == "" {
-		c.Space = "darts"
+		c.Space = c.Genotype.Space
+		if c.Space == "" {
+			c.Space = space.DARTSName
+		}
+	}
+	if c.Space == space.NB201Name {
+		if c.C == 0 {
+			c.C = 16
+		}
+		if c.CellsPerStage == 0 {
+			c.CellsPerStage = 5
+		}
+		return c
 	}
 	if c.StemMultiplier == 0 {
 		c.StemMultiplier = 3
@@ -44,8 +62,23 @@ func (c DiscreteConfig) WithDefaults() DiscreteConfig {
 
 // Validate reports the first setting that cannot make a network, naming it.
 func (c DiscreteConfig) Validate() error {
-	if c.Space != "darts" {
-		return fmt.Errorf("space %q: unknown (known: darts)", c.Space)
+	if c.Space == space.NB201Name {
+		if err := validateNB201(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.CellsPerStage); err != nil {
+			return err
+		}
+		if c.Auxiliary {
+			return fmt.Errorf("auxiliary head: a NAS-Bench-201 network has none")
+		}
+		if err := c.Genotype.Validate(nil); err != nil {
+			return err
+		}
+		return validateNB201Genotype(c.Genotype)
+	}
+	if c.Space != space.DARTSName {
+		return fmt.Errorf("space %q: unknown (known: %s)", c.Space, strings.Join(space.Names(), ", "))
+	}
+	if c.CellsPerStage != 0 {
+		return fmt.Errorf("cells per stage: a setting of nas-bench-201, not of %s", c.Space)
 	}
 	if err := validateMacro(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.Layers, c.StemMultiplier); err != nil {
 		return err
@@ -164,6 +197,8 @@ type Discrete[T Float] struct {
 
 	stem       mixedop.Module[T]
 	cells      []*discreteCell[T]
+	nb201      []nb201Module[T]  // NAS-Bench-201: cells and blocks in order
+	last       mixedop.Module[T] // NAS-Bench-201: BatchNorm and ReLU before the head
 	aux        mixedop.Module[T] // nil without Cfg.Auxiliary
 	head       *classifier[T]
 	weights    []*mixedop.Param[T]
@@ -220,6 +255,12 @@ func NewDiscrete[T Float](cfg DiscreteConfig, seed uint64) (*Discrete[T], error)
 	r := rng.New(seed)
 	ctx := &mixedop.Ctx{Training: true, Rand: r}
 	n := &Discrete[T]{Cfg: cfg, Ctx: ctx}
+	if cfg.Space == space.NB201Name {
+		if err := n.buildNB201(r); err != nil {
+			return nil, err
+		}
+		return n, nil
+	}
 	n.stem = mixedop.NewConvBN[T](ctx, "stem", cfg.InputC, cfg.StemMultiplier*cfg.C, 3, 1, 1, true)
 	plans, cp, err := planCells(cfg.StemMultiplier*cfg.C, cfg.C, cfg.InputH, cfg.InputW, cfg.Layers,
 		func(red bool) int { return len(cfg.cell(red).Concat) })
@@ -369,6 +410,10 @@ func (n *Discrete[T]) SetDropPath(d DropPath) { n.drop = d }
 // auxiliary logits node (else nil). A training graph has drop-path nodes
 // after every non-identity op.
 func (n *Discrete[T]) Apply(g *mixedop.Graph[T], x *G.Node, train bool) (logits, auxLogits *G.Node, err error) {
+	if n.nb201 != nil {
+		logits, err := n.applyNB201(g, x)
+		return logits, nil, err
+	}
 	s, err := g.Apply(&mixedop.ModuleBlock[T]{Label: "stem", M: n.stem}, []bool{false}, x)
 	if err != nil {
 		return nil, nil, err

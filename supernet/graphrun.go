@@ -56,13 +56,28 @@ func (r *graphRun[T]) finish(logits, objective *G.Node) ([]*G.Node, error) {
 	}
 	var grads []*G.Node
 	if r.train {
+		// Only the parameters the loss depends on get a gradient: a cell
+		// can leave an op out of every path to the output (a NAS-Bench-201
+		// node whose value only 'none' reads), and gorgonia refuses to
+		// differentiate with respect to what the loss does not use. The
+		// others keep a zero gradient.
+		reach := reachable(r.g.G, r.loss)
 		var wrt []*G.Node
-		for _, p := range r.g.Params() {
+		var at []int
+		for i, p := range r.g.Params() {
 			pn, _ := r.g.Param(p)
-			wrt = append(wrt, pn)
+			if reach[pn.ID()] {
+				wrt = append(wrt, pn)
+				at = append(at, i)
+			}
 		}
-		if grads, err = G.Grad(r.loss, wrt...); err != nil {
+		gs, err := G.Grad(r.loss, wrt...)
+		if err != nil {
 			return nil, fmt.Errorf("building the backward pass: %w", err)
+		}
+		grads = make([]*G.Node, len(r.g.Params()))
+		for k, i := range at {
+			grads[i] = gs[k]
 		}
 	}
 	r.vm = G.NewTapeMachine(r.g.G)
@@ -114,4 +129,23 @@ func countCorrect[T Float](logits []T, y []int, k int) int {
 		}
 	}
 	return correct
+}
+
+// reachable lists the nodes out reads, directly or not.
+func reachable(g *G.ExprGraph, out *G.Node) map[int64]bool {
+	seen := map[int64]bool{out.ID(): true}
+	stack := []int64{out.ID()}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		it := g.From(id)
+		for it.Next() {
+			c := it.Node().ID()
+			if !seen[c] {
+				seen[c] = true
+				stack = append(stack, c)
+			}
+		}
+	}
+	return seen
 }

@@ -38,6 +38,8 @@ type Network[T Float] struct {
 	arch    []*Arch[T]
 	stem    mixedop.Module[T]
 	cells   []*SearchCell[T]
+	nb201   []nb201Module[T]  // NAS-Bench-201: cells and blocks in order
+	last    mixedop.Module[T] // NAS-Bench-201: BatchNorm and ReLU before the head
 	head    *classifier[T]
 	weights []*mixedop.Param[T]
 	state   []*mixedop.Param[T]
@@ -58,7 +60,11 @@ func NewNetwork[T Float](cfg Config, seed uint64) (*Network[T], error) {
 	r := rng.New(seed)
 	ctx := &mixedop.Ctx{Training: true, Rand: r}
 	n := &Network[T]{Cfg: cfg, Space: sp, Ctx: ctx, Relax: relax.Softmax[T]{}, Pass: &relax.Pass{}}
-	if err := n.buildDARTS(r); err != nil {
+	build := n.buildDARTS
+	if cfg.Space == space.NB201Name {
+		build = n.buildNB201
+	}
+	if err := build(r); err != nil {
 		return nil, err
 	}
 	for _, t := range sp.Tensors() {
@@ -72,9 +78,24 @@ func NewNetwork[T Float](cfg Config, seed uint64) (*Network[T], error) {
 	}
 	n.weights = append(n.weights, n.stem.Params()...)
 	n.state = append(n.state, n.stem.State()...)
-	for _, c := range n.cells {
-		n.weights = append(n.weights, c.Params()...)
-		n.state = append(n.state, c.State()...)
+	if n.nb201 == nil {
+		for _, c := range n.cells {
+			n.weights = append(n.weights, c.Params()...)
+			n.state = append(n.state, c.State()...)
+		}
+	}
+	for _, m := range n.nb201 {
+		if m.block != nil {
+			n.weights = append(n.weights, m.block.Params()...)
+			n.state = append(n.state, m.block.State()...)
+		} else {
+			n.weights = append(n.weights, m.search.Params()...)
+			n.state = append(n.state, m.search.State()...)
+		}
+	}
+	if n.last != nil {
+		n.weights = append(n.weights, n.last.Params()...)
+		n.state = append(n.state, n.last.State()...)
 	}
 	n.weights = append(n.weights, n.head.Params()...)
 	return n, nil
@@ -198,6 +219,9 @@ func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 		weights[a.Tensor.Cell] = w
+	}
+	if n.nb201 != nil {
+		return n.applyNB201(g, x, weights)
 	}
 	s, err := g.Apply(&mixedop.ModuleBlock[T]{Label: "stem", M: n.stem}, []bool{false}, x)
 	if err != nil {

@@ -23,10 +23,12 @@ type SearchCell[T Float] struct {
 
 // CellOptions are the settings of a search cell's mixed edges.
 type CellOptions struct {
-	C         int      // channels of every node
-	Ops       []string // candidate ops, in column order
-	Reduction bool     // edges from the cell's inputs have stride 2
-	PoolBN    bool     // BatchNorm (affine=False) after pools, as DARTS
+	C            int      // channels of every node
+	Ops          []string // candidate ops, in column order
+	Reduction    bool     // edges from the cell's inputs have stride 2
+	PoolBN       bool     // BatchNorm (affine=False) after pools, as DARTS
+	ConvBias     bool     // convolutions of ReLUConvBN ops with a bias, as NAS-Bench-201's search cells
+	NoTrackStats bool     // BatchNorm without running statistics
 }
 
 // NewSearchCell builds a cell of topology topo whose inputs go through pre
@@ -46,7 +48,7 @@ func NewSearchCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, topo spac
 		if o.Reduction && ed.Input < topo.Inputs {
 			stride = 2
 		}
-		m, err := mixedop.NewMixed[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), o.Ops, e, mixedop.Args{C: o.C, Stride: stride, PoolBN: o.PoolBN})
+		m, err := mixedop.NewMixed[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), o.Ops, e, mixedop.Args{C: o.C, Stride: stride, PoolBN: o.PoolBN, ConvBias: o.ConvBias, Untracked: o.NoTrackStats})
 		if err != nil {
 			return nil, err
 		}
