@@ -7,6 +7,7 @@ import (
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/method"
 	"github.com/darts-go/darts/plots"
 	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/supernet"
@@ -31,13 +32,15 @@ type SearchOptions struct {
 	PeakRSS func() (uint64, bool)
 }
 
-// methodFor returns the search method called name.
-func methodFor(name string) (bilevel.Method[float32], error) {
-	switch name {
-	case "", "darts":
-		return bilevel.Method[float32]{Name: "darts"}, nil
+// methodFor builds the search method conf names (package method's
+// registry) from its resolved settings.
+func methodFor(conf SearchConfig) (bilevel.Method[float32], error) {
+	spec, err := method.Lookup(conf.Method)
+	if err != nil {
+		return bilevel.Method[float32]{}, err
 	}
-	return bilevel.Method[float32]{}, fmt.Errorf("method %q: unknown (known: darts)", name)
+	return spec.BuildRecipe(method.Recipe{Method: spec.Name, Space: conf.Network.Space, Budget: conf.Budget,
+		Network: conf.Network, Search: conf.Search, Options: conf.MethodOptions, Limit: conf.Data.Limit})
 }
 
 // Search runs the search conf describes in o.Dir, writing the run
@@ -80,14 +83,14 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	if err != nil {
 		return &ConfigError{err}
 	}
-	method, err := methodFor(conf.Method)
+	m, err := methodFor(conf)
 	if err != nil {
 		return &ConfigError{err}
 	}
 	conf.Network = net.Cfg
 	conf.DataInfo = data.Info
 	conf.Params = net.NumParams()
-	s, err := bilevel.NewSearch(net, data, conf.Search, method)
+	s, err := bilevel.NewSearch(net, data, conf.Search, m)
 	if err != nil {
 		return &ConfigError{err}
 	}

@@ -31,8 +31,12 @@ type DiscreteConfig struct {
 	StemMultiplier int    `json:"stem_multiplier"`
 	Auxiliary      bool   `json:"auxiliary"`
 	// CellsPerStage is NAS-Bench-201's N (5); Layers is not used there.
-	CellsPerStage int             `json:"cells_per_stage,omitempty"`
-	Genotype      derive.Genotype `json:"genotype"`
+	CellsPerStage int `json:"cells_per_stage,omitempty"`
+	// Init is the PyTorch version whose default initialization the
+	// weights follow, as in Config: "0.3.1" for DARTS (train.py's),
+	// "1.x" for NAS-Bench-201 (the benchmark's training).
+	Init     string          `json:"init,omitempty"`
+	Genotype derive.Genotype `json:"genotype"`
 }
 
 // WithDefaults fills zero fields with the space's values (the space of
@@ -44,6 +48,9 @@ func (c DiscreteConfig) WithDefaults() DiscreteConfig {
 		if c.Space == "" {
 			c.Space = space.DARTSName
 		}
+	}
+	if c.Init == "" {
+		c.Init = defaultInit(c.Space)
 	}
 	if c.Space == space.NB201Name {
 		if c.C == 0 {
@@ -62,6 +69,9 @@ func (c DiscreteConfig) WithDefaults() DiscreteConfig {
 
 // Validate reports the first setting that cannot make a network, naming it.
 func (c DiscreteConfig) Validate() error {
+	if _, err := mixedop.ParseInit(c.Init); err != nil {
+		return err
+	}
 	if c.Space == space.NB201Name {
 		if err := validateNB201(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.CellsPerStage); err != nil {
 			return err
@@ -244,16 +254,16 @@ func (c *discreteCell[T]) stateParams() []*mixedop.Param[T] {
 	return ps
 }
 
-// NewDiscrete builds the network of cfg with parameters drawn from seed
-// (convolution and linear weights as PyTorch initializes them, BatchNorm
-// scale 1 and shift 0).
+// NewDiscrete builds the network of cfg with parameters drawn from seed as
+// the PyTorch version cfg.Init names initializes them (see mixedop.Init).
 func NewDiscrete[T Float](cfg DiscreteConfig, seed uint64) (*Discrete[T], error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	r := rng.New(seed)
-	ctx := &mixedop.Ctx{Training: true, Rand: r}
+	init, _ := mixedop.ParseInit(cfg.Init)
+	ctx := &mixedop.Ctx{Training: true, Rand: r, Init: init}
 	n := &Discrete[T]{Cfg: cfg, Ctx: ctx}
 	if cfg.Space == space.NB201Name {
 		if err := n.buildNB201(r); err != nil {
