@@ -19,7 +19,8 @@
 // DirichletVJP carries dL/dx back to dL/dc.
 //
 // The package is pure computation: it reads no files, keeps no global state,
-// and imports nothing of darts-go. Functions of scalars return NaN outside
+// and imports nothing of darts-go but internal/rng, whose key-mixing scheme
+// Key uses. Functions of scalars return NaN outside
 // their domain (as package math does); functions of slices return an error
 // that names the offending entry. Nothing panics on bad input.
 package dist

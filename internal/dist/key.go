@@ -1,6 +1,10 @@
 package dist
 
-import "math"
+import (
+	"math"
+
+	"github.com/darts-go/darts/internal/rng"
+)
 
 // golden is 2⁶⁴/φ, splitmix64's increment.
 const golden = 0x9e3779b97f4a7c15
@@ -13,13 +17,13 @@ const keyInit = 0xbb67ae8584caa73b
 
 // Tags name the purpose of a draw; pass one as the first part of Key so that
 // the draws of different relaxations are unrelated even when seed, epoch
-// and step coincide. Each is its name in ASCII, packed big-endian. The
-// values are part of the definition of every stream made with them: never
-// change one.
+// and step coincide. They are internal/rng's (each its name in ASCII,
+// packed big-endian); the values are part of the definition of every
+// stream made with them: never change one.
 const (
-	TagGDAS  uint64 = 0x67646173   // "gdas": GDAS's Gumbel noise
-	TagSNAS  uint64 = 0x736e6173   // "snas": SNAS's Gumbel noise
-	TagDrNAS uint64 = 0x64726e6173 // "drnas": DrNAS's Dirichlet uniforms
+	TagGDAS  = rng.TagGDAS  // "gdas": GDAS's Gumbel noise
+	TagSNAS  = rng.TagSNAS  // "snas": SNAS's Gumbel noise
+	TagDrNAS = rng.TagDrNAS // "drnas": DrNAS's Dirichlet uniforms
 )
 
 // mix64 is splitmix64's output function (a bijection of uint64).
@@ -29,22 +33,17 @@ func mix64(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-// Key folds parts into one 64-bit key, as datasets' newRNG does but from
-// its own starting value:
+// Key folds parts into one 64-bit key with internal/rng's scheme from its
+// own starting value, Key(parts...) = rng.Key(0xbb67ae8584caa73b, parts...):
 //
 //	h := 0xbb67ae8584caa73b
 //	for _, k := range parts { h = mix64(h ^ mix64(k + 0x9e3779b97f4a7c15)) }
 //
 // with mix64 splitmix64's finalizer. Nearby parts (step 7 and 8) give
 // unrelated keys, and the order of the parts matters. The suggested layout
-// is Key(tag, seed, epoch, step, NameHash(tensor)).
-func Key(parts ...uint64) uint64 {
-	h := uint64(keyInit)
-	for _, k := range parts {
-		h = mix64(h ^ mix64(k+golden))
-	}
-	return h
-}
+// is Key(tag, seed, epoch, step, NameHash(tensor)); the search's
+// relaxations (package relax) use rng.Key(tag, ...) directly.
+func Key(parts ...uint64) uint64 { return rng.Key(keyInit, parts...) }
 
 // NameHash is the 64-bit FNV-1a hash of name's bytes passed through mix64:
 //

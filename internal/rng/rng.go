@@ -44,6 +44,9 @@ const (
 	TagData       uint64 = 0x6a09e667f3bcc909 // datasets: shuffles, augmentation, samples
 	TagDropPath   uint64 = 0x64726f7070617468 // "droppath": the retraining's drop-path masks
 	TagTrainOrder uint64 = 0x7472616e6f726472 // "tranordr": the retraining's example order per epoch
+	TagGDAS       uint64 = 0x67646173         // "gdas": GDAS's Gumbel noise (package relax)
+	TagSNAS       uint64 = 0x736e6173         // "snas": SNAS's Gumbel noise
+	TagDrNAS      uint64 = 0x64726e6173       // "drnas": DrNAS's Dirichlet uniforms
 )
 
 func splitmix(x *uint64) uint64 {
