@@ -8,29 +8,55 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// Skip says which candidates of a mixed edge run in a pass.
+type Skip int
+
+const (
+	// RunAll runs every candidate (DARTS, SNAS, DrNAS).
+	RunAll Skip = iota
+	// SkipZero runs, forward and backward, only the candidates whose
+	// weight is not exactly 0; the others contribute nothing, their
+	// weights get no gradient and their parameters a zero one. A one-hot
+	// weight row then costs one op: AutoDL-Projects' DARTS-space
+	// MixedOp.forward_gdas (op_index(x)·h_index), and DrNAS's pruned ops.
+	SkipZero
+	// SkipZeroScalar is SkipZero where every skipped candidate still adds
+	// its weight (0) to each output element, as AutoDL-Projects'
+	// NAS201SearchCell.forward_gdas does (h_index·op_index(x) + Σ_{k≠index}
+	// h_k), so that its weight's gradient is Σ dy: with a straight-through
+	// weight every α of the edge then receives a gradient.
+	SkipZeroScalar
+)
+
 // Mixed is the DARTS mixed operation on one edge: Σ_k w_k·op_k(x). Its
 // inputs are x and a weight tensor of shape (K) or (E, K) whose row Row holds
 // the edge's weights, so softmax(α), Gumbel-softmax samples, sigmoid(α) or a
 // one-hot choice can all be fed. 'none' contributes nothing and costs
-// nothing.
+// nothing. With Skip set, ops whose weight is exactly 0 do not run at all.
 type Mixed[T Float] struct {
 	Prefix     string
 	Primitives []string
 	Row        int
-	ops        []Module[T] // nil for none
-	k          int
-	outs       [][]T
-	in, out    Shape
-	w          []T
-	off        int
-	y          []T
+	// Skip says whether ops of weight exactly 0 are run (see Skip); set it
+	// before the first Forward.
+	Skip    Skip
+	ops     []Module[T] // nil for none
+	k       int
+	outs    [][]T
+	in, out Shape
+	w       []T
+	off     int
+	y       []T
 
 	// The candidates run concurrently (kern.Tasks), costliest first; each
 	// writes only its own buffers, and their results are summed in op
 	// order, so the bits do not depend on how they were scheduled.
-	order     []int // ops that run as tasks: not none, not identity
-	ident     int   // index of the identity op, or -1
-	x, dy     []T   // arguments of the running pass
+	order     []int  // ops that run as tasks: not none, not identity
+	ident     int    // index of the identity op, or -1
+	tasks     []int  // the ops of order that run in this pass: order, or sel
+	sel       []int  // with Skip, the ops of order of nonzero weight
+	active    []bool // per op: runs in this pass
+	x, dy     []T    // arguments of the running pass
 	needDX    bool
 	dxs       [][]T // per-op input gradients of the running backward
 	sdys      [][]T // per-op s·dy for modules from other packages
@@ -80,12 +106,15 @@ func (m *Mixed[T]) plan() {
 	m.sdys = make([][]T, len(m.ops))
 	m.dalpha = make([]T, len(m.ops))
 	m.scratches = make([]kern.Scratch, len(m.ops))
+	m.tasks = m.order
+	m.sel = make([]int, 0, len(m.order))
+	m.active = make([]bool, len(m.ops))
 	m.fwdTask = func(t int) {
-		i := m.order[t]
+		i := m.tasks[t]
 		m.outs[i] = m.ops[i].Forward(m.x, m.in)
 	}
 	m.bwdTask = func(t int) {
-		i := m.order[t]
+		i := m.tasks[t]
 		m.dalpha[i] = T(kern.Dot(m.dy, m.outs[i]))
 		var dx []T
 		if m.needDX {
@@ -201,21 +230,45 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	m.off = off
 	m.w = in[1][off : off+m.k]
 	m.y = grow(m.y, m.out.Size())
+	m.selectActive()
 	m.x = in[0]
-	kern.Tasks(len(m.order), m.fwdTask)
+	kern.Tasks(len(m.tasks), m.fwdTask)
 	m.x = nil
 	if m.ident >= 0 {
 		m.outs[m.ident] = in[0]
 	}
 	m.coef, m.terms = m.coef[:0], m.terms[:0]
 	for i, op := range m.ops {
-		if op != nil {
+		if op != nil && m.active[i] {
 			m.coef = append(m.coef, m.w[i])
 			m.terms = append(m.terms, m.outs[i])
 		}
 	}
 	kern.WeightedSum(m.coef, m.terms, m.y, false)
 	return m.y, nil
+}
+
+// selectActive decides which ops run in this pass: all of them, or, with
+// Skip, those of nonzero weight (the skipped ones keep their stale outputs
+// and buffers, which nothing reads).
+func (m *Mixed[T]) selectActive() {
+	if m.Skip == RunAll {
+		m.tasks = m.order
+		for i := range m.active {
+			m.active[i] = true
+		}
+		return
+	}
+	for i := range m.active {
+		m.active[i] = m.w[i] != 0
+	}
+	m.sel = m.sel[:0]
+	for _, i := range m.order {
+		if m.active[i] {
+			m.sel = append(m.sel, i)
+		}
+	}
+	m.tasks = m.sel
 }
 
 // Backward implements Block.
@@ -235,19 +288,31 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 	}
 	m.needDX = din[0] != nil
 	if m.needDX {
-		for _, i := range m.order {
+		for _, i := range m.tasks {
 			m.scratches[i], m.dxs[i] = kern.GetScratch[T](m.in.Size())
 		}
 	}
 	m.dy = dy
-	kern.Tasks(len(m.order), m.bwdTask)
+	kern.Tasks(len(m.tasks), m.bwdTask)
 	m.dy = nil
 	if din[1] != nil {
-		for _, i := range m.order {
+		for _, i := range m.tasks {
 			din[1][m.off+i] += m.dalpha[i]
 		}
-		if m.ident >= 0 {
+		if m.ident >= 0 && m.active[m.ident] {
 			din[1][m.off+m.ident] += T(kern.Dot(dy, m.outs[m.ident]))
+		}
+		if m.Skip == SkipZeroScalar {
+			// Each skipped op added its weight to every output element.
+			var s float64
+			for _, v := range dy {
+				s += float64(v)
+			}
+			for i := range m.ops {
+				if !m.active[i] {
+					din[1][m.off+i] += T(s)
+				}
+			}
 		}
 	}
 	if !m.needDX {
@@ -256,7 +321,7 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 	m.coef, m.terms = m.coef[:0], m.terms[:0]
 	for i, op := range m.ops {
 		switch {
-		case op == nil:
+		case op == nil || !m.active[i]:
 		case i == m.ident:
 			m.coef = append(m.coef, m.w[i])
 			m.terms = append(m.terms, dy)
@@ -266,7 +331,7 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 		}
 	}
 	kern.WeightedSum(m.coef, m.terms, din[0], acc)
-	for _, i := range m.order {
+	for _, i := range m.tasks {
 		m.scratches[i].Release()
 		m.scratches[i], m.dxs[i] = kern.Scratch{}, nil
 	}
