@@ -69,8 +69,8 @@ type Regularizer interface {
 
 // Sparse is implemented by a relaxation whose edge weights are one-hot in
 // the forward pass (hard Gumbel with a straight-through gradient), so that
-// a mixed edge may run only the selected op: SkipZero reports whether the
-// ops with weight exactly 0 are to be skipped (see mixedop.Mixed.SkipZero).
+// a mixed edge may run only the selected op: Skip says which ops of weight
+// exactly 0 the network's mixed edges leave out (mixedop.Skip).
 type Sparse interface {
-	SkipZero() bool
+	Skip() mixedop.Skip
 }
