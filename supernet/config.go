@@ -41,6 +41,10 @@ type Config struct {
 	// ArchInit is the distribution of the architecture tensors' initial
 	// values; nil is DARTS's 1e-3·N(0, 1).
 	ArchInit *ArchInit `json:"arch_init,omitempty"`
+	// NoPoolBN leaves out the BatchNorm (affine=False) that DARTS's
+	// search MixedOp puts after each pool (DARTS space only): DrNAS and
+	// AutoDL-Projects' GDAS search without it.
+	NoPoolBN bool `json:"no_pool_bn,omitempty"`
 }
 
 // ArchInit is a normal distribution N(Mean, Std²) for the initial values of
@@ -127,6 +131,9 @@ func (c Config) Validate() error {
 		}
 		if len(c.Primitives) == 0 {
 			return fmt.Errorf("no candidate ops")
+		}
+		if c.NoPoolBN {
+			return fmt.Errorf("space %s: no_pool_bn is a setting of the darts space (NAS-Bench-201's pools have no BatchNorm)", c.Space)
 		}
 		return c.validateOps()
 	}

@@ -107,10 +107,12 @@ type DARTSCell struct {
 	CPP, CP, C               int
 	Reduction, ReductionPrev bool
 	Ops                      []string
+	NoPoolBN                 bool // no BatchNorm after pools (supernet.Config.NoPoolBN)
 }
 
 // NewDARTSCell builds the search cell d describes, its inputs preprocessed
-// as DARTS does (BatchNorm without affine) and BatchNorm after pools, with
+// as DARTS does (BatchNorm without affine) and BatchNorm after pools
+// (unless NoPoolBN), with
 // parameters named "<prefix>.pre0.conv", "<prefix>.edge<e>.<op>.<role>",
 // ... as in the golden vectors. cellType names the tensor its edges read.
 func NewDARTSCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, d DARTSCell) (*SearchCell[T], error) {
@@ -119,5 +121,5 @@ func NewDARTSCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, d DARTSCel
 	if err != nil {
 		return nil, err
 	}
-	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: true})
+	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: !d.NoPoolBN})
 }

@@ -155,3 +155,56 @@ func goldenNB201Cell[T Float](t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenNB201CellGDAS holds the NAS-Bench-201 search cell under GDAS
+// to AutoDL's NAS201SearchCell.forward_gdas (the wave-2 golden file's
+// nb201_cell_gdas): the hard Gumbel sample at the file's noise, each edge
+// running only its selected op and adding the other weights as bare
+// scalars (mixedop.SkipZeroScalar), so every α of the cell gets a
+// gradient and the unselected ops' parameters a zero one.
+func TestGoldenNB201CellGDAS(t *testing.T) {
+	t.Run("float64", func(t *testing.T) { goldenNB201CellGDAS[float64](t) })
+	t.Run("float32", func(t *testing.T) { goldenNB201CellGDAS[float32](t) })
+}
+
+func goldenNB201CellGDAS[T Float](t *testing.T) {
+	f, err := golden.LoadWave2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := f.CasesOf("nb201_cell_gdas")
+	if len(cases) == 0 {
+		t.Fatal("no nb201_cell_gdas case")
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			var noise []float64
+			for _, k := range c.Constants {
+				if k.Name == "gumbel" {
+					noise = k.Data
+				}
+			}
+			blk := &relax.GumbelBlock[T]{Label: "gdas", Tau: relax.Constant(c.Tau), Hard: true, Noise: noise}
+			golden.Check(t, c, func(g *mixedop.Graph[T], in []*G.Node) (*G.Node, error) {
+				cell, err := NewSearchCell[T](&mixedop.Ctx{Training: true}, "", "cell", space.NB201CellOf(c.MaxNodes), []mixedop.Module[T]{nil},
+					CellOptions{C: c.Channels, Ops: c.Primitives, ConvBias: true})
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range cell.Edges {
+					e.Skip = mixedop.SkipZeroScalar
+				}
+				w, err := g.Apply(blk, nil, in[1])
+				if err != nil {
+					return nil, err
+				}
+				return cell.Apply(g, []*G.Node{in[0]}, w)
+			})
+			for e, want := range c.Index {
+				if blk.Index[e] != want {
+					t.Errorf("edge %d: selected op %d, the reference %d", e, blk.Index[e], want)
+				}
+			}
+		})
+	}
+}

@@ -124,7 +124,7 @@ func (n *Network[T]) buildDARTS(r *rng.Rand) error {
 			ct = reduce
 		}
 		cell, err := NewDARTSCell[T](ctx, prefix, ct.Name, DARTSCell{Topology: ct.Cell, CPP: pl.CPP, CP: pl.CP, C: pl.C,
-			Reduction: pl.Reduction, ReductionPrev: pl.ReductionPrev, Ops: n.Space.Ops})
+			Reduction: pl.Reduction, ReductionPrev: pl.ReductionPrev, Ops: n.Space.Ops, NoPoolBN: cfg.NoPoolBN})
 		if err != nil {
 			return err
 		}
@@ -209,6 +209,17 @@ func (n *Network[T]) usedTensors() map[string]bool {
 // logits node. Architecture tensors no cell reads (the normal cell of a
 // network of fewer than three cells) are left out of the graph.
 func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
+	// A relaxation with one-hot weights (relax.Sparse) lets the mixed
+	// edges run only the selected ops.
+	skip := mixedop.RunAll
+	if sp, ok := n.Relax.(relax.Sparse); ok {
+		skip = sp.Skip()
+	}
+	for _, c := range n.cells {
+		for _, e := range c.Edges {
+			e.Skip = skip
+		}
+	}
 	used := n.usedTensors()
 	weights := map[string]*G.Node{}
 	for _, a := range n.arch {
