@@ -65,7 +65,7 @@ type checkpointMeta struct {
 	Network  supernet.Config  `json:"network"`
 	Method   MethodRecord     `json:"method"`
 	SGD      optim.OptimState `json:"sgd"`
-	Adam     optim.OptimState `json:"adam"`
+	Adam     optim.OptimState `json:"adam"` // the architecture optimizer's, Adam or SGD (Settings.ArchOptimizer)
 }
 
 // Save writes the whole search state to path atomically: weights,
@@ -84,7 +84,7 @@ func (s *Search[T]) Save(path string) error {
 // another goroutine while the search goes on).
 func (s *Search[T]) Snapshot() paramio.Snapshot {
 	meta := checkpointMeta{Format: checkpointFormat, Epoch: s.Epoch, Step: s.Step, Acc: s.acc,
-		Settings: s.S, Network: s.Net.Cfg, Method: s.Method.Record(), SGD: s.wOpt.State(), Adam: s.aOpt.State()}
+		Settings: s.S, Network: s.Net.Cfg, Method: s.Method.Record(), SGD: s.wOpt.State(), Adam: s.archOpt().State()}
 	ts := paramio.Tensors(s.groups()...)
 	ts = append(ts, paramio.Prefixed("sgd/", meta.SGD.Tensors)...)
 	ts = append(ts, paramio.Prefixed("adam/", meta.Adam.Tensors)...)
@@ -157,7 +157,7 @@ func (s *Search[T]) Load(path string) error {
 	if err := s.wOpt.SetState(meta.SGD); err != nil {
 		return fmt.Errorf("%s: weight optimizer: %w", path, err)
 	}
-	if err := s.aOpt.SetState(meta.Adam); err != nil {
+	if err := s.archOpt().SetState(meta.Adam); err != nil {
 		_ = s.wOpt.SetState(sgdBefore)
 		return fmt.Errorf("%s: architecture optimizer: %w", path, err)
 	}

@@ -48,7 +48,21 @@ type Settings struct {
 	// architecture optimizer follows: 0.3.1 for DARTS (what its published
 	// runs used), 1.x for methods whose reference code ran PyTorch ≥ 1.0.
 	ArchAdam optim.AdamVariant `json:"arch_adam"`
-	Order    int               `json:"order"` // 1: first-order DARTS; 2: unrolled
+	// ArchOptimizer is the architecture optimizer: "adam" (or empty, the
+	// default) or "sgd", plain SGD with learning rate ArchLR and weight
+	// decay ArchWeightDecay, no momentum (SNAS on one GPU).
+	ArchOptimizer string `json:"arch_optimizer,omitempty"`
+	// ArchGradClip, if positive, bounds the 2-norm of the architecture
+	// gradient before its step (SNAS: 10); 0 leaves it alone.
+	ArchGradClip float64 `json:"arch_grad_clip,omitempty"`
+	// SingleLevel trains the weights and the architecture tensors together
+	// on each search-train batch, from one forward and backward pass, as
+	// SNAS does: no search-val batch and no architecture step (the
+	// method's ArchStep must be nil); each step updates the weights (SGD)
+	// and, after the warm-up, the architecture tensors (the architecture
+	// optimizer) with the gradients of the same training loss.
+	SingleLevel bool `json:"single_level,omitempty"`
+	Order       int  `json:"order"` // 1: first-order DARTS; 2: unrolled
 	// Warmup is the number of first epochs that train the weights only
 	// (no architecture step): 0 for DARTS, 15 for PC-DARTS.
 	Warmup int    `json:"warmup_epochs"`
@@ -92,8 +106,16 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("architecture weight decay %g: need 0 or more", s.ArchWeightDecay)
 	case s.ArchAdam != optim.Adam031 && s.ArchAdam != optim.Adam1:
 		return fmt.Errorf("architecture Adam variant %d: need 0.3.1 or 1.x", s.ArchAdam)
+	case s.ArchOptimizer != "" && s.ArchOptimizer != "adam" && s.ArchOptimizer != "sgd":
+		return fmt.Errorf("architecture optimizer %q: need adam or sgd", s.ArchOptimizer)
+	case !(s.ArchGradClip >= 0) || math.IsInf(s.ArchGradClip, 0):
+		return fmt.Errorf("architecture gradient clip %g: need 0 (none) or a positive norm", s.ArchGradClip)
 	case s.Order != 1 && s.Order != 2:
 		return fmt.Errorf("order %d: need 1 or 2", s.Order)
+	case s.SingleLevel && s.Order != 1:
+		return fmt.Errorf("single-level search with order %d: a single-level search has no architecture step to unroll (need order 1)", s.Order)
+	case s.SingleLevel && s.ClipWithArch:
+		return fmt.Errorf("single-level search with clip_with_arch: the architecture gradient is not the weight step's to clip")
 	case s.Warmup < 0:
 		return fmt.Errorf("warm-up %d epochs: need 0 or more", s.Warmup)
 	case s.EvalLimit < 0:
@@ -135,10 +157,27 @@ type Search[T Float] struct {
 	archAcc []*mixedop.Param[T]
 	clipSet []*mixedop.Param[T] // what the weight step's clip bounds
 	wOpt    *optim.SGD[T]
-	aOpt    *optim.Adam[T]
+	aOpt    *optim.Adam[T] // the architecture optimizer, or nil and …
+	aSGD    *optim.SGD[T]  // … this one (Settings.ArchOptimizer "sgd")
 	runners map[runnerKey]*supernet.Runner[T]
 	acc     tally.Sums
 	tb, vb  datasets.Batch
+}
+
+// archOptimizer is the architecture tensors' optimizer: Adam, or SGD
+// (Settings.ArchOptimizer).
+type archOptimizer interface {
+	Step()
+	State() optim.OptimState
+	SetState(optim.OptimState) error
+}
+
+// archOpt is the architecture optimizer in use.
+func (s *Search[T]) archOpt() archOptimizer {
+	if s.aSGD != nil {
+		return s.aSGD
+	}
+	return s.aOpt
 }
 
 // runnerKey names a runner: gorgonia bakes the batch size into a graph, so
@@ -167,7 +206,10 @@ func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Setti
 		net.Relax = m.Relax
 	}
 	m.Relax = net.Relax
-	if m.Arch == nil {
+	if s.SingleLevel && m.Arch != nil {
+		return nil, fmt.Errorf("single-level search: the method's architecture step %s would not be used (a single-level method has none)", m.Arch.Name())
+	}
+	if m.Arch == nil && !s.SingleLevel {
 		if s.Order == 2 {
 			m.Arch = &SecondOrder[T]{}
 		} else {
@@ -196,8 +238,12 @@ func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Setti
 	}
 	// An architecture tensor no cell reads has no gradient, and PyTorch's
 	// Adam skips it: it is left out of the optimizer.
-	sr.aOpt = optim.NewAdam(sr.arch, s.ArchLR, s.ArchBeta1, s.ArchBeta2, 1e-8, s.ArchWeightDecay)
-	sr.aOpt.Variant = s.ArchAdam
+	if s.ArchOptimizer == "sgd" {
+		sr.aSGD = optim.NewSGD(sr.arch, s.ArchLR, 0, s.ArchWeightDecay)
+	} else {
+		sr.aOpt = optim.NewAdam(sr.arch, s.ArchLR, s.ArchBeta1, s.ArchBeta2, 1e-8, s.ArchWeightDecay)
+		sr.aOpt.Variant = s.ArchAdam
+	}
 	// The runners of the full batch, built now so that a network that
 	// cannot run fails here.
 	if _, err := sr.runner(min(s.BatchSize, data.Train.Len()), true); err != nil {
@@ -297,23 +343,16 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 		if !ti.Next(&s.tb) {
 			return rundir.Metrics{}, fmt.Errorf("epoch %d: data ran out at step %d of %d", s.Epoch, s.Step, steps)
 		}
-		// A fresh random search-val batch every step, as DARTS's
-		// next(iter(valid_queue)): with replacement across steps.
-		s.Data.Val.Sample(&s.vb, s.S.BatchSize, s.S.Seed+1, aug, uint64(s.Epoch), uint64(s.Step))
 		arch := s.Epoch >= s.S.Warmup
-		if arch && !s.S.WeightFirst {
-			if err := s.archStep(&s.tb, &s.vb); err != nil {
-				return rundir.Metrics{}, err
-			}
+		var res supernet.Result
+		var err error
+		if s.S.SingleLevel {
+			res, err = s.jointStep(&s.tb, arch)
+		} else {
+			res, err = s.bilevelStep(&s.tb, arch, aug)
 		}
-		res, err := s.weightStep(&s.tb)
 		if err != nil {
 			return rundir.Metrics{}, err
-		}
-		if arch && s.S.WeightFirst {
-			if err := s.archStep(&s.tb, &s.vb); err != nil {
-				return rundir.Metrics{}, err
-			}
 		}
 		s.Step++
 		s.acc.Add(res.Loss, res.Correct, s.tb.N, time.Since(start).Seconds())
@@ -336,6 +375,52 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 	return m, nil
 }
 
+// bilevelStep is one step of DARTS's alternation: an architecture step on
+// a fresh search-val batch (unless arch is false: warm-up) and a weight
+// step on the search-train batch, in the order Settings.WeightFirst says.
+func (s *Search[T]) bilevelStep(train *datasets.Batch, arch bool, aug datasets.Augment) (supernet.Result, error) {
+	// A fresh random search-val batch every step, as DARTS's
+	// next(iter(valid_queue)): with replacement across steps.
+	s.Data.Val.Sample(&s.vb, s.S.BatchSize, s.S.Seed+1, aug, uint64(s.Epoch), uint64(s.Step))
+	if arch && !s.S.WeightFirst {
+		if err := s.archStep(train, &s.vb); err != nil {
+			return supernet.Result{}, err
+		}
+	}
+	res, err := s.weightStep(train)
+	if err != nil {
+		return res, err
+	}
+	if arch && s.S.WeightFirst {
+		if err := s.archStep(train, &s.vb); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// jointStep is a single-level step (Settings.SingleLevel, SNAS's train()):
+// one forward and backward pass of the training loss on the search-train
+// batch, then the weight step and, unless arch is false (warm-up), the
+// architecture update on the same pass's gradients.
+func (s *Search[T]) jointStep(train *datasets.Batch, arch bool) (supernet.Result, error) {
+	res, err := s.run(true, train, s.pass(relax.PhaseWeight, 0), "search step")
+	if err != nil {
+		return res, err
+	}
+	if n := optim.GradNorm(s.clipSet); math.IsNaN(n) || math.IsInf(n, 0) {
+		return res, s.nonFinite("weight gradient norm")
+	}
+	optim.ClipGradNorm(s.clipSet, s.S.GradClip)
+	if arch {
+		if err := s.archUpdate(); err != nil {
+			return res, err
+		}
+	}
+	s.wOpt.Step()
+	return res, nil
+}
+
 // archStep is the architecture step of train_search.py: an estimate of
 // dL_val/dα (the method's ArchStep), the relaxation's regularizer if it has
 // one, and an Adam step on the architecture tensors alone.
@@ -343,6 +428,13 @@ func (s *Search[T]) archStep(train, val *datasets.Batch) error {
 	if err := s.Method.Arch.ArchGrad(s.stepContext(train, val)); err != nil {
 		return err
 	}
+	return s.archUpdate()
+}
+
+// archUpdate finishes an architecture step from dL/dα in the tensors'
+// Grad: the relaxation's regularizer if it has one, the finiteness check,
+// the clip (Settings.ArchGradClip) and the optimizer's step.
+func (s *Search[T]) archUpdate() error {
 	if r, ok := s.Net.Relax.(relax.Regularizer); ok {
 		s.regularize(r)
 	}
@@ -351,10 +443,13 @@ func (s *Search[T]) archStep(train, val *datasets.Batch) error {
 			return s.nonFinite("gradient of " + a.Name)
 		}
 	}
+	if s.S.ArchGradClip > 0 {
+		optim.ClipGradNorm(s.arch, s.S.ArchGradClip)
+	}
 	for i, a := range s.archAcc {
 		copy(a.Grad, s.arch[i].Grad) // a_optimizer.zero_grad(), then backward
 	}
-	s.aOpt.Step()
+	s.archOpt().Step()
 	return nil
 }
 
@@ -411,12 +506,14 @@ func (s *Search[T]) Evaluate(set *datasets.Set, limit int) (loss, acc float64, e
 	var b datasets.Batch
 	var sum float64
 	var correct, seen int
-	for it.Next(&b) {
+	// Each batch is its own pass (Sub), so a sampling relaxation draws a
+	// fresh architecture for each, as the references' infer() does.
+	for batch := 0; it.Next(&b); batch++ {
 		if limit > 0 && seen+b.N > limit {
 			n := limit - seen
 			b.X, b.Y, b.N = b.X[:n*len(b.X)/b.N], b.Y[:n], n
 		}
-		res, err := s.run(false, &b, s.pass(relax.PhaseEval, 0), "evaluation")
+		res, err := s.run(false, &b, s.pass(relax.PhaseEval, batch), "evaluation")
 		if err != nil {
 			return 0, 0, err
 		}
