@@ -15,6 +15,8 @@ import (
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/method"
+	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 	"github.com/spf13/pflag"
 )
@@ -51,6 +53,7 @@ func benchPresetNames() string {
 // benchResult is what darts bench measures; --json prints it as one object.
 type benchResult struct {
 	Preset        string    `json:"preset"`
+	Method        string    `json:"method"`
 	Order         int       `json:"order"`
 	Steps         int       `json:"steps"`
 	Warmup        int       `json:"warmup"`
@@ -73,6 +76,11 @@ Times search steps of a benchmark preset (listed below) on synthetic data
 of the preset's shape: the same bilevel.Search steps as darts search (an
 architecture step on a search-val batch, then a weight step on a
 search-train batch), first --warmup untimed steps, then --steps timed ones.
+--method runs another registered method's steps (its relaxation and search
+settings; the preset's network and ops); several, separated by commas, run
+one after the other in this process, each on a fresh network, and the text
+output ends with each one's median step time as a multiple of the first's
+(peak RSS is the process's, so the largest of those run so far).
 It prints the median and minimum step time, images per second (search-train
 images, i.e. batch / median step), the process's peak resident memory, the
 supernet's weight count, GOMAXPROCS, the process CPU time per timed step
@@ -88,6 +96,7 @@ Examples:
   darts bench --preset mnist-small --order 2 --steps 5 --json
   GOMAXPROCS=1 darts bench --preset cifar-small --steps 3
   darts bench --threads 1 --json
+  darts bench --method darts,gdas,snas,drnas
 
 Flags:
 `
@@ -98,12 +107,14 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	var (
 		preset       string
+		methods      string
 		order, steps int
 		warmup       int
 		asJSON       bool
 		seed         uint64
 	)
 	fs.StringVar(&preset, "preset", "mnist-small", "benchmark `name`: "+benchPresetNames())
+	fs.StringVar(&methods, "method", method.DARTS, "search `methods` to time, separated by commas: "+strings.Join(method.Names(), ", "))
 	fs.IntVar(&order, "order", 1, "architecture gradient: 1 first order, 2 second order (unrolled)")
 	fs.IntVar(&steps, "steps", 5, "timed search steps")
 	fs.IntVar(&warmup, "warmup", 2, "untimed search steps before them")
@@ -128,10 +139,66 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	case warmup < 0:
 		return usageErrorf("--warmup %d: need 0 or more", warmup)
 	}
+	var specs []method.Spec
+	for _, name := range strings.Split(methods, ",") {
+		spec, err := method.Lookup(strings.TrimSpace(name))
+		if err != nil {
+			return usageErrorf("--method: %v", err)
+		}
+		specs = append(specs, spec)
+	}
 	if err := setThreads(); err != nil {
 		return err
 	}
+	var results []benchResult
+	for _, spec := range specs {
+		res, rssOK, err := benchOne(stderr, preset, p, spec, order, steps, warmup, seed)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		if err := printBench(stdout, res, p, rssOK, asJSON); err != nil {
+			return err
+		}
+	}
+	if asJSON || len(results) < 2 {
+		return nil
+	}
+	for _, r := range results[1:] {
+		if _, err := fmt.Fprintf(stdout, "%s / %s median step  %.3f\n", r.Method, results[0].Method, r.MedianStepS/results[0].MedianStepS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+// benchSearch builds the search of one method on the preset: the
+// method's reference settings (its relaxation, single- or bilevel, step
+// order, optimizers) with the preset's network, batch and one epoch.
+func benchSearch(spec method.Spec, p benchPreset, data *datasets.Splits, order int, seed uint64) (*bilevel.Search[float32], int, error) {
+	r, err := spec.Recipe(method.Query{Space: space.DARTSName, Order: order}, method.Reference)
+	if err != nil {
+		return nil, 0, err
+	}
+	r.Network = supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers}.WithDefaults()
+	r.Search.Epochs, r.Search.BatchSize, r.Search.Order, r.Search.Seed, r.Search.Warmup = 1, p.B, order, seed, 0
+	m, err := spec.BuildRecipe(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	net, err := supernet.NewNetwork[float32](r.Network, seed)
+	if err != nil {
+		return nil, 0, err
+	}
+	s, err := bilevel.NewSearch(net, data, r.Search, m)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s, net.NumParams(), nil
+}
+
+// benchOne times one method's steps.
+func benchOne(stderr io.Writer, preset string, p benchPreset, spec method.Spec, order, steps, warmup int, seed uint64) (benchResult, bool, error) {
 	total := warmup + steps
 	// Exactly total batches in each of search-train and search-val: the
 	// epoch ends with the last timed step, and the cancellation below stops
@@ -139,24 +206,17 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	data, err := datasets.Load(datasets.Options{Name: "synthetic", Shape: p.Shape, Classes: p.Classes,
 		Limit: 2 * total * p.B, TrainPortion: 0.5, Seed: seed})
 	if err != nil {
-		return err
+		return benchResult{}, false, err
 	}
-	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers}
-	net, err := supernet.NewNetwork[float32](cfg, seed)
+	s, params, err := benchSearch(spec, p, data, order, seed)
 	if err != nil {
-		return err
-	}
-	st := bilevel.DefaultSettings()
-	st.Epochs, st.BatchSize, st.Order, st.Seed = 1, p.B, order, seed
-	s, err := bilevel.NewSearch(net, data, st, bilevel.Method[float32]{})
-	if err != nil {
-		return err
+		return benchResult{}, false, err
 	}
 	defer s.Close()
 
-	res := benchResult{Preset: preset, Order: order, Steps: steps, Warmup: warmup, Batch: p.B,
-		Params: net.NumParams(), Threads: runtime.GOMAXPROCS(0)}
-	bar := newProgress(stderr, fmt.Sprintf("bench %s order %d", preset, order), total)
+	res := benchResult{Preset: preset, Method: spec.Name, Order: order, Steps: steps, Warmup: warmup, Batch: p.B,
+		Params: params, Threads: runtime.GOMAXPROCS(0)}
+	bar := newProgress(stderr, fmt.Sprintf("bench %s %s order %d", preset, spec.Name, order), total)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var (
@@ -190,10 +250,10 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	}
 	last = time.Now()
 	if _, err := s.RunEpoch(ctx, onStep); err != nil && !errors.Is(err, context.Canceled) {
-		return err
+		return benchResult{}, false, err
 	}
 	if len(res.StepS) != steps {
-		return fmt.Errorf("bench: timed %d steps, want %d", len(res.StepS), steps)
+		return benchResult{}, false, fmt.Errorf("bench: timed %d steps, want %d", len(res.StepS), steps)
 	}
 	sorted := slices.Sorted(slices.Values(res.StepS))
 	res.MinStepS = sorted[0]
@@ -208,8 +268,12 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	res.CPUPerStepS = (cpu1 - cpu0).Seconds() / float64(steps)
 	rss, rssOK := peakRSS()
 	res.PeakRSSMiB = float64(rss) / (1 << 20)
-	bar.Done(fmt.Sprintf("bench %s order %d: %d warm-up + %d timed steps", preset, order, warmup, steps))
+	bar.Done(fmt.Sprintf("bench %s %s order %d: %d warm-up + %d timed steps", preset, spec.Name, order, warmup, steps))
+	return res, rssOK, nil
+}
 
+// printBench prints one result as text or as a JSON line.
+func printBench(stdout io.Writer, res benchResult, p benchPreset, rssOK, asJSON bool) error {
 	if asJSON {
 		b, err := json.Marshal(res)
 		if err != nil {
@@ -226,7 +290,8 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	if !rssOK {
 		rssText = "unknown on " + runtime.GOOS
 	}
-	_, err = fmt.Fprintf(stdout, `preset         %s (%dx%dx%d, %d classes, %d layers, %d init channels, batch %d)
+	_, err := fmt.Fprintf(stdout, `preset         %s (%dx%dx%d, %d classes, %d layers, %d init channels, batch %d)
+method         %s
 order          %d
 median step    %.3f s
 min step       %.3f s
@@ -237,7 +302,7 @@ params         %d
 threads        %d (GOMAXPROCS)
 CPU/step       %.3f s (user+system, all threads)
 allocs/step    %.0f (%.1f KiB)
-`, preset, p.Shape[0], p.Shape[1], p.Shape[2], p.Classes, p.Layers, p.C, p.B, order,
+`, res.Preset, p.Shape[0], p.Shape[1], p.Shape[2], p.Classes, p.Layers, p.C, p.B, res.Method, res.Order,
 		res.MedianStepS, res.MinStepS, strings.Join(times, " "), res.ImagesPerS, rssText,
 		res.Params, res.Threads, res.CPUPerStepS, res.AllocsPerStep, res.BytesPerStep/1024)
 	return err

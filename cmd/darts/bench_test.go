@@ -130,3 +130,46 @@ func TestBenchText(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchMethods: --method times each named method in turn (one JSON
+// object each, of that method, on the same preset network), the text
+// output ends with the ratio of each median step to the first's, and an
+// unknown method is a usage error naming the known ones.
+func TestBenchMethods(t *testing.T) {
+	var out bytes.Buffer
+	if err := bench(&out, io.Discard, []string{"--preset", "tiny", "--steps", "2", "--warmup", "0", "--json", "--method", "gdas,snas,drnas"}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want one JSON object per method:\n%s", len(lines), out.String())
+	}
+	var first benchResult
+	for i, want := range []string{"gdas", "snas", "drnas"} {
+		var r benchResult
+		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = r
+		}
+		if r.Method != want || len(r.StepS) != 2 || r.Params != first.Params {
+			t.Errorf("line %d: method %q, %d steps, %d params (first %d)", i, r.Method, len(r.StepS), r.Params, first.Params)
+		}
+	}
+	out.Reset()
+	if err := bench(&out, io.Discard, []string{"--preset", "tiny", "--steps", "1", "--warmup", "0", "--method", "darts,gdas"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "method         gdas") || !strings.Contains(out.String(), "gdas / darts median step") {
+		t.Errorf("text output:\n%s", out.String())
+	}
+	err := bench(io.Discard, io.Discard, []string{"--method", "darts,gdsa"})
+	var ue *usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `--method: method "gdsa": unknown (known: darts`) {
+		t.Errorf("unknown method: %v", err)
+	}
+	if err := bench(io.Discard, io.Discard, []string{"--preset", "tiny", "--method", "gdas", "--order", "2"}); err == nil || !strings.Contains(err.Error(), "first order") {
+		t.Errorf("gdas --order 2: %v", err)
+	}
+}
