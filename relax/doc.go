@@ -8,9 +8,11 @@
 // regularizer of the architecture objective (Regularizer) and a sparse
 // forward (Sparse).
 //
-// Random draws are a pure function of the Pass (seed, epoch, step, phase)
-// and the tensor's name, never of generator state, so a resumed search
-// draws exactly what an uninterrupted one would.
+// Random draws are a pure function of the Pass (seed, epoch, step, phase,
+// sub-pass) and the tensor's name — rng.Key(tag, seed, epoch, step, phase,
+// sub, NameHash(param)), one uniform per entry in row-major order — never
+// of generator state, so a resumed search draws exactly what an
+// uninterrupted one would. Temperatures follow an Anneal, set per epoch.
 //
 // It knows the tensors only by their space.Tensor descriptions; it touches
 // no network, optimizer or file.
