@@ -38,7 +38,7 @@
 // loops, so float32 results differ from the reference by rounding (the
 // tests hold both paths to it) but are the same on every run of a given
 // machine. float64, the noasm build tag and other architectures use the
-// plain Go loops, which TestPlainPaths also runs on AVX2 machines.
+// plain Go loops, which TestOtherPaths also runs on AVX2 machines.
 //
 // Measured, float32, one goroutine (GOMAXPROCS=1: the 2-vCPU machine was
 // shared, so these are ±30%), commit fe9c4c2 (before stacked planes and the

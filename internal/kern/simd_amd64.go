@@ -3,8 +3,9 @@
 package kern
 
 // The float32 vector primitives in simd_amd64.s use AVX2 and FMA, when the
-// CPU and the OS support them; the pure Go loops are the fallback (and the
-// only path with the noasm build tag or on other architectures).
+// CPU and the OS support them (path.go picks the path); the pure Go loops
+// are the fallback (and the only path with the noasm build tag or on other
+// architectures).
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv0() (eax uint32)
@@ -64,7 +65,29 @@ func hasAVX2FMA() bool {
 	return b7&(1<<5) != 0
 }
 
-var useAVX = hasAVX2FMA()
+// hasAVX512 reports whether the CPU has AVX512F, BW, DQ and VL (CPUID leaf 7
+// EBX bits 16, 30, 17, 31; and BMI2, bit 8, for the tail masks) and the OS saves the opmask and all 32 ZMM
+// registers (XCR0 bits 5 to 7, with XMM and YMM: bits 1 and 2). Call it only
+// once hasAVX2FMA holds.
+func hasAVX512() bool {
+	if xgetbv0()&0xe6 != 0xe6 {
+		return false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	const bmi2, f, dq, bw, vl = 1 << 8, 1 << 16, 1 << 17, 1 << 30, 1 << 31
+	return b7&(bmi2|f|dq|bw|vl) == bmi2|f|dq|bw|vl
+}
+
+// detectPath returns the widest kernel path the CPU and OS support.
+func detectPath() int {
+	switch {
+	case !hasAVX2FMA():
+		return pathPlain
+	case !hasAVX512():
+		return pathAVX2
+	}
+	return pathAVX512
+}
 
 //go:noescape
 func hasNaNAVX(x *float32, n int) bool
