@@ -106,7 +106,11 @@ func sumDot64[T Float](x, y []T) (sx, sxy float64) {
 func normInto[T Float](x, y []T, mu, is T) {
 	y = y[:len(x)]
 	if is32[T]() && len(x) > 0 {
-		bnNormAVX(f32p(x), f32p(y), len(x), float32(mu), float32(is))
+		if useAVX512 {
+			bnNorm512(f32p(x), f32p(y), len(x), float32(mu), float32(is))
+		} else {
+			bnNormAVX(f32p(x), f32p(y), len(x), float32(mu), float32(is))
+		}
 		return
 	}
 	for i, v := range x {
@@ -186,24 +190,36 @@ func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy []T, s T, d
 			mdy, mdyx := T(sdy/m), T(sdyx/m)
 			for b := 0; b < n; b++ {
 				k := (b*c + ch) * p
-				dyr := dy[k : k+p]
-				xh, dxr := xhat[k:k+len(dyr)], dx[k:k+len(dyr)]
-				if is32[T]() && len(dyr) > 0 {
-					bnDxAVX(f32p(dyr), f32p(xh), f32p(dxr), len(dyr), float32(scale), float32(mdy), float32(mdyx), acc)
-					continue
-				}
-				if acc {
-					for q, d := range dyr {
-						dxr[q] += scale * (d - mdy - xh[q]*mdyx)
-					}
-					continue
-				}
-				for q, d := range dyr {
-					dxr[q] = scale * (d - mdy - xh[q]*mdyx)
-				}
+				bnDxInto(dy[k:k+p], xhat[k:k+p], dx[k:k+p], scale, mdy, mdyx, acc)
 			}
 		}
 	})
+}
+
+// bnDxInto is: for q, d := range dy { v := scale * (d - mdy - xh[q]*mdyx);
+// dx[q] = v (+ dx[q] if acc) }.
+func bnDxInto[T Float](dy, xh, dx []T, scale, mdy, mdyx T, acc bool) {
+	if len(dy) == 0 {
+		return
+	}
+	xh, dx = xh[:len(dy)], dx[:len(dy)]
+	if is32[T]() {
+		if useAVX512 {
+			bnDx512(f32p(dy), f32p(xh), f32p(dx), len(dy), float32(scale), float32(mdy), float32(mdyx), acc)
+		} else {
+			bnDxAVX(f32p(dy), f32p(xh), f32p(dx), len(dy), float32(scale), float32(mdy), float32(mdyx), acc)
+		}
+		return
+	}
+	if acc {
+		for q, d := range dy {
+			dx[q] += scale * (d - mdy - xh[q]*mdyx)
+		}
+		return
+	}
+	for q, d := range dy {
+		dx[q] = scale * (d - mdy - xh[q]*mdyx)
+	}
 }
 
 // BatchNormEval is evaluation-mode batch normalization with running

@@ -49,9 +49,14 @@ func corrRow[T Float](w []T, d int, s, t []T, acc bool) {
 	}
 	s = s[:n+(k-1)*d]
 	if is32[T]() && (k == 3 || k == 5) {
-		if k == 3 {
+		switch {
+		case k == 3 && useAVX512:
+			corr3x512(f32p(w), d, f32p(s), f32p(t), n, acc)
+		case k == 3:
 			corr3AVX(f32p(w), d, f32p(s), f32p(t), n, acc)
-		} else {
+		case useAVX512:
+			corr5x512(f32p(w), d, f32p(s), f32p(t), n, acc)
+		default:
 			corr5AVX(f32p(w), d, f32p(s), f32p(t), n, acc)
 		}
 		return

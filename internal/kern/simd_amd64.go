@@ -2,10 +2,10 @@
 
 package kern
 
-// The float32 vector primitives in simd_amd64.s use AVX2 and FMA, when the
-// CPU and the OS support them (path.go picks the path); the pure Go loops
-// are the fallback (and the only path with the noasm build tag or on other
-// architectures).
+// The float32 vector primitives in simd_amd64.s use AVX2 and FMA, those in
+// simd512_amd64.s AVX-512, when the CPU and the OS support them (path.go
+// picks the path); the pure Go loops are the fallback (and the only path
+// with the noasm build tag or on other architectures).
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv0() (eax uint32)
@@ -106,3 +106,51 @@ func dot8AVX(x *float32, ys *[8]*float32, n int, out *[8]float32)
 
 //go:noescape
 func padAVX(x *float32, h, w int, dst *float32, p int, v float32, relu bool)
+
+// The AVX-512 kernels of simd512_amd64.s, each giving the same bits as its
+// AVX2 counterpart (same name with AVX).
+
+//go:noescape
+func axpy512(a float32, x, y *float32, n int)
+
+//go:noescape
+func scal512(a float32, x, y *float32, n int)
+
+//go:noescape
+func relu512(x, y *float32, n int)
+
+//go:noescape
+func mask512(x, src, dst *float32, n int, acc bool)
+
+//go:noescape
+func bnNorm512(x, y *float32, n int, mu, is float32)
+
+//go:noescape
+func bnDx512(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool)
+
+//go:noescape
+func corr3x512(w *float32, d int, s, t *float32, n int, acc bool)
+
+//go:noescape
+func corr5x512(w *float32, d int, s, t *float32, n int, acc bool)
+
+//go:noescape
+func pad512(x *float32, h, w int, dst *float32, p int, v float32, relu bool)
+
+//go:noescape
+func hasNaN512(x *float32, n int) bool
+
+//go:noescape
+func max9x512(s *float32, pw int, y *float32, n int)
+
+//go:noescape
+func maxCode512(s *float32, pw int, m, code *float32, n int)
+
+//go:noescape
+func maxScatter512(code, d *float32, pw int, dx *float32, n int)
+
+// gemm4x512 is gemm4AVX over all n columns, the last n-n8 computed as
+// gemmNNVec's Go loop computes them.
+//
+//go:noescape
+func gemm4x512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, n, n8 int, acc bool)

@@ -23,7 +23,11 @@ func axpy[T Float](a T, x, y []T) {
 	}
 	y = y[:len(x)]
 	if is32[T]() {
-		axpyAVX(float32(a), f32p(x), f32p(y), len(x))
+		if useAVX512 {
+			axpy512(float32(a), f32p(x), f32p(y), len(x))
+		} else {
+			axpyAVX(float32(a), f32p(x), f32p(y), len(x))
+		}
 		return
 	}
 	for i, v := range x {
@@ -38,7 +42,11 @@ func scal[T Float](a T, x, y []T) {
 	}
 	y = y[:len(x)]
 	if is32[T]() {
-		scalAVX(float32(a), f32p(x), f32p(y), len(x))
+		if useAVX512 {
+			scal512(float32(a), f32p(x), f32p(y), len(x))
+		} else {
+			scalAVX(float32(a), f32p(x), f32p(y), len(x))
+		}
 		return
 	}
 	for i, v := range x {
