@@ -211,3 +211,153 @@ func TestAVX512GemmSameBits(t *testing.T) {
 		}
 	}
 }
+
+// bigGeoms are windows on the plane sizes of a search (28×28 to 7×7) and
+// odd ones, for every depthwise and pooling op of DARTS.
+func bigGeoms() []Geom {
+	var gs []Geom
+	for _, hw := range [][2]int{{28, 28}, {14, 14}, {7, 7}, {9, 13}} {
+		for _, kd := range [][3]int{{3, 1, 1}, {5, 2, 1}, {3, 2, 2}, {5, 4, 2}, {1, 0, 1}} {
+			for _, s := range []int{1, 2} {
+				gs = append(gs, Geom{N: 3, C: 2, H: hw[0], W: hw[1], K: kd[0], Pad: kd[1], Dil: kd[2], Stride: s})
+			}
+		}
+	}
+	return gs
+}
+
+// TestAVX512KernelsSameBits holds every float32 kernel on the AVX-512 path
+// to the AVX2 path bit for bit, forward and backward, on small and
+// search-sized planes.
+func TestAVX512KernelsSameBits(t *testing.T) {
+	needAVX512(t)
+	rng := rand.New(rand.NewPCG(15, 15))
+	for _, g := range append(geoms(false), bigGeoms()...) {
+		x, w := specials32(rng, g.inLen(), false), specials32(rng, g.C*g.K*g.K, false)
+		dy, dx0, dw0 := specials32(rng, g.outLen(), false), specials32(rng, g.inLen(), false), specials32(rng, len(w), false)
+		for _, relu := range []bool{false, true} {
+			for _, acc := range []bool{false, true} {
+				sameBits(t, fmt.Sprintf("DepthwiseConv %v relu=%v acc=%v", g, relu, acc), func() [][]float32 {
+					y := make([]float32, g.outLen())
+					DepthwiseConv(g, relu, x, w, y)
+					dx, dw := append([]float32(nil), dx0...), append([]float32(nil), dw0...)
+					DepthwiseConvBackward(g, relu, x, w, dy, dx, dw, acc)
+					return [][]float32{y, dx, dw}
+				})
+			}
+		}
+		const cout = 5
+		wc, dyc := specials32(rng, cout*g.C*g.K*g.K, false), specials32(rng, g.N*cout*g.OutH()*g.OutW(), false)
+		sameBits(t, fmt.Sprintf("Conv %v", g), func() [][]float32 {
+			y := make([]float32, len(dyc))
+			Conv(g, cout, x, wc, y)
+			dx, dw := append([]float32(nil), dx0...), make([]float32, len(wc))
+			ConvBackward(g, cout, x, wc, dyc, dx, dw, true)
+			return [][]float32{y, dx, dw}
+		})
+		if 2*g.Pad > g.K || g.K == 1 && g.Dil == 2 {
+			continue // not a PyTorch pooling window
+		}
+		sameBits(t, fmt.Sprintf("MaxPool %v", g), func() [][]float32 {
+			y := make([]float32, g.outLen())
+			MaxPool(g, x, y)
+			dx := append([]float32(nil), dx0...)
+			MaxPoolBackward(g, x, y, dy, dx, true)
+			return [][]float32{y, dx}
+		})
+		if g.Dil == 1 {
+			sameBits(t, fmt.Sprintf("AvgPool %v", g), func() [][]float32 {
+				y := make([]float32, g.outLen())
+				AvgPool(g, x, y)
+				dx := append([]float32(nil), dx0...)
+				AvgPoolBackwardTo(g, dy, dx, true)
+				return [][]float32{y, dx}
+			})
+		}
+	}
+	for _, c := range []struct{ n, cin, cout, p int }{{2, 3, 5, 7}, {3, 8, 8, 49}, {2, 16, 16, 196}, {1, 8, 12, 784}, {2, 5, 9, 33}} {
+		x, w := specials32(rng, c.n*c.cin*c.p, false), specials32(rng, c.cout*c.cin, false)
+		dy, dx0 := specials32(rng, c.n*c.cout*c.p, false), specials32(rng, c.n*c.cin*c.p, false)
+		for _, relu := range []bool{false, true} {
+			for _, acc := range []bool{false, true} {
+				sameBits(t, fmt.Sprintf("Pointwise %v relu=%v acc=%v", c, relu, acc), func() [][]float32 {
+					y := make([]float32, len(dy))
+					Pointwise(c.n, c.cin, c.cout, c.p, relu, x, w, y)
+					dx, dw := append([]float32(nil), dx0...), make([]float32, len(w))
+					PointwiseBackward(c.n, c.cin, c.cout, c.p, relu, x, w, dy, dx, dw, acc)
+					return [][]float32{y, dx, dw}
+				})
+			}
+		}
+	}
+	for _, c := range []struct{ n, ch, p int }{{2, 3, 7}, {3, 4, 49}, {4, 2, 196}, {2, 3, 784}, {1, 2, 33},
+		{4, 3, 8}, {5, 2, 9}, {8, 1, 15}, {9, 2, 16}, {32, 2, 49}, {6, 1, 784}, {7, 2, 4}} {
+		x, dy := specials32(rng, c.n*c.ch*c.p, false), specials32(rng, c.n*c.ch*c.p, false)
+		for i := range x {
+			x[i] = 3*x[i] + 0.5
+		}
+		gamma, beta := specials32(rng, c.ch, false), specials32(rng, c.ch, false)
+		for _, affine := range []bool{false, true} {
+			gm, bt := gamma, beta
+			if !affine {
+				gm, bt = nil, nil
+			}
+			sameBits(t, fmt.Sprintf("BatchNorm %v affine=%v", c, affine), func() [][]float32 {
+				y, xh := make([]float32, len(x)), make([]float32, len(x))
+				m, v, is := make([]float32, c.ch), make([]float32, c.ch), make([]float32, c.ch)
+				BatchNormTrain(c.n, c.ch, c.p, 1e-5, x, gm, bt, y, xh, m, v, is)
+				dx, dg, db := make([]float32, len(x)), make([]float32, c.ch), make([]float32, c.ch)
+				BatchNormBackward(c.n, c.ch, c.p, xh, is, gm, dy, 0.625, dx, dg, db, false)
+				return [][]float32{y, xh, m, v, is, dx, dg, db}
+			})
+		}
+	}
+	for _, n := range []int{1, 17, 100, 3*reluGrain + 5} {
+		x, y0 := specials32(rng, n, true), specials32(rng, n, true)
+		xs := [][]float32{specials32(rng, n, false), specials32(rng, n, false), specials32(rng, n, false)}
+		sameBits(t, fmt.Sprintf("element-wise n=%d", n), func() [][]float32 {
+			y, dx, ax, ws := make([]float32, n), append([]float32(nil), y0...), append([]float32(nil), y0...), make([]float32, n)
+			ReLU(x, y)
+			ReLUBackwardTo(x, y0, dx, true)
+			Axpy(-0.75, x, ax, true)
+			WeightedSum([]float32{0.25, -1.5, 3}, xs, ws, false)
+			return [][]float32{y, dx, ax, ws, bits64(Dot(xs[0], xs[1]))}
+		})
+	}
+}
+
+// bits64 packs the bits of float64 values into float32 slots, for sameBits.
+func bits64(v ...float64) []float32 {
+	var r []float32
+	for _, f := range v {
+		b := math.Float64bits(f)
+		r = append(r, math.Float32frombits(uint32(b)), math.Float32frombits(uint32(b>>32)))
+	}
+	return r
+}
+
+// TestAVX512PlaneSumsSameBits holds the float64 sums over planes behind
+// BatchNorm (sumDot64x4 and sqDev64x4, 4 planes at a time) to the AVX2
+// path's plane by plane sums, bit for bit in float64, for plane counts
+// around multiples of 4 and plane sizes around multiples of 8.
+func TestAVX512PlaneSumsSameBits(t *testing.T) {
+	needAVX512(t)
+	rng := rand.New(rand.NewPCG(16, 16))
+	for _, n := range []int{1, 3, 4, 5, 8, 9, 32} {
+		for _, p := range []int{1, 7, 8, 9, 15, 16, 17, 49, 196} {
+			for _, gap := range []int{0, 3} {
+				stride := p + gap
+				x, y := specials32(rng, n*stride, false), specials32(rng, n*stride, false)
+				for i := range x {
+					x[i] = 3*x[i] + 0.5
+				}
+				sameBits(t, fmt.Sprintf("plane sums n=%d p=%d stride=%d", n, p, stride), func() [][]float32 {
+					s0, _ := sumDot64Planes(x, nil, n, p, stride)
+					s1, s2 := sumDot64Planes(x, y, n, p, stride)
+					s3 := sqDev64Planes(x, n, p, stride, 1.0/3) // x-mu inexact
+					return [][]float32{bits64(s0, s1, s2, s3)}
+				})
+			}
+		}
+	}
+}

@@ -961,3 +961,153 @@ gtp:
 gdone:
 	VZEROUPPER
 	RET
+
+// func sumDot64x4(x, y *float32, stride, n int, out *[8]float64)
+// For the 4 planes k < 4 at x+k*stride (and y+k*stride) and n a multiple
+// of 8: out[k] = Σ x, out[4+k] = Σ x*y (0 if y is nil), in float64, the 8
+// floats of each block widened into one ZMM of 8 lanes. Each plane's lanes
+// hold the sums of sumDot64AVX's 2 YMM accumulators and are added up as it
+// adds them, so each plane gets its bits; running 4 planes' sums at once
+// hides the latency of the adds that bounds sumDot64AVX.
+TEXT ·sumDot64x4(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), R10
+	MOVQ y+8(FP), R14
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+24(FP), CX
+	LEAQ (R10)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	XORQ DX, DX
+	TESTQ R14, R14
+	JZ   s4sum
+	LEAQ (R14)(R8*1), R15
+	LEAQ (R15)(R8*1), BX
+	LEAQ (BX)(R8*1), AX
+
+s4dot:
+	CMPQ CX, $8
+	JL   s4reduce
+	VCVTPS2PD (R10)(DX*1), Z0
+	VCVTPS2PD (R11)(DX*1), Z1
+	VCVTPS2PD (R12)(DX*1), Z2
+	VCVTPS2PD (R13)(DX*1), Z3
+	VCVTPS2PD (R14)(DX*1), Z8
+	VCVTPS2PD (R15)(DX*1), Z9
+	VCVTPS2PD (BX)(DX*1), Z10
+	VCVTPS2PD (AX)(DX*1), Z11
+	VADDPD Z0, Z4, Z4
+	VADDPD Z1, Z5, Z5
+	VADDPD Z2, Z6, Z6
+	VADDPD Z3, Z7, Z7
+	VFMADD231PD Z8, Z0, Z12
+	VFMADD231PD Z9, Z1, Z13
+	VFMADD231PD Z10, Z2, Z14
+	VFMADD231PD Z11, Z3, Z15
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  s4dot
+
+s4sum:
+	CMPQ CX, $8
+	JL   s4reduce
+	VCVTPS2PD (R10)(DX*1), Z0
+	VCVTPS2PD (R11)(DX*1), Z1
+	VCVTPS2PD (R12)(DX*1), Z2
+	VCVTPS2PD (R13)(DX*1), Z3
+	VADDPD Z0, Z4, Z4
+	VADDPD Z1, Z5, Z5
+	VADDPD Z2, Z6, Z6
+	VADDPD Z3, Z7, Z7
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  s4sum
+
+// S4RED adds up the 8 lanes of z (its low half, then high half, as
+// sumDot64AVX's 2 accumulators) into the low lane of its YMM y.
+#define S4RED(z, y, x) \
+	VEXTRACTF64X4 $1, z, Y1; \
+	VADDPD Y1, y, y; \
+	VEXTRACTF128 $1, y, X1; \
+	VADDPD X1, x, x; \
+	VHADDPD x, x, x
+
+s4reduce:
+	MOVQ out+32(FP), DI
+	S4RED(Z4, Y4, X4)
+	VMOVSD X4, 0(DI)
+	S4RED(Z5, Y5, X5)
+	VMOVSD X5, 8(DI)
+	S4RED(Z6, Y6, X6)
+	VMOVSD X6, 16(DI)
+	S4RED(Z7, Y7, X7)
+	VMOVSD X7, 24(DI)
+	S4RED(Z12, Y12, X12)
+	VMOVSD X12, 32(DI)
+	S4RED(Z13, Y13, X13)
+	VMOVSD X13, 40(DI)
+	S4RED(Z14, Y14, X14)
+	VMOVSD X14, 48(DI)
+	S4RED(Z15, Y15, X15)
+	VMOVSD X15, 56(DI)
+	VZEROUPPER
+	RET
+
+// func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64)
+// For the 4 planes k < 4 at x+k*stride and n a multiple of 8:
+// out[k] = Σ (float64(x)-mu)², 8 lanes a plane summed as sqDev64AVX's 2
+// accumulators and added up as it adds them.
+TEXT ·sqDev64x4(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), R10
+	MOVQ stride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ n+16(FP), CX
+	VBROADCASTSD mu+24(FP), Z8
+	LEAQ (R10)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	XORQ DX, DX
+
+q4loop:
+	CMPQ CX, $8
+	JL   q4reduce
+	VCVTPS2PD (R10)(DX*1), Z0
+	VCVTPS2PD (R11)(DX*1), Z1
+	VCVTPS2PD (R12)(DX*1), Z2
+	VCVTPS2PD (R13)(DX*1), Z3
+	VSUBPD Z8, Z0, Z0
+	VSUBPD Z8, Z1, Z1
+	VSUBPD Z8, Z2, Z2
+	VSUBPD Z8, Z3, Z3
+	VFMADD231PD Z0, Z0, Z4
+	VFMADD231PD Z1, Z1, Z5
+	VFMADD231PD Z2, Z2, Z6
+	VFMADD231PD Z3, Z3, Z7
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  q4loop
+
+q4reduce:
+	MOVQ out+32(FP), DI
+	S4RED(Z4, Y4, X4)
+	VMOVSD X4, 0(DI)
+	S4RED(Z5, Y5, X5)
+	VMOVSD X5, 8(DI)
+	S4RED(Z6, Y6, X6)
+	VMOVSD X6, 16(DI)
+	S4RED(Z7, Y7, X7)
+	VMOVSD X7, 24(DI)
+	VZEROUPPER
+	RET

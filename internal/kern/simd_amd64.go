@@ -154,3 +154,15 @@ func maxScatter512(code, d *float32, pw int, dx *float32, n int)
 //
 //go:noescape
 func gemm4x512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, n, n8 int, acc bool)
+
+// sumDot64x4 is sumDot64AVX on 4 planes at once (n a multiple of 8),
+// giving each plane sumDot64AVX's bits.
+//
+//go:noescape
+func sumDot64x4(x, y *float32, stride, n int, out *[8]float64)
+
+// sqDev64x4 is sqDev64AVX on 4 planes at once (n a multiple of 8), giving
+// each plane sqDev64AVX's bits.
+//
+//go:noescape
+func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64)

@@ -55,3 +55,7 @@ func maxScatter512(code, d *float32, pw int, dx *float32, n int) {
 func gemm4x512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, n, n8 int, acc bool) {
 	panic("kern: no AVX-512")
 }
+func sumDot64x4(x, y *float32, stride, n int, out *[8]float64) { panic("kern: no AVX-512") }
+func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64) {
+	panic("kern: no AVX-512")
+}
