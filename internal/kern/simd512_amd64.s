@@ -9,7 +9,7 @@
 // simd_amd64.s (whose scalar tails use the same fused or unfused operations
 // as its vector body), so the two give the same bits.
 
-// TAIL sets the opmask k to the n low bits (n < 16; AX is clobbered).
+// TAIL sets the opmask k to the n low bits (n <= 16; AX is clobbered).
 #define TAIL(n, k) MOVL $-1, AX; BZHIL n, AX, AX; KMOVW AX, k
 
 // func axpy512(a float32, x, y *float32, n int)
@@ -1109,5 +1109,112 @@ q4reduce:
 	VMOVSD X6, 16(DI)
 	S4RED(Z7, Y7, X7)
 	VMOVSD X7, 24(DI)
+	VZEROUPPER
+	RET
+
+// The even lanes of two ZMM registers (VPERMT2PS indices).
+DATA evens<>+0(SB)/4, $0
+DATA evens<>+4(SB)/4, $2
+DATA evens<>+8(SB)/4, $4
+DATA evens<>+12(SB)/4, $6
+DATA evens<>+16(SB)/4, $8
+DATA evens<>+20(SB)/4, $10
+DATA evens<>+24(SB)/4, $12
+DATA evens<>+28(SB)/4, $14
+DATA evens<>+32(SB)/4, $16
+DATA evens<>+36(SB)/4, $18
+DATA evens<>+40(SB)/4, $20
+DATA evens<>+44(SB)/4, $22
+DATA evens<>+48(SB)/4, $24
+DATA evens<>+52(SB)/4, $26
+DATA evens<>+56(SB)/4, $28
+DATA evens<>+60(SB)/4, $30
+GLOBL evens<>(SB), RODATA|NOPTR, $64
+
+// func dw2x512(src *float32, rs int, offs *int, w *float32, k int, y *float32, oh, ow int, first bool)
+// The stride-2 depthwise convolution of dwPlane, for each output (i, j)
+// of the oh×ow plane y:
+//
+//	s := w[0]*src[i*rs+offs[0]+2j] (first), or 0 + that product (!first)
+//	s = s + w[t]*src[i*rs+offs[t]+2j] for t = 1 … k-1
+//	y[i*ow+j] = s
+//
+// each product rounded, then added: the Go expressions of dwPlane (K = 3:
+// first; K = 5 and others: into a zeroed y). 16 outputs of a row at a time;
+// the source elements of each tap are gathered from two (masked) loads.
+TEXT ·dw2x512(SB), NOSPLIT, $0-65
+	MOVQ src+0(FP), SI
+	MOVQ rs+8(FP), R8
+	SHLQ $2, R8
+	MOVQ offs+16(FP), R9
+	MOVQ w+24(FP), R10
+	MOVQ k+32(FP), R11
+	MOVQ y+40(FP), DI
+	MOVQ oh+48(FP), R12
+	MOVQ ow+56(FP), R13
+	MOVBLZX first+64(FP), BX
+	VMOVDQU32 evens<>(SB), Z7
+
+d2row:
+	TESTQ R12, R12
+	JZ   d2done
+	XORQ DX, DX // first output of the chunk
+	MOVQ R13, R15
+
+d2chunk:
+	// R15 outputs left in the row: this chunk has m = min(16, R15); its
+	// taps read 2m-1 elements, K1 the first 16 of them, K2 the rest.
+	MOVQ R15, CX
+	CMPQ CX, $16
+	JLE  d2m
+	MOVQ $16, CX
+
+d2m:
+	TAIL(CX, K3) // (BZHI keeps all 16 bits for CX = 16)
+	LEAQ -1(CX)(CX*1), CX // 2m-1
+	MOVQ CX, R14
+	CMPQ CX, $16
+	JLE  d2lo
+	MOVQ $16, CX
+
+d2lo:
+	TAIL(CX, K1)
+	SUBQ CX, R14 // 2m-1-16, or 0
+	TAIL(R14, K2)
+	LEAQ (SI)(DX*8), AX // &src[i*rs + 2j]
+	XORQ CX, CX         // tap
+	VPXORD Z0, Z0, Z0
+
+d2tap:
+	MOVQ (R9)(CX*8), R14
+	LEAQ (AX)(R14*4), R14
+	VMOVUPS.Z (R14), K1, Z1
+	VMOVUPS.Z 64(R14), K2, Z2
+	VPERMT2PS Z2, Z7, Z1
+	VMULPS.BCST (R10)(CX*4), Z1, Z1
+	TESTQ CX, CX
+	JNZ  d2add
+	TESTQ BX, BX
+	JZ   d2add
+	VMOVAPS Z1, Z0
+	JMP  d2next
+
+d2add:
+	VADDPS Z1, Z0, Z0
+
+d2next:
+	INCQ CX
+	CMPQ CX, R11
+	JL   d2tap
+	VMOVUPS Z0, K3, (DI)(DX*4)
+	ADDQ $16, DX
+	SUBQ $16, R15
+	JG   d2chunk
+	ADDQ R8, SI
+	LEAQ (DI)(R13*4), DI
+	DECQ R12
+	JMP  d2row
+
+d2done:
 	VZEROUPPER
 	RET

@@ -166,3 +166,8 @@ func sumDot64x4(x, y *float32, stride, n int, out *[8]float64)
 //
 //go:noescape
 func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64)
+
+// dw2x512 is dwPlane's stride-2 loops, with their bits.
+//
+//go:noescape
+func dw2x512(src *float32, rs int, offs *int, w *float32, k int, y *float32, oh, ow int, first bool)

@@ -59,3 +59,6 @@ func sumDot64x4(x, y *float32, stride, n int, out *[8]float64) { panic("kern: no
 func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64) {
 	panic("kern: no AVX-512")
 }
+func dw2x512(src *float32, rs int, offs *int, w *float32, k int, y *float32, oh, ow int, first bool) {
+	panic("kern: no AVX-512")
+}
