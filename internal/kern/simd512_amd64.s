@@ -1218,3 +1218,145 @@ d2next:
 d2done:
 	VZEROUPPER
 	RET
+
+// func dot8x512(x *float32, ys *[8]*float32, n int, out *[8]float32)
+// out[j] = Σ_{i < n} x[i]*ys[j][i] for the 8 rows at once, each sum in 16
+// lanes (the last n%16 elements under a mask), added up in a fixed order.
+// Not dot8AVX's order: its 8 lanes a sum are the longest chain of adds that
+// keeps its bits, and they bound it.
+TEXT ·dot8x512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ ys+8(FP), AX
+	MOVQ n+16(FP), CX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ 32(AX), R12
+	MOVQ 40(AX), R13
+	MOVQ 48(AX), R14
+	MOVQ 56(AX), R15
+	XORQ DX, DX
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+e8loop:
+	CMPQ CX, $16
+	JL   e8tail
+	VMOVUPS (SI)(DX*1), Z0
+	VFMADD231PS (R8)(DX*1), Z0, Z8
+	VFMADD231PS (R9)(DX*1), Z0, Z9
+	VFMADD231PS (R10)(DX*1), Z0, Z10
+	VFMADD231PS (R11)(DX*1), Z0, Z11
+	VFMADD231PS (R12)(DX*1), Z0, Z12
+	VFMADD231PS (R13)(DX*1), Z0, Z13
+	VFMADD231PS (R14)(DX*1), Z0, Z14
+	VFMADD231PS (R15)(DX*1), Z0, Z15
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP  e8loop
+
+e8tail:
+	TESTQ CX, CX
+	JZ   e8reduce
+	TAIL(CX, K1)
+	VMOVUPS.Z (SI)(DX*1), K1, Z0
+	VFMADD231PS (R8)(DX*1), Z0, K1, Z8
+	VFMADD231PS (R9)(DX*1), Z0, K1, Z9
+	VFMADD231PS (R10)(DX*1), Z0, K1, Z10
+	VFMADD231PS (R11)(DX*1), Z0, K1, Z11
+	VFMADD231PS (R12)(DX*1), Z0, K1, Z12
+	VFMADD231PS (R13)(DX*1), Z0, K1, Z13
+	VFMADD231PS (R14)(DX*1), Z0, K1, Z14
+	VFMADD231PS (R15)(DX*1), Z0, K1, Z15
+
+#define FOLD(z, y) VEXTRACTF32X8 $1, z, Y0; VADDPS Y0, y, y
+
+e8reduce:
+	FOLD(Z8, Y8)
+	FOLD(Z9, Y9)
+	FOLD(Z10, Y10)
+	FOLD(Z11, Y11)
+	FOLD(Z12, Y12)
+	FOLD(Z13, Y13)
+	FOLD(Z14, Y14)
+	FOLD(Z15, Y15)
+	VHADDPS Y9, Y8, Y0
+	VHADDPS Y11, Y10, Y1
+	VHADDPS Y13, Y12, Y2
+	VHADDPS Y15, Y14, Y3
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VPERM2F128 $0x20, Y2, Y0, Y4
+	VPERM2F128 $0x31, Y2, Y0, Y5
+	VADDPS Y5, Y4, Y4
+	MOVQ out+24(FP), DI
+	VMOVUPS Y4, (DI)
+	VZEROUPPER
+	RET
+
+// func dot512(x, y *float32, n int) float32
+// Σ x[i]*y[i] in 64 lanes (4 ZMM accumulators over blocks of 64, then
+// blocks of 16 and a masked tail into the first), added up in a fixed
+// order. Not dotAVX's order (32 lanes, then a scalar tail).
+TEXT ·dot512(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+e1loop64:
+	CMPQ CX, $64
+	JL   e1loop16
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VFMADD231PS (DI), Z0, Z4
+	VFMADD231PS 64(DI), Z1, Z5
+	VFMADD231PS 128(DI), Z2, Z6
+	VFMADD231PS 192(DI), Z3, Z7
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP  e1loop64
+
+e1loop16:
+	CMPQ CX, $16
+	JL   e1tail
+	VMOVUPS (SI), Z0
+	VFMADD231PS (DI), Z0, Z4
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  e1loop16
+
+e1tail:
+	TESTQ CX, CX
+	JZ   e1reduce
+	TAIL(CX, K1)
+	VMOVUPS.Z (SI), K1, Z0
+	VFMADD231PS (DI), Z0, K1, Z4
+
+e1reduce:
+	VADDPS Z5, Z4, Z4
+	VADDPS Z7, Z6, Z6
+	VADDPS Z6, Z4, Z4
+	VEXTRACTF32X8 $1, Z4, Y5
+	VADDPS Y5, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS X5, X4, X4
+	VHADDPS X4, X4, X4
+	VHADDPS X4, X4, X4
+	VMOVSS X4, ret+24(FP)
+	VZEROUPPER
+	RET
