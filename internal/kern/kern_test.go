@@ -813,7 +813,7 @@ func TestWeightedSumAxpyDot(t *testing.T) {
 // boundary.
 func TestVectorPrimitives(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 63, 64, 65, 100, 129, 1000} {
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 100, 1000} {
 		x, y := round32(randSlice(rng, n)), round32(randSlice(rng, n))
 		const a = 0.75
 		wantAxpy, wantScal := make([]float64, n), make([]float64, n)
@@ -916,12 +916,12 @@ func TestMaxPoolStackedTiesAndNaN(t *testing.T) {
 	}
 }
 
-// TestDots holds dots (up to 8 dot products sharing x; dot8AVX with AVX2,
-// dot8x512 with AVX-512) to the plain sums for every row count and lengths
-// around multiples of 8 and 16, adding into out.
+// TestDots holds dots (up to 8 dot products sharing x; dot8AVX with AVX2) to
+// the plain sums for every row count and lengths around multiples of 8,
+// adding into out.
 func TestDots(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 23, 31, 33, 64, 65, 100} {
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 23, 64, 100} {
 		for rows := 1; rows <= 8; rows++ {
 			x := round32(randSlice(rng, n))
 			ys := make([][]float32, rows)

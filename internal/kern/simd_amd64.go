@@ -171,13 +171,3 @@ func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64)
 //
 //go:noescape
 func dw2x512(src *float32, rs int, offs *int, w *float32, k int, y *float32, oh, ow int, first bool)
-
-// dot8x512 is dot8AVX in 16 lanes a sum, for any n: other bits.
-//
-//go:noescape
-func dot8x512(x *float32, ys *[8]*float32, n int, out *[8]float32)
-
-// dot512 is dotAVX in 64 lanes, for any n: other bits.
-//
-//go:noescape
-func dot512(x, y *float32, n int) float32

@@ -62,5 +62,3 @@ func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64) {
 func dw2x512(src *float32, rs int, offs *int, w *float32, k int, y *float32, oh, ow int, first bool) {
 	panic("kern: no AVX-512")
 }
-func dot8x512(x *float32, ys *[8]*float32, n int, out *[8]float32) { panic("kern: no AVX-512") }
-func dot512(x, y *float32, n int) float32                          { panic("kern: no AVX-512") }

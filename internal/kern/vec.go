@@ -54,17 +54,14 @@ func scal[T Float](a T, x, y []T) {
 	}
 }
 
-// dotT is Σ x[i]*y[i] in T (in 32 lanes with AVX2, 64 with AVX-512, then
-// added up in a fixed order).
+// dotT is Σ x[i]*y[i] in T (in 32 lanes with AVX2, then added up in a fixed
+// order).
 func dotT[T Float](x, y []T) T {
 	if len(x) == 0 {
 		return 0
 	}
 	y = y[:len(x)]
 	if is32[T]() {
-		if useAVX512 {
-			return T(dot512(f32p(x), f32p(y), len(x)))
-		}
 		return T(dotAVX(f32p(x), f32p(y), len(x)))
 	}
 	var s0, s1 T
@@ -80,14 +77,12 @@ func dotT[T Float](x, y []T) T {
 }
 
 // dots is: for j, y := range ys { out[j] += Σ x[i]*y[i] } with each y as
-// long as x, up to 8 rows sharing each load of x: with AVX2 (dot8AVX) the
-// tail past a multiple of 8 added in order, with AVX-512 (dot8x512) in 16
-// lanes a row to the end. Rows past len(ys) read x instead and their sums
-// are dropped. With fewer rows than pay for a shared pass (3 with AVX2, 4
-// with AVX-512) it is dotT.
+// long as x, up to 8 rows sharing each load of x (AVX2), the tail past a
+// multiple of 8 added in order. Rows past len(ys) read x instead and their
+// sums are dropped. With one or two rows it is dotT.
 func dots[T Float](x []T, ys [][]T, out []T) {
 	n := len(x)
-	if !is32[T]() || len(ys) <= 2 || n < 8 || useAVX512 && len(ys) <= 3 {
+	if !is32[T]() || len(ys) <= 2 || n < 8 {
 		for j, y := range ys {
 			out[j] += dotT(x, y[:n])
 		}
@@ -101,13 +96,6 @@ func dots[T Float](x []T, ys [][]T, out []T) {
 		} else {
 			ptr[j] = f32p(x)
 		}
-	}
-	if useAVX512 {
-		dot8x512(f32p(x), &ptr, n, &sum)
-		for j := range ys {
-			out[j] += T(sum[j])
-		}
-		return
 	}
 	n8 := n &^ 7
 	dot8AVX(f32p(x), &ptr, n8, &sum)
