@@ -31,7 +31,7 @@ func stackedMax[T Float](g Geom) bool {
 // float32 per buffer).
 func maxChunk(g Geom) int { return max(1, 4096/((g.H+2)*(g.W+2))) }
 
-// hasNaN reports whether x holds a NaN (float32 with AVX2 only).
+// hasNaN reports whether x holds a NaN (float32 on the vector paths only).
 func hasNaN[T Float](x []T) bool {
 	if len(x) == 0 {
 		return false
