@@ -1,6 +1,7 @@
 package supernet_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -78,6 +79,70 @@ func TestSparseRelaxationSkips(t *testing.T) {
 			for _, e := range cell.Edges {
 				if e.Skip != c.want {
 					t.Fatalf("%s: edge %s skips %d, want %d", c.r.Name(), e.Prefix, e.Skip, c.want)
+				}
+			}
+		}
+	}
+}
+
+// dense is GDAS's relaxation without relax.Sparse: the same one-hot
+// weights and gradients, but every op of every edge runs.
+type dense struct{ relax.GDAS[float64] }
+
+// TestSkipMatchesDenseNetwork: a whole network under GDAS, whose edges run
+// only the sampled ops, gives the loss and every weight gradient of the
+// same network running every op at the same one-hot weights (each
+// unselected op multiplied by 0), on both spaces. (α's gradients differ by
+// design: the dense edge passes Σ dy⊙op_k(x) to the unselected weights.)
+func TestSkipMatchesDenseNetwork(t *testing.T) {
+	for _, c := range []struct {
+		cfg     supernet.Config
+		scalars bool
+	}{
+		{supernet.Config{InputC: 1, InputH: 8, InputW: 8, Classes: 3, C: 4, Layers: 3}, false},
+		{supernet.Config{Space: space.NB201Name, InputC: 3, InputH: 8, InputW: 8, Classes: 3, C: 2, CellsPerStage: 1}, true},
+	} {
+		g := relax.GDAS[float64]{Tau: relax.Constant(2), Scalars: c.scalars}
+		var results [2]supernet.Result
+		var grads [2][][]float64
+		for i, r := range []relax.Relaxation[float64]{g, dense{g}} {
+			n, err := supernet.NewNetwork[float64](c.cfg, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.Relax = r
+			*n.Pass = relax.Pass{Seed: 3, Epoch: 1, Epochs: 4, Step: 2}
+			run, err := n.NewRunner(4, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := c.cfg.WithDefaults()
+			x := make([]float32, 4*in.InputC*in.InputH*in.InputW)
+			for k := range x {
+				x[k] = float32((k*7)%11)/5 - 1
+			}
+			if results[i], err = run.Run(x, []int{0, 1, 2, 1}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range append(n.Weights(), n.ArchParams()...) {
+				grads[i] = append(grads[i], append([]float64(nil), p.Grad...))
+			}
+			run.Close()
+		}
+		if math.Abs(results[0].Loss-results[1].Loss) > 1e-12 || results[0].Correct != results[1].Correct {
+			t.Errorf("%s: loss %.15g skipping, %.15g dense", c.cfg.Space, results[0].Loss, results[1].Loss)
+		}
+		nw := len(grads[0]) - 2
+		if c.cfg.Space == space.NB201Name {
+			nw = len(grads[0]) - 1
+		}
+		for k := range grads[0] {
+			for j := range grads[0][k] {
+				d := math.Abs(grads[0][k][j] - grads[1][k][j])
+				// Weights agree; α agrees on the selected ops only (the
+				// dense edge passes Σ dy⊙op_k(x) to the others).
+				if k < nw && d > 1e-10 {
+					t.Fatalf("%s: weight gradient %d[%d] %.12g skipping, %.12g dense", c.cfg.Space, k, j, grads[0][k][j], grads[1][k][j])
 				}
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/darts-go/darts/method"
+	"github.com/darts-go/darts/supernet"
 	"github.com/spf13/pflag"
 )
 
@@ -60,20 +61,24 @@ func methods(args []string, w io.Writer) error {
 		}
 	}
 	for _, sp := range s.Spaces {
+		// A method without a second-order variant (GDAS, SNAS) has no
+		// order-2 recipe; others may not depend on the order.
+		_, err2 := s.Recipe(method.Query{Space: sp, Order: 2}, method.Reference)
+		orderMatters := err2 == nil && !sameRecipe(mustRecipe(s, sp, 2), mustRecipe(s, sp, 1))
 		for _, order := range []int{1, 2} {
+			if order == 2 && !orderMatters {
+				continue
+			}
 			ref, err := s.Recipe(method.Query{Space: sp, Order: order}, method.Reference)
 			if err != nil {
 				return err
-			}
-			if order == 2 && sameRecipe(ref, mustRecipe(s, sp, 1)) {
-				continue // the reference does not depend on the order
 			}
 			quick, err := s.Recipe(method.Query{Space: sp, Order: order}, method.Quick)
 			if err != nil {
 				return err
 			}
 			title := fmt.Sprintf("On %s (%s):", sp, ref.Source)
-			if !sameRecipe(mustRecipe(s, sp, 2), mustRecipe(s, sp, 1)) {
+			if orderMatters {
 				title = fmt.Sprintf("On %s with --order %d (%s):", sp, order, ref.Source)
 			}
 			fmt.Fprintf(w, "\n%s\n", title)
@@ -126,6 +131,18 @@ func printRecipe(w io.Writer, ref, quick method.Recipe) {
 	row("init channels", rn.C, qn.C)
 	row("ops", strings.Join(rn.Primitives, ","), strings.Join(qn.Primitives, ","))
 	row("initialization", "PyTorch "+rn.Init, "PyTorch "+qn.Init)
+	archInit := func(n supernet.Config) string {
+		a := supernet.DefaultArchInit
+		if n.ArchInit != nil {
+			a = *n.ArchInit
+		}
+		return fmt.Sprintf("N(%g, %g²)", a.Mean, a.Std)
+	}
+	row("α initialization", archInit(rn), archInit(qn))
+	if rn.CellsPerStage == 0 {
+		poolBN := map[bool]string{false: "yes", true: "no"}
+		row("BatchNorm after pools", poolBN[rn.NoPoolBN], poolBN[qn.NoPoolBN])
+	}
 	sgd := func(s method.Recipe) string {
 		st := s.Search
 		m := fmt.Sprintf("SGD lr %g → %g (cosine), momentum %g", st.LR, st.LRMin, st.Momentum)
@@ -141,10 +158,20 @@ func printRecipe(w io.Writer, ref, quick method.Recipe) {
 	row("weights", sgd(ref), sgd(quick))
 	adam := func(s method.Recipe) string {
 		st := s.Search
-		return fmt.Sprintf("Adam (PyTorch %s) lr %g, betas (%g, %g), weight decay %g", st.ArchAdam, st.ArchLR, st.ArchBeta1, st.ArchBeta2, st.ArchWeightDecay)
+		m := fmt.Sprintf("Adam (PyTorch %s) lr %g, betas (%g, %g), weight decay %g", st.ArchAdam, st.ArchLR, st.ArchBeta1, st.ArchBeta2, st.ArchWeightDecay)
+		if st.ArchOptimizer == "sgd" {
+			m = fmt.Sprintf("SGD lr %g, weight decay %g", st.ArchLR, st.ArchWeightDecay)
+		}
+		if st.ArchGradClip > 0 {
+			m += fmt.Sprintf(", clip %g", st.ArchGradClip)
+		}
+		return m
 	}
 	row("architecture", adam(ref), adam(quick))
 	order := func(s method.Recipe) string {
+		if s.Search.SingleLevel {
+			return "single-level: weights and α from one pass on search-train"
+		}
 		if s.Search.WeightFirst {
 			return "weight step, then architecture step"
 		}

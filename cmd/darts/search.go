@@ -134,6 +134,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 		resume     bool
 		noPlots    bool
 		trackStats = !cfg.NoTrackStats
+		poolBN     = !cfg.NoPoolBN
 		archAdam   = st.ArchAdam.String()
 		methodName = spec.Name
 		spaceName  = sel.space
@@ -156,6 +157,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Steps, "nodes", cfg.Steps, "intermediate nodes per cell (darts space)")
 	fs.IntVar(&cfg.CellsPerStage, "cells-per-stage", cfg.CellsPerStage, "NAS-Bench-201's N: search cells in each of its 3 stages (nas-bench-201)")
 	fs.BoolVar(&trackStats, "track-stats", trackStats, "search cells' BatchNorm keeps running statistics, as the NAS-Bench-201 scripts run it (--track_running_stats 1); false: batch statistics only, NATS-Bench's setting (nas-bench-201)")
+	fs.BoolVar(&poolBN, "pool-bn", poolBN, "BatchNorm (affine=False) after the pools of the mixed edges, as DARTS; false: none, as DrNAS and AutoDL's GDAS (darts space)")
 	fs.StringVar(&ops, "ops", opsName(cfg.Primitives), "candidate ops: a named set ("+strings.Join(space.OpSetNames(), ", ")+") or op names separated by commas")
 	fs.StringVar(&cfg.Init, "init", cfg.Init, "initialize the weights as PyTorch `version` 0.3.1 or 1.x does (BatchNorm scale, grouped fan-in)")
 	fs.Float64Var(&st.LR, "learning-rate", st.LR, "initial weight learning rate (cosine schedule)")
@@ -171,6 +173,9 @@ func search(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&st.ArchBeta1, "arch-beta1", st.ArchBeta1, "Adam β1 of the architecture tensors")
 	fs.Float64Var(&st.ArchBeta2, "arch-beta2", st.ArchBeta2, "Adam β2 of the architecture tensors")
 	fs.StringVar(&archAdam, "arch-adam", archAdam, "Adam arithmetic of PyTorch `version` 0.3.1 or 1.x for the architecture tensors")
+	fs.StringVar(&st.ArchOptimizer, "arch-optimizer", st.ArchOptimizer, "optimizer of the architecture tensors: adam, or sgd (plain, --arch-learning-rate and --arch-weight-decay)")
+	fs.Float64Var(&st.ArchGradClip, "arch-grad-clip", st.ArchGradClip, "clip the architecture gradient's 2-norm to this (0: no clip)")
+	fs.BoolVar(&st.SingleLevel, "single-level", st.SingleLevel, "train weights and α together on search-train, one pass per step (SNAS); false: alternate with architecture steps on search-val")
 	fs.IntVar(&st.Warmup, "warmup-epochs", st.Warmup, "first epochs that train the weights only")
 	opts := addMethodFlags(fs, spec, rec.Options)
 	fs.IntVar(&st.EvalLimit, "eval-limit", st.EvalLimit, "evaluate at most `N` search-val examples after each epoch (0: all of them)")
@@ -202,7 +207,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("%s: a resumed run keeps the settings of its config.json (only --epochs, --no-plots and --threads apply)", strings.Join(bad, ", "))
 		}
 	} else {
-		own, other := []string{"layers", "nodes"}, []string{"cells-per-stage", "track-stats"}
+		own, other := []string{"layers", "nodes", "pool-bn"}, []string{"cells-per-stage", "track-stats"}
 		if nb201 {
 			own, other = other, own
 		}
@@ -220,6 +225,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Primitives = prims
 		cfg.NoTrackStats = !trackStats
+		cfg.NoPoolBN = !poolBN
 		if _, err := mixedop.ParseInit(cfg.Init); err != nil {
 			return usageErrorf("--init: %v", err)
 		}

@@ -150,3 +150,57 @@ func TestSearchErrors(t *testing.T) {
 		t.Errorf("resume from a truncated checkpoint: %v", err)
 	}
 }
+
+// TestSearchSamplingMethods: darts search --method gdas|snas|drnas runs
+// with the method's recipe (recorded in config.json with the method's
+// options) and a run stopped after its first epoch and resumed to two
+// gives the alphas and genotype of a straight two-epoch run.
+func TestSearchSamplingMethods(t *testing.T) {
+	for _, m := range []string{"gdas", "snas", "drnas"} {
+		dir := t.TempDir()
+		a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+		if err := runSearch(tinySearch(a, "--method", m, "--epochs", "2", "--arch-learning-rate", "0.05")); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		if err := runSearch(tinySearch(b, "--method", m, "--epochs", "1", "--arch-learning-rate", "0.05")); err != nil {
+			t.Fatal(err)
+		}
+		if err := runSearch([]string{"--resume", "--out", b, "--epochs", "2", "--no-plots"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"alphas.jsonl", "genotype.txt"} {
+			x, err1 := os.ReadFile(filepath.Join(a, f))
+			y, err2 := os.ReadFile(filepath.Join(b, f))
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if string(x) != string(y) {
+				t.Errorf("%s: %s of the resumed run differs from the uninterrupted run", m, f)
+			}
+		}
+		var conf job.SearchConfig
+		raw, err := os.ReadFile(filepath.Join(a, "config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &conf); err != nil {
+			t.Fatal(err)
+		}
+		ok := conf.Method == m
+		switch m {
+		case "gdas":
+			ok = ok && conf.MethodOptions["tau_max"] == 10 && conf.Record.Relaxation == "gdas" && conf.Record.Rule == "pairs-top2" && conf.Network.NoPoolBN
+		case "snas":
+			ok = ok && conf.Search.SingleLevel && conf.Search.ArchOptimizer == "sgd" && conf.Search.ArchGradClip == 10 && conf.Record.ArchStep == ""
+		case "drnas":
+			ok = ok && conf.Record.Relaxation == "dirichlet" && conf.Network.NoPoolBN && conf.Search.Warmup == 1 // 10 of 50 at 6 epochs
+		}
+		if !ok {
+			t.Errorf("%s: config.json %s", m, raw)
+		}
+	}
+	err := runSearch([]string{"--space", "nas-bench-201", "--pool-bn=false", "--dataset", "synthetic", "--input-shape", "3x8x8", "--classes", "3", "--out", filepath.Join(t.TempDir(), "x")})
+	if err == nil || !strings.Contains(err.Error(), "--pool-bn: not a setting of the nas-bench-201 space") {
+		t.Errorf("--pool-bn on NAS-Bench-201: %v", err)
+	}
+}
