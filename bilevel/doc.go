@@ -4,8 +4,10 @@
 // relaxation on the network, the architecture step (ArchStep: FirstOrder,
 // SecondOrder, or one written elsewhere from what StepContext gives), the
 // derivation rule of its genotype, warm-up epochs and a relaxation's
-// regularizer. It checkpoints the whole search state, method included, and
-// resumes it bit for bit.
+// regularizer. Settings.SingleLevel replaces the alternation with SNAS's
+// single-level step: weights and architecture tensors updated from one
+// pass of the training loss on each search-train batch. It checkpoints the
+// whole search state, method included, and resumes it bit for bit.
 //
 // Optimizers and schedules are package optim's; the run directory is
 // package job's.
