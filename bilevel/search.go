@@ -413,7 +413,7 @@ func (s *Search[T]) jointStep(train *datasets.Batch, arch bool) (supernet.Result
 	}
 	optim.ClipGradNorm(s.clipSet, s.S.GradClip)
 	if arch {
-		if err := s.archUpdate(); err != nil {
+		if err := s.archUpdate(relax.PhaseWeight); err != nil {
 			return res, err
 		}
 	}
@@ -428,15 +428,16 @@ func (s *Search[T]) archStep(train, val *datasets.Batch) error {
 	if err := s.Method.Arch.ArchGrad(s.stepContext(train, val)); err != nil {
 		return err
 	}
-	return s.archUpdate()
+	return s.archUpdate(relax.PhaseArch)
 }
 
 // archUpdate finishes an architecture step from dL/dα in the tensors'
-// Grad: the relaxation's regularizer if it has one, the finiteness check,
+// Grad: the relaxation's regularizer if it has one (given the pass of the
+// gradient's forward, phase's sub-pass 0), the finiteness check,
 // the clip (Settings.ArchGradClip) and the optimizer's step.
-func (s *Search[T]) archUpdate() error {
+func (s *Search[T]) archUpdate(phase relax.Phase) error {
 	if r, ok := s.Net.Relax.(relax.Regularizer); ok {
-		s.regularize(r)
+		s.regularize(r, phase)
 	}
 	for _, a := range s.arch {
 		if !optim.AllFinite(a.Grad) {
@@ -455,7 +456,7 @@ func (s *Search[T]) archUpdate() error {
 
 // regularize adds the gradient of the relaxation's regularizer to the
 // architecture gradients.
-func (s *Search[T]) regularize(r relax.Regularizer) {
+func (s *Search[T]) regularize(r relax.Regularizer, phase relax.Phase) {
 	terms := make([]relax.Term, len(s.Net.Arch()))
 	for i, a := range s.Net.Arch() {
 		t := relax.Term{Tensor: a.Tensor, Rows: a.Rows, Cols: a.Cols, Value: make([]float64, len(a.Param.Value)), Grad: make([]float64, len(a.Param.Value))}
@@ -464,7 +465,7 @@ func (s *Search[T]) regularize(r relax.Regularizer) {
 		}
 		terms[i] = t
 	}
-	r.Regularize(terms, s.pass(relax.PhaseArch, 0))
+	r.Regularize(terms, s.pass(phase, 0))
 	for i, a := range s.Net.Arch() {
 		for j, g := range terms[i].Grad {
 			a.Param.Grad[j] = T(float64(a.Param.Grad[j]) + g)

@@ -50,10 +50,10 @@ scalars (NAS201SearchCell.forward_gdas), so every α of an edge gets a
 gradient; on the DARTS space only h_index·op_index(x) is left
 (MixedOp.forward_gdas). The DARTS-space network is AutoDL's
 GDAS-NASNet-CIFAR shape (C 16, N 2: 6 cells) with pools not followed by
-BatchNorm, but darts-go's DARTS supernet otherwise: the ops are quark0/darts's
-(AutoDL's dua_sepc and dil_sepc are the same functions; its FactorizedReduce
-pads odd sizes) in AutoDL's column order, and there is no BatchNorm+ReLU
-(lastact) before the global pooling. Differences from the code: log_softmax
+BatchNorm and BatchNorm+ReLU (lastact) before the global pooling, but
+darts-go's DARTS supernet otherwise: the ops are quark0/darts's (AutoDL's
+dua_sepc and dil_sepc are the same functions; its FactorizedReduce pads odd
+sizes) in AutoDL's column order. Differences from the code: log_softmax
 is left out of the logits (it only shifts a row, so the softmax is the same),
 h is exactly one-hot, and there is no redraw on infinite noise (it cannot
 occur). Evaluation on search-val after each epoch samples an architecture per
@@ -93,7 +93,7 @@ func gdasReference(q Query) (Recipe, error) {
 		s.BatchSize = 256
 		return Recipe{
 			Source: "AutoDL-Projects exps/NAS-Bench-201-algos/GDAS.py, xautodl/models/cell_searchs/search_model_gdas_nasnet.py, configs/search-opts/GDAS-NASNet-CIFAR.config, configs/search-archs/GDAS-NASNet-CIFAR.config",
-			Network: supernet.Config{Space: space.DARTSName, C: 16, Layers: 6, Init: "1.x", NoPoolBN: true,
+			Network: supernet.Config{Space: space.DARTSName, C: 16, Layers: 6, Init: "1.x", NoPoolBN: true, LastAct: true,
 				Primitives: append([]string(nil), gdasOps...)}.WithDefaults(),
 			Search:  s,
 			Options: opts,

@@ -69,7 +69,7 @@ func TestGDASReference(t *testing.T) {
 				t.Errorf("NAS-Bench-201: skip %d, rule %v, network %+v", g.Skip(), rule, n)
 			}
 		} else {
-			if g.Skip() != mixedop.SkipZero || rule == nil || rule.Name() != "pairs-top2" || n.C != 16 || n.Layers != 6 || !n.NoPoolBN ||
+			if g.Skip() != mixedop.SkipZero || rule == nil || rule.Name() != "pairs-top2" || n.C != 16 || n.Layers != 6 || !n.NoPoolBN || !n.LastAct ||
 				strings.Join(n.Primitives, ",") != "none,skip_connect,sep_conv_3x3,sep_conv_5x5,dil_conv_3x3,dil_conv_5x5,avg_pool_3x3,max_pool_3x3" {
 				t.Errorf("DARTS space: skip %d, rule %v, network %+v", g.Skip(), rule, n)
 			}

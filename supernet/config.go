@@ -45,6 +45,10 @@ type Config struct {
 	// search MixedOp puts after each pool (DARTS space only): DrNAS and
 	// AutoDL-Projects' GDAS search without it.
 	NoPoolBN bool `json:"no_pool_bn,omitempty"`
+	// LastAct puts BatchNorm (affine) and ReLU between the last cell and
+	// the global pooling (DARTS space only), as AutoDL-Projects'
+	// NASNetworkGDAS (its lastact); NAS-Bench-201's network always has it.
+	LastAct bool `json:"last_act,omitempty"`
 }
 
 // ArchInit is a normal distribution N(Mean, Std²) for the initial values of
@@ -132,8 +136,8 @@ func (c Config) Validate() error {
 		if len(c.Primitives) == 0 {
 			return fmt.Errorf("no candidate ops")
 		}
-		if c.NoPoolBN {
-			return fmt.Errorf("space %s: no_pool_bn is a setting of the darts space (NAS-Bench-201's pools have no BatchNorm)", c.Space)
+		if c.NoPoolBN || c.LastAct {
+			return fmt.Errorf("space %s: no_pool_bn and last_act are settings of the darts space (NAS-Bench-201's pools have no BatchNorm, its network always ends with lastact)", c.Space)
 		}
 		return c.validateOps()
 	}

@@ -39,7 +39,7 @@ type Network[T Float] struct {
 	stem    mixedop.Module[T]
 	cells   []*SearchCell[T]
 	nb201   []nb201Module[T]  // NAS-Bench-201: cells and blocks in order
-	last    mixedop.Module[T] // NAS-Bench-201: BatchNorm and ReLU before the head
+	last    mixedop.Module[T] // BatchNorm and ReLU before the head (NAS-Bench-201, Config.LastAct)
 	head    *classifier[T]
 	weights []*mixedop.Param[T]
 	state   []*mixedop.Param[T]
@@ -129,6 +129,9 @@ func (n *Network[T]) buildDARTS(r *rng.Rand) error {
 			return err
 		}
 		n.cells = append(n.cells, cell)
+	}
+	if cfg.LastAct {
+		n.last = mixedop.NewSequence(mixedop.NewBatchNorm[T](ctx, "lastact.bn", cp, true), mixedop.NewReLU[T]())
 	}
 	n.head = newClassifier[T](cp, cfg.Classes)
 	b := 1 / math.Sqrt(float64(cp))
@@ -250,6 +253,11 @@ func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 		s0, s1 = s1, out
+	}
+	if n.last != nil {
+		if s1, err = g.Apply(&mixedop.ModuleBlock[T]{Label: "lastact", M: n.last}, nil, s1); err != nil {
+			return nil, err
+		}
 	}
 	return g.Apply(n.head, nil, s1)
 }

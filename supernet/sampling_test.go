@@ -47,9 +47,128 @@ func TestNoPoolBN(t *testing.T) {
 	if with.NumParams() != without.NumParams() {
 		t.Errorf("NoPoolBN changed the weights: %d vs %d", without.NumParams(), with.NumParams())
 	}
-	nb := supernet.Config{Space: space.NB201Name, InputC: 3, InputH: 8, InputW: 8, Classes: 3, C: 2, CellsPerStage: 1, NoPoolBN: true}.WithDefaults()
-	if err := nb.Validate(); err == nil || !strings.Contains(err.Error(), "no_pool_bn") {
-		t.Errorf("NAS-Bench-201 with no_pool_bn: %v", err)
+	for _, nb := range []supernet.Config{
+		{Space: space.NB201Name, InputC: 3, InputH: 8, InputW: 8, Classes: 3, C: 2, CellsPerStage: 1, NoPoolBN: true},
+		{Space: space.NB201Name, InputC: 3, InputH: 8, InputW: 8, Classes: 3, C: 2, CellsPerStage: 1, LastAct: true},
+	} {
+		if err := nb.WithDefaults().Validate(); err == nil || !strings.Contains(err.Error(), "no_pool_bn and last_act are settings of the darts space") {
+			t.Errorf("NAS-Bench-201 with %+v: %v", nb, err)
+		}
+	}
+}
+
+// TestLastAct: the DARTS supernet with lastact (AutoDL's NASNetworkGDAS)
+// gains one affine BatchNorm over the last cell's output channels — 4·16
+// for 3 cells of C = 4, whose two reductions double C twice — as weights
+// (scale, shift) and running statistics. With that BatchNorm's scale set to
+// 0 and its shift to β, every example's pooled features are relu(β), so the
+// logits are W·relu(β)+b whatever the input: the loss, the head's and the
+// shift's gradients have closed forms, and no cell weight gets a gradient.
+func TestLastAct(t *testing.T) {
+	cfg := supernet.Config{InputC: 1, InputH: 8, InputW: 8, Classes: 3, C: 4, Layers: 3}
+	plain, err := supernet.NewNetwork[float64](cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.LastAct = true
+	net, err := supernet.NewNetwork[float64](cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cp, k = 4 * 16, 3
+	if d := net.NumParams() - plain.NumParams(); d != 2*cp {
+		t.Errorf("lastact adds %d weights, want %d", d, 2*cp)
+	}
+	find := func(ps []*mixedop.Param[float64], name string) *mixedop.Param[float64] {
+		for _, p := range ps {
+			if p.Name == name {
+				return p
+			}
+		}
+		t.Fatalf("no tensor %s", name)
+		return nil
+	}
+	all := append(append([]*mixedop.Param[float64](nil), net.Weights()...), net.State()...)
+	scale, shift := find(all, "lastact.bn.weight"), find(all, "lastact.bn.bias")
+	find(net.State(), "lastact.bn.running_mean")
+	find(net.State(), "lastact.bn.running_var")
+	w, b := find(net.Weights(), "classifier.weight"), find(net.Weights(), "classifier.bias")
+	if len(scale.Value) != cp || len(shift.Value) != cp || len(w.Value) != k*cp {
+		t.Fatalf("lastact %d/%d channels, classifier %d, want %d channels", len(scale.Value), len(shift.Value), len(w.Value), cp)
+	}
+	for c := 0; c < cp; c++ {
+		scale.Value[c] = 0
+		shift.Value[c] = float64(c%5-2) * 0.3 // negative, zero and positive shifts
+	}
+	r, err := net.NewRunner(2, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	x := make([]float32, 2*64)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	y := []int{0, 2}
+	res, err := r.Run(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feat := make([]float64, cp)
+	for c := range feat {
+		feat[c] = math.Max(shift.Value[c], 0)
+	}
+	z := make([]float64, k)
+	var lse, zmax float64 = 0, math.Inf(-1)
+	for j := range z {
+		z[j] = b.Value[j]
+		for c := range feat {
+			z[j] += w.Value[j*cp+c] * feat[c]
+		}
+		zmax = math.Max(zmax, z[j])
+	}
+	for _, v := range z {
+		lse += math.Exp(v - zmax)
+	}
+	lse = zmax + math.Log(lse)
+	var loss float64
+	dz := make([]float64, k) // mean over the batch of softmax − one-hot
+	for _, yi := range y {
+		loss += (lse - z[yi]) / float64(len(y))
+		for j := range dz {
+			dz[j] += math.Exp(z[j]-lse) / float64(len(y))
+		}
+		dz[yi] -= 1 / float64(len(y))
+	}
+	if math.Abs(res.Loss-loss) > 1e-6 {
+		t.Errorf("loss %v, closed form %v", res.Loss, loss)
+	}
+	for j := range dz {
+		if math.Abs(b.Grad[j]-dz[j]) > 1e-6 {
+			t.Errorf("classifier.bias grad[%d] %v, want %v", j, b.Grad[j], dz[j])
+		}
+	}
+	for c := 0; c < cp; c++ {
+		var g float64
+		if shift.Value[c] > 0 {
+			for j := range dz {
+				g += w.Value[j*cp+c] * dz[j]
+			}
+		}
+		if math.Abs(shift.Grad[c]-g) > 1e-6 {
+			t.Errorf("lastact.bn.bias grad[%d] %v, want %v", c, shift.Grad[c], g)
+		}
+	}
+	for _, p := range net.Weights() {
+		if strings.HasPrefix(p.Name, "lastact.") || strings.HasPrefix(p.Name, "classifier.") {
+			continue
+		}
+		for _, g := range p.Grad {
+			if g != 0 {
+				t.Errorf("%s has gradient %v behind a zero lastact scale", p.Name, g)
+				break
+			}
+		}
 	}
 }
 

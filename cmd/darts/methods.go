@@ -142,6 +142,7 @@ func printRecipe(w io.Writer, ref, quick method.Recipe) {
 	if rn.CellsPerStage == 0 {
 		poolBN := map[bool]string{false: "yes", true: "no"}
 		row("BatchNorm after pools", poolBN[rn.NoPoolBN], poolBN[qn.NoPoolBN])
+		row("BN+ReLU before pooling", map[bool]string{false: "no", true: "yes (lastact)"}[rn.LastAct], map[bool]string{false: "no", true: "yes (lastact)"}[qn.LastAct])
 	}
 	sgd := func(s method.Recipe) string {
 		st := s.Search

@@ -135,6 +135,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 		noPlots    bool
 		trackStats = !cfg.NoTrackStats
 		poolBN     = !cfg.NoPoolBN
+		lastAct    = cfg.LastAct
 		archAdam   = st.ArchAdam.String()
 		methodName = spec.Name
 		spaceName  = sel.space
@@ -158,6 +159,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.CellsPerStage, "cells-per-stage", cfg.CellsPerStage, "NAS-Bench-201's N: search cells in each of its 3 stages (nas-bench-201)")
 	fs.BoolVar(&trackStats, "track-stats", trackStats, "search cells' BatchNorm keeps running statistics, as the NAS-Bench-201 scripts run it (--track_running_stats 1); false: batch statistics only, NATS-Bench's setting (nas-bench-201)")
 	fs.BoolVar(&poolBN, "pool-bn", poolBN, "BatchNorm (affine=False) after the pools of the mixed edges, as DARTS; false: none, as DrNAS and AutoDL's GDAS (darts space)")
+	fs.BoolVar(&lastAct, "last-act", lastAct, "BatchNorm and ReLU between the last cell and the global pooling, as AutoDL's GDAS supernet (darts space)")
 	fs.StringVar(&ops, "ops", opsName(cfg.Primitives), "candidate ops: a named set ("+strings.Join(space.OpSetNames(), ", ")+") or op names separated by commas")
 	fs.StringVar(&cfg.Init, "init", cfg.Init, "initialize the weights as PyTorch `version` 0.3.1 or 1.x does (BatchNorm scale, grouped fan-in)")
 	fs.Float64Var(&st.LR, "learning-rate", st.LR, "initial weight learning rate (cosine schedule)")
@@ -207,7 +209,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("%s: a resumed run keeps the settings of its config.json (only --epochs, --no-plots and --threads apply)", strings.Join(bad, ", "))
 		}
 	} else {
-		own, other := []string{"layers", "nodes", "pool-bn"}, []string{"cells-per-stage", "track-stats"}
+		own, other := []string{"layers", "nodes", "pool-bn", "last-act"}, []string{"cells-per-stage", "track-stats"}
 		if nb201 {
 			own, other = other, own
 		}
@@ -226,6 +228,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 		cfg.Primitives = prims
 		cfg.NoTrackStats = !trackStats
 		cfg.NoPoolBN = !poolBN
+		cfg.LastAct = lastAct
 		if _, err := mixedop.ParseInit(cfg.Init); err != nil {
 			return usageErrorf("--init: %v", err)
 		}

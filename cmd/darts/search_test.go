@@ -189,7 +189,7 @@ func TestSearchSamplingMethods(t *testing.T) {
 		ok := conf.Method == m
 		switch m {
 		case "gdas":
-			ok = ok && conf.MethodOptions["tau_max"] == 10 && conf.Record.Relaxation == "gdas" && conf.Record.Rule == "pairs-top2" && conf.Network.NoPoolBN
+			ok = ok && conf.MethodOptions["tau_max"] == 10 && conf.Record.Relaxation == "gdas" && conf.Record.Rule == "pairs-top2" && conf.Network.NoPoolBN && conf.Network.LastAct
 		case "snas":
 			ok = ok && conf.Search.SingleLevel && conf.Search.ArchOptimizer == "sgd" && conf.Search.ArchGradClip == 10 && conf.Record.ArchStep == ""
 		case "drnas":
