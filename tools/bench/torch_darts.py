@@ -695,6 +695,8 @@ def main(argv=None):
         "params": params,
         "threads": torch.get_num_threads(),
         "cpu_s_per_step": cpu,
+        "allocs_per_step": None,  # darts bench's Go heap counters; no equivalent here
+        "alloc_bytes_per_step": None,
         "loss_first": losses[0],
         "loss_last": losses[-1],
         "torch_version": torch.__version__,
