@@ -6,7 +6,8 @@
    given (else just printed);
 2. learning: a few steps on one fixed learnable synthetic batch lower the
    loss (search order 1, order 2, and retraining of a genotype);
-3. second order with xi = 0 gives the first-order gradient;
+3. second order with xi = 0 gives the first-order gradient, and the
+   first-order gradient is the same with --arch-backward all;
 4. the unrolled finite-difference hypergradient against the exact one
    (double back-propagation through the virtual step), in float64 on the
    tiny preset with a short step: this catches a wrong 1/(2R) scale.
@@ -111,6 +112,12 @@ def main():
            % (B, diff, scale, restored))
     if not restored:
         report("second order restores the weights", False, "weights changed")
+    s.arch_backward = "all"
+    g1all = s.first_order_grad(xv, yv)
+    s.arch_backward = "alphas"
+    diff = max((u - v).abs().max().item() for u, v in zip(g1, g1all))
+    report("--arch-backward all == alphas", diff <= 1e-6 * scale,
+           "first-order gradient by loss.backward() vs autograd.grad(alphas): max |diff| %.3g" % diff)
 
     # 4. finite-difference hypergradient against the exact one
     torch.set_default_dtype(torch.float64)

@@ -36,6 +36,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 TORCH_SCRIPT = os.path.join(HERE, "torch_darts.py")
+# Settings of the environment that change either side's speed; recorded.
+ENV_KEYS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND", "KMP_BLOCKTIME", "GOGC", "GOMEMLIMIT",
+            "GOMAXPROCS", "GODEBUG", "DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA")
 
 
 def cpu_model():
@@ -208,7 +211,9 @@ def table(lines):
         if r.get("result"):
             by[k][r["impl"]].append(r)
         else:
-            by[k]["errors"].append("%s round %s: %s" % (r["impl"], r.get("round"), r.get("error")))
+            by[k]["errors"].append("%s %s %s%s, %d thread(s), round %s: %s" % (
+                r["impl"], r["mode"], r["preset"], " order %d" % r["order"] if r["mode"] == "search" else "",
+                r["threads"], r.get("round"), r.get("error")))
     out = []
     out.append("CPU: **%s**, host `%s`" % (cpu, host))
     for m in meta:
@@ -217,6 +222,8 @@ def table(lines):
             m.get("started"), m.get("nproc", 0), m.get("darts"), m.get("darts_commit"), m.get("torch_version"),
             m.get("python"), m.get("steps"), m.get("warmup"), m.get("rounds"),
             "" if not m.get("notes") else "; " + "; ".join(m["notes"])))
+        if m.get("env"):
+            out.append("Environment: " + ", ".join("%s=%s" % kv for kv in sorted(m["env"].items())))
     loads = [r.get("loadavg_1m") for r in runs if r.get("loadavg_1m") is not None]
     if loads:
         out.append("1-minute load average before the runs: %.2f to %.2f" % (min(loads), max(loads)))
@@ -336,7 +343,8 @@ def main():
     meta = dict(kind="meta", started=started.isoformat(timespec="seconds"), nproc=os.cpu_count(),
                 kernel=platform.release(), darts=a.darts, darts_commit=git_commit(REPO),
                 python=a.python, torch_version=torch_version(a.python), rounds=a.rounds, steps=a.steps,
-                warmup=a.warmup, genotype=a.genotype if train_ok else None, notes=notes, **here)
+                warmup=a.warmup, genotype=a.genotype if train_ok else None, notes=notes,
+                env={k: v for k, v in os.environ.items() if k in ENV_KEYS}, **here)
     with open(a.out, "a") as f:
         f.write(json.dumps(meta) + "\n")
         for i, (r, cfg, impl, cmd) in enumerate(plan, 1):

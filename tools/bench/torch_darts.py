@@ -462,8 +462,8 @@ def build_module():
             """dL_val/dalpha at the current weights."""
             loss = self.loss(xv, yv)
             if self.arch_backward == "all":
-                for p in self.weights:
-                    p.grad = None
+                for p in self.weights + self.alphas:
+                    p.grad = None  # architect.step's zero_grad, and the weights' too
                 loss.backward()
                 return [a.grad.clone() for a in self.alphas]
             return list(torch.autograd.grad(loss, self.alphas))
