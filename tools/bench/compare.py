@@ -316,10 +316,14 @@ def main():
             ap.error("--out %s exists: use --append (same machine only) or another file" % a.out)
         check_one_machine(read_lines([a.out]), here)
 
-    tmp = None
-    if not a.darts:
-        tmp = tempfile.mkdtemp(prefix="darts-bench-")
+    if a.darts:
+        return run(a, here, started)
+    with tempfile.TemporaryDirectory(prefix="darts-bench-") as tmp:
         a.darts = build_darts(tmp)
+        return run(a, here, started)
+
+
+def run(a, here, started):
     flags = darts_flags(a.darts)
     if "--json" not in flags:
         sys.exit("%s bench --help lists no --json: not a darts binary with bench?" % a.darts)
@@ -366,12 +370,6 @@ def main():
     if a.table:
         with open(a.table, "w") as f:
             f.write(t + "\n")
-    if tmp:
-        try:
-            os.remove(a.darts)
-            os.rmdir(tmp)
-        except OSError:
-            pass
     return 0
 
 
