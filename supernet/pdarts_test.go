@@ -208,9 +208,15 @@ func TestEdgeOpsValidate(t *testing.T) {
 		edit func(*supernet.Config)
 		want string
 	}{
-		{func(c *supernet.Config) { c.EdgeOps = map[string][][]string{"middle": sameOps(14, []string{"skip_connect"})} }, `"middle" is not a cell type`},
-		{func(c *supernet.Config) { c.EdgeOps = map[string][][]string{"normal": sameOps(13, []string{"skip_connect"})} }, "13 edges, the cell has 14"},
-		{func(c *supernet.Config) { c.EdgeOps = map[string][][]string{"normal": sameOps(14, []string{"conv_9x9"})} }, `"conv_9x9" is not one of the primitives`},
+		{func(c *supernet.Config) {
+			c.EdgeOps = map[string][][]string{"middle": sameOps(14, []string{"skip_connect"})}
+		}, `"middle" is not a cell type`},
+		{func(c *supernet.Config) {
+			c.EdgeOps = map[string][][]string{"normal": sameOps(13, []string{"skip_connect"})}
+		}, "13 edges, the cell has 14"},
+		{func(c *supernet.Config) {
+			c.EdgeOps = map[string][][]string{"normal": sameOps(14, []string{"conv_9x9"})}
+		}, `"conv_9x9" is not one of the primitives`},
 		{func(c *supernet.Config) {
 			c.EdgeOps = map[string][][]string{"normal": sameOps(14, []string{"skip_connect", "none"})}
 		}, "primitives' order"},
