@@ -80,7 +80,7 @@ func dropIndices(on []string, drop []int) []string {
 }
 
 // checkOn checks per-edge op lists and their weights: one list per edge,
-// each non-empty, without repeats, with one weight per op.
+// each non-empty, without repeats, with one weight in [0, 1] per op.
 func checkOn(on [][]string, w [][]float64) error {
 	if len(on) != len(w) {
 		return fmt.Errorf("%d edges of ops but %d rows of weights", len(on), len(w))
@@ -95,6 +95,11 @@ func checkOn(on [][]string, w [][]float64) error {
 		for i, o := range on[e] {
 			if slices.Contains(on[e][:i], o) {
 				return fmt.Errorf("edge %d: op %q listed twice", e, o)
+			}
+			// The original's searches replace what they found by 1, which
+			// only works on probabilities.
+			if v := w[e][i]; !(v >= 0 && v <= 1) {
+				return fmt.Errorf("edge %d, op %s: weight %g is not a probability", e, o, v)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/darts-go/darts/space"
@@ -29,6 +30,9 @@ func TestPruneOpsByHand(t *testing.T) {
 	}
 	if _, err := PruneOps(on, w[:1], 1); err == nil {
 		t.Error("one row of weights for two edges: no error")
+	}
+	if _, err := PruneOps(on, [][]float64{{1, 2, 3, 4}, {0.2, 0.2, 0.2}}, 1); err == nil || !strings.Contains(err.Error(), "probability") {
+		t.Errorf("weights above 1: err = %v", err)
 	}
 }
 
