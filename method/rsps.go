@@ -54,7 +54,14 @@ initial values (alphas.jsonl records the sampler's marginal probabilities).`,
 			{Name: "epoch_batches", Usage: "search-val batches each of them is scored on", Kind: Int},
 		},
 		Reference: rspsReference,
-		Build:     buildRSPS,
+		// The quick budget scores fewer samples: a few minutes of search
+		// should not end with a selection longer than itself.
+		Quick: func(r *Recipe) {
+			r.Options["select_samples"] = min(r.Options["select_samples"], 200)
+			r.Options["select_top"] = min(r.Options["select_top"], 5)
+			r.Options["epoch_samples"] = 20
+		},
+		Build: buildRSPS,
 	})
 }
 
