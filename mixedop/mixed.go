@@ -132,6 +132,8 @@ func cost[T Float](m Module[T]) int {
 		return 2 * m.cin
 	case *conv[T]:
 		return 2 * m.cin * m.k * m.k
+	case *convRect[T]:
+		return 2 * m.cin * m.kh * m.kw
 	case *factorizedReduce[T]:
 		return m.cin + 8
 	case *pool[T]:

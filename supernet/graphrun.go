@@ -16,6 +16,7 @@ import (
 type graphRun[T Float] struct {
 	Batch   int
 	train   bool
+	bn      BNMode // eval graphs only
 	ctx     *mixedop.Ctx
 	classes int
 	g       *mixedop.Graph[T]
@@ -114,7 +115,7 @@ func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
 		h.labels = y
 	}
 	prev := r.ctx.Training
-	r.ctx.Training = r.train
+	r.ctx.Training = r.train || r.bn != BNRunning
 	defer func() { r.ctx.Training = prev }()
 	if err := r.vm.Run(!r.g.ParamGrads()); err != nil {
 		return Result{}, err
