@@ -108,6 +108,10 @@ type DARTSCell struct {
 	Reduction, ReductionPrev bool
 	Ops                      []string
 	NoPoolBN                 bool // no BatchNorm after pools (supernet.Config.NoPoolBN)
+	// EdgeOps and SkipDropout are CellOptions': each edge's own
+	// candidates, P-DARTS's dropout after skip connections.
+	EdgeOps     [][]string
+	SkipDropout *mixedop.Dropout
 }
 
 // NewDARTSCell builds the search cell d describes, its inputs preprocessed
@@ -121,5 +125,6 @@ func NewDARTSCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, d DARTSCel
 	if err != nil {
 		return nil, err
 	}
-	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: !d.NoPoolBN})
+	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: !d.NoPoolBN,
+		EdgeOps: d.EdgeOps, SkipDropout: d.SkipDropout})
 }
