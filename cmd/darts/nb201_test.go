@@ -182,3 +182,88 @@ func TestMethodsCommand(t *testing.T) {
 		t.Error("methods nope: no error")
 	}
 }
+
+// TestSearchNB201SamplingMethods: darts search --method gdas|snas|drnas on
+// NAS-Bench-201 records the method's NAS-Bench-201 recipe (its relaxation,
+// bilevel with an architecture step, the argmax rule, AutoDL's or DrNAS's
+// optimizer settings), writes a NAS-Bench-201 genotype that is the argmax
+// of the last alphas, and a run stopped after one epoch and resumed ends
+// with the alphas and genotype of a run never stopped.
+func TestSearchNB201SamplingMethods(t *testing.T) {
+	for _, m := range []string{"gdas", "snas", "drnas"} {
+		dir := t.TempDir()
+		a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+		args := func(out, epochs string) []string {
+			return []string{"--method", m, "--space", "nas-bench-201", "--dataset", "synthetic", "--input-shape", "3x8x8", "--classes", "4",
+				"--limit", "64", "--batch-size", "16", "--init-channels", "4", "--cells-per-stage", "1", "--epochs", epochs,
+				"--arch-learning-rate", "0.05", "--no-plots", "--out", out}
+		}
+		if err := search(args(a, "2"), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		if err := search(args(b, "1"), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := search([]string{"--resume", "--out", b, "--epochs", "2", "--no-plots"}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"alphas.jsonl", "genotype.txt"} {
+			x, err1 := os.ReadFile(filepath.Join(a, f))
+			y, err2 := os.ReadFile(filepath.Join(b, f))
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if string(x) != string(y) {
+				t.Errorf("%s: %s of the resumed run differs from the uninterrupted run", m, f)
+			}
+		}
+		as, err := rundir.ReadAlphas(rundir.AlphasPath(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := as[len(as)-1]
+		if len(as) != 3 || len(last.Tensors) != 1 || len(last.Tensors[0].Alpha) != 6 || len(last.Tensors[0].Alpha[0]) != 5 || last.Rule != "argmax" {
+			t.Fatalf("%s: %d alpha records, %d tensors, rule %q; want 3 records of one 6×5 tensor, argmax", m, len(as), len(last.Tensors), last.Rule)
+		}
+		moved := false
+		for i, row := range as[2].Tensors[0].Alpha {
+			for j, v := range row {
+				if v != as[0].Tensors[0].Alpha[i][j] {
+					moved = true
+				}
+			}
+		}
+		if !moved {
+			t.Errorf("%s: α did not move in two epochs", m)
+		}
+		raw, err := os.ReadFile(rundir.GenotypeTextPath(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := derive.ParseNB201(strings.TrimSpace(string(raw)))
+		if err != nil {
+			t.Fatalf("%s: genotype.txt %q: %v", m, raw, err)
+		}
+		want, err := derive.Derive(last.Space, derive.ArgmaxRule, last.CellWeights())
+		if err != nil || !g.Equal(want) {
+			t.Errorf("%s: genotype.txt %v, argmax of the last alphas %v (%v)", m, g, want, err)
+		}
+		conf, err := job.ReadSearchConfig(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, rec := conf.Search, conf.Record
+		ok := conf.Method == m && conf.Network.Space == "nas-bench-201" && !s.SingleLevel && rec.ArchStep != "" && conf.Network.Init == "1.x"
+		switch m {
+		case "gdas": // AutoDL's GDAS.config: Nesterov SGD, weight decay 5e-4, the weight step first
+			ok = ok && rec.Relaxation == "gdas" && s.Nesterov && s.WeightFirst && s.WeightDecay == 5e-4 && conf.MethodOptions["tau_max"] == 10 && conf.MethodOptions["tau_min"] == 0.1
+		case "snas": // DrNAS's SNAS baseline: τ from 10, weight decay 3e-4, the architecture step first
+			ok = ok && rec.Relaxation == "snas" && !s.WeightFirst && s.WeightDecay == 3e-4 && conf.MethodOptions["tau_max"] == 10
+		case "drnas":
+			ok = ok && rec.Relaxation == "dirichlet" && !s.WeightFirst && s.WeightDecay == 3e-4
+		}
+		if !ok {
+			t.Errorf("%s: config.json method %q network %+v search %+v record %+v options %v: not the method's NAS-Bench-201 recipe", m, conf.Method, conf.Network, s, rec, conf.MethodOptions)
+		}
+	}
+}

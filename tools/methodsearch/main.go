@@ -1,13 +1,12 @@
 //go:build unix
 
 // Command methodsearch runs one registered search method (package method)
-// at a budget, the way `darts search --method NAME` does once the command
-// wires the registry's flags: the method's reference recipe scaled to the
-// budget, through job.Search, into a run directory. It prints what the
-// sampling methods' comparison in notes/sampling.md reports: the final
-// search-val accuracy, the genotype, the median step time (measured
-// between the progress callbacks of the search steps) and the process's
-// peak resident memory.
+// at a budget, as `darts search --method NAME --budget BUDGET` does with
+// no other flag: the method's reference recipe scaled to the budget,
+// through job.Search, into a run directory. It prints the final search-val
+// accuracy, the genotype, the median step time (measured between the
+// progress callbacks of the search steps, which darts search does not
+// print) and the process's peak resident memory.
 //
 //	go run ./tools/methodsearch -method gdas -out runs/gdas
 package main
