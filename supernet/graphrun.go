@@ -14,6 +14,7 @@ import (
 type graphRun[T Float] struct {
 	Batch   int
 	train   bool
+	evalBN  bool // a training graph run with BatchNorm on running statistics
 	ctx     *mixedop.Ctx
 	classes int
 	g       *mixedop.Graph[T]
@@ -97,7 +98,7 @@ func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
 		h.labels = y
 	}
 	prev := r.ctx.Training
-	r.ctx.Training = r.train
+	r.ctx.Training = r.train && !r.evalBN
 	defer func() { r.ctx.Training = prev }()
 	r.vm.Reset()
 	if err := r.vm.RunAll(); err != nil {

@@ -59,6 +59,13 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 // first-order architecture step needs.
 func (r *Runner[T]) SetWeightGrads(on bool) { r.g.SetParamGrads(on) }
 
+// SetBatchNormEval makes the following runs of a training Runner use
+// BatchNorm's running statistics, as PyTorch's model.eval() does, while
+// still running backward: the statistics are then read and not updated
+// (SDARTS-ADV's attack on the edge weights). Off, the default, training
+// runs use batch statistics and update the running ones.
+func (r *Runner[T]) SetBatchNormEval(on bool) { r.evalBN = on }
+
 // Result is what one run of a batch gives.
 type Result struct {
 	Loss    float64 // mean cross-entropy
