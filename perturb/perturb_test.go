@@ -3,6 +3,7 @@ package perturb
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/darts-go/darts/bilevel"
@@ -390,4 +391,96 @@ func (w *watch) PerturbWeights(c *bilevel.StepContext[float64]) error {
 		}
 	}
 	return nil
+}
+
+// TestWeightPhaseGradient: in the weight phase, with BatchNorm on running
+// statistics (the attack's setting), the gradient a training run leaves
+// in α is ∂L/∂p̃ of the loss at the perturbed weights p̃: it matches
+// central differences of the eval-mode loss in p̃, entry by entry
+// (float64).
+func TestWeightPhaseGradient(t *testing.T) {
+	d, err := datasets.Load(datasets.Options{Name: "synthetic", Shape: [3]int{1, 8, 8}, Classes: 3, Limit: 32, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := supernet.Config{InputC: 1, InputH: 8, InputW: 8, Classes: 3, C: 4, Layers: 3,
+		Primitives: []string{"none", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_3x3"}}
+	net, err := supernet.NewNetwork[float64](cfg, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, _ := New[float64](Adversarial, 0.3, 0.03, 7)
+	net.Relax = rel
+	var b datasets.Batch
+	it := d.Train.Batches(8, 0, 1, false, datasets.Augment{}, false)
+	it.Next(&b)
+	train, err := net.NewRunner(b.N, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer train.Close()
+	eval, err := net.NewRunner(b.N, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eval.Close()
+	// Some BatchNorm statistics away from (0, 1), so that eval mode is not
+	// the identity.
+	for i, p := range net.State() {
+		for j := range p.Value {
+			if strings.HasSuffix(p.Name, "running_var") {
+				p.Value[j] = 0.5 + 0.1*float64((i+j)%7)
+			} else {
+				p.Value[j] = 0.05 * float64((i*3+j)%5-2)
+			}
+		}
+	}
+	for _, a := range net.Arch() {
+		w := make([]float64, a.Rows*a.Cols)
+		for j := range w {
+			w[j] = 0.1 + 0.05*float64((j*7)%5)
+		}
+		rel.st.w[a.Tensor.Name] = w
+	}
+	*net.Pass = relax.Pass{Phase: relax.PhaseWeight, Sub: 1}
+	train.SetBatchNormEval(true)
+	train.SetWeightGrads(false)
+	res, err := train.Run(b.X, b.Y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := func() float64 {
+		r, err := eval.Run(b.X, b.Y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Loss
+	}
+	if l := loss(); math.Abs(l-res.Loss) > 1e-12 {
+		t.Fatalf("training runner in eval mode: loss %.15g, eval runner %.15g", res.Loss, l)
+	}
+	const h = 1e-6
+	checked := 0
+	for _, a := range net.Arch() {
+		if a.Tensor.Cell == "normal" && len(net.Cells()) < 3 {
+			continue
+		}
+		w := rel.st.w[a.Tensor.Name]
+		for j := range w {
+			v := w[j]
+			w[j] = v + h
+			up := loss()
+			w[j] = v - h
+			down := loss()
+			w[j] = v
+			fd := (up - down) / (2 * h)
+			if g := a.Param.Grad[j]; math.Abs(g-fd) > 1e-7*math.Max(1, math.Abs(fd)) {
+				t.Errorf("%s[%d]: ∂L/∂p̃ %.10g, finite difference %.10g", a.Tensor.Name, j, g, fd)
+			}
+			checked++
+		}
+	}
+	if checked != 2*14*5 {
+		t.Errorf("checked %d entries, want 140", checked)
+	}
 }
