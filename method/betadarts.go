@@ -43,7 +43,9 @@ Differences: the reference's clip_grad_norm_ over model.parameters() also
 counts the weight step's gradient with respect to the mixing weights (α is an
 nn.Parameter there); the clip here counts the weights only. It ran PyTorch
 ≥ 1.1, whose scheduler trains epoch e at the cosine rate of e+1; here epoch e
-trains at the rate of e.`,
+trains at the rate of e. With --order 2 the reference's unrolled step
+(_backward_step_unrolled) adds no regularizer; here it is added to either
+order's gradient.`,
 		Spaces: []string{space.NB201Name, space.DARTSName},
 		Options: []Option{
 			{Name: "beta_weight", Usage: "λ reached after beta_ramp_epochs epochs (λ_e = beta_weight·e/beta_ramp_epochs)", Kind: Float},
