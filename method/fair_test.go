@@ -94,8 +94,13 @@ func TestBetaDARTSReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Search.Epochs != 4 || q.Options["beta_ramp_epochs"] != 4 || q.Options["beta_weight"] != 50 {
-		t.Errorf("quick NAS-Bench-201: %d epochs, options %v; want the ramp scaled to 4 epochs", q.Search.Epochs, q.Options)
+	qb, err := LookupBudget(Quick, space.NB201Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reference ramps over all its 100 epochs: 100·E/100 of E epochs.
+	if q.Search.Epochs != qb.Epochs || q.Options["beta_ramp_epochs"] != float64(qb.Epochs) || q.Options["beta_weight"] != 50 {
+		t.Errorf("quick NAS-Bench-201: %d epochs, options %v; want the ramp scaled to the budget's %d epochs", q.Search.Epochs, q.Options, qb.Epochs)
 	}
 	d, err := s.Recipe(Query{Space: space.DARTSName}, Reference)
 	if err != nil {
