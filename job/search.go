@@ -57,6 +57,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 		if err := ExtendEpochs(o.Epochs, &conf.Search.Epochs); err != nil {
 			return &OptionError{err}
 		}
+		noteKernels(conf.Kernels, rep)
 	} else {
 		if err := CheckNewRun(o.Dir); err != nil {
 			return err
@@ -64,7 +65,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 		if err := conf.Search.Validate(); err != nil {
 			return &ConfigError{err}
 		}
-		conf.Program = Version
+		conf.Program, conf.Kernels = Version, KernelPath()
 	}
 	data, err := datasets.Load(conf.Data)
 	if err != nil {

@@ -50,11 +50,12 @@ func BuildTraining(conf TrainConfig, o TrainOptions) (*Training, error) {
 		if err := ExtendEpochs(o.Epochs, &conf.Train.Epochs); err != nil {
 			return nil, &OptionError{err}
 		}
+		noteKernels(conf.Kernels, o.Report)
 	} else {
 		if err := conf.Train.Validate(); err != nil {
 			return nil, &ConfigError{err}
 		}
-		conf.Program = Version
+		conf.Program, conf.Kernels = Version, KernelPath()
 	}
 	data, err := datasets.Load(conf.Data)
 	if err != nil {

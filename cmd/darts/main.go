@@ -75,6 +75,9 @@ func run(args []string) int {
 	case "-h", "--help", "help":
 		printUsage(os.Stdout)
 		return 0
+	case "--version":
+		printVersion(os.Stdout)
+		return 0
 	}
 	c, ok := commands[args[0]]
 	if !ok {
