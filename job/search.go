@@ -29,6 +29,9 @@ type SearchOptions struct {
 	// PeakRSS, if set, gives the process's peak resident memory in bytes
 	// for the epoch lines.
 	PeakRSS func() (uint64, bool)
+	// OnEpoch, if set, is called after every finished epoch, once its files,
+	// checkpoint and plots are written (a TensorBoard log, say).
+	OnEpoch func(Epoch)
 }
 
 // methodFor returns the search method called name.
@@ -96,6 +99,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	conf.Method, conf.Record = s.Method.Name, s.Method.Record()
 
 	out := o.Dir
+	var done Epoch // the epoch Finish wrote, for OnEpoch
 	loop := &Loop{Dir: out, Ckpt: filepath.Join(out, bilevel.CheckpointFile), State: s, Report: rep,
 		Epochs: conf.Search.Epochs, Resume: o.ResumeCommand,
 		Pos: func() (int, int) { return s.Epoch, s.Step },
@@ -117,6 +121,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 			if err := WriteGenotype(out, g); err != nil {
 				return "", err
 			}
+			done = Epoch{Metrics: m, Alphas: &a, Genotype: g}
 			rss := ""
 			if o.PeakRSS != nil {
 				if b, ok := o.PeakRSS(); ok {
@@ -127,15 +132,18 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g), nil
 		},
 		After: func() {
-			if o.NoPlots {
-				return
-			}
-			if _, warns, err := plots.All(out, "", "png"); err != nil {
-				rep.Note("warning: plots: %v", err)
-			} else {
-				for _, w := range warns {
-					rep.Note("warning: plots: %s", w)
+			if !o.NoPlots {
+				if written, warns, err := plots.All(out, "", "png"); err != nil {
+					rep.Note("warning: plots: %v", err)
+				} else {
+					done.Plots = written
+					for _, w := range warns {
+						rep.Note("warning: plots: %s", w)
+					}
 				}
+			}
+			if o.OnEpoch != nil {
+				o.OnEpoch(done)
 			}
 		},
 	}

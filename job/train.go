@@ -25,6 +25,9 @@ type TrainOptions struct {
 	Report           Reporter
 	// ResumeCommand is the command that resumes the run, for messages.
 	ResumeCommand string
+	// OnEpoch, if set, is called after every finished epoch, once its files
+	// and checkpoint are written (a TensorBoard log, say).
+	OnEpoch func(Epoch)
 }
 
 // Training is a training job built and ready to run: its resolved config,
@@ -95,6 +98,7 @@ func (t *Training) Run(ctx context.Context) error {
 	t.Trainer = tr
 	defer tr.Close()
 	out := o.Dir
+	var done Epoch // the epoch Finish wrote, for OnEpoch
 	loop := &Loop{Dir: out, Ckpt: filepath.Join(out, retrain.TrainCheckpointFile), State: tr, Report: rep,
 		Epochs: conf.Train.Epochs, Resume: o.ResumeCommand,
 		Pos: func() (int, int) { return tr.Epoch, tr.Step },
@@ -108,9 +112,15 @@ func (t *Training) Run(ctx context.Context) error {
 			if err := retrain.SaveWeights(filepath.Join(out, retrain.WeightsFile), net, m.Epoch); err != nil {
 				return "", err
 			}
+			done = Epoch{Metrics: m, Genotype: conf.Genotype}
 			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  lr %.5f  drop path %.3f  %.0fs",
 				m.Epoch, conf.Train.Epochs, m.TrainLoss, 100*m.TrainAcc, *m.TestLoss, 100**m.TestAcc, m.LR,
 				conf.Train.DropPath*float64(m.Epoch-1)/float64(conf.Train.Epochs), m.Seconds), nil
+		},
+		After: func() {
+			if o.OnEpoch != nil {
+				o.OnEpoch(done)
+			}
 		},
 	}
 	genotype := func() error { return WriteGenotype(out, conf.Genotype) }

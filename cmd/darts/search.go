@@ -74,6 +74,7 @@ func runSearch(args []string) error {
 	fs.StringVar(&out, "out", "runs/search", "run directory `DIR`")
 	fs.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint (settings come from its config.json; --epochs may extend it)")
 	fs.BoolVar(&noPlots, "no-plots", false, "do not redraw RUN/plots after each epoch")
+	tb := fs.Bool("tensorboard", false, tensorboardUsage)
 	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
@@ -110,7 +111,9 @@ func runSearch(args []string) error {
 	}
 	ctx, stop := job.WithSignals(context.Background())
 	defer stop()
+	onEpoch, closeTB := tensorboardHook(*tb, out, "search", os.Stderr)
+	defer closeTB()
 	err := job.Search(ctx, conf, job.SearchOptions{Dir: out, Resume: resume, Epochs: epochs, NoPlots: noPlots,
-		Report: newReporter(os.Stderr), ResumeCommand: "darts search --resume --out " + out, PeakRSS: peakRSS})
+		Report: newReporter(os.Stderr), ResumeCommand: "darts search --resume --out " + out, PeakRSS: peakRSS, OnEpoch: onEpoch})
 	return jobError(err, resume)
 }

@@ -87,6 +87,7 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&out, "out", "runs/train", "run directory `DIR`")
 	fs.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint (settings come from its config.json; --epochs may extend it)")
 	fs.BoolVar(&dryRun, "dry-run", false, "build the network, print its summary and exit")
+	tb := fs.Bool("tensorboard", false, tensorboardUsage)
 	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
@@ -141,8 +142,10 @@ func train(args []string, stdout, stderr io.Writer) error {
 		}
 		epochs = st.Epochs
 	}
+	onEpoch, closeTB := tensorboardHook(*tb, out, "train", stderr)
+	defer closeTB()
 	opts := job.TrainOptions{Dir: out, Resume: resume, Epochs: epochs, Layers: layers, Channels: initC, Auxiliary: aux,
-		Report: newReporter(stderr), ResumeCommand: "darts train --resume --out " + out}
+		Report: newReporter(stderr), ResumeCommand: "darts train --resume --out " + out, OnEpoch: onEpoch}
 	t, err := job.BuildTraining(conf, opts)
 	if err != nil {
 		return jobError(err, resume)
