@@ -153,6 +153,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	}
 	rep.Note("search: %s, %d search-train / %d search-val images of %dx%dx%d, %d classes",
 		data.Info.Name, data.Info.Train, data.Info.Val, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
+	noteSkipped(rep, data.Info)
 	rep.Note("supernet: %d layers, %d init channels, %d ops, %d weights (%.1f MB), order %d, %d steps/epoch of batch %d, about %d MiB of memory",
 		net.Cfg.Layers, net.Cfg.C, len(net.Space.Ops), conf.Params, float64(conf.Params)*4/1e6, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize,
 		net.EstimateMemory(conf.Search.BatchSize)>>20)

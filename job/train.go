@@ -130,6 +130,7 @@ func (t *Training) Run(ctx context.Context) error {
 	info := t.Data.Info
 	rep.Note("train: %s, %d training / %d test images of %dx%dx%d, %d classes",
 		info.Name, info.Train+info.Val, info.Test, info.Shape[0], info.Shape[1], info.Shape[2], info.Classes)
+	noteSkipped(rep, info)
 	aux := ""
 	if conf.AuxParams > 0 {
 		aux = fmt.Sprintf(" (+%s in the auxiliary head, training only)", Thousands(conf.AuxParams))

@@ -47,6 +47,7 @@ func eval(args []string, stdout io.Writer) error {
 	fs.StringVar(&run, "run", "", "training run `dir`")
 	fs.StringVar(&weights, "weights", "", "weights `file` (default RUN/weights.dgo)")
 	fs.StringVar(&dataDir, "data-dir", "", "read the dataset's files from `dir` instead of the run's setting")
+	folder := addFolderFlags(fs)
 	fs.IntVar(&batch, "batch-size", 0, "evaluation batch size (default: the run's)")
 	outs := addEvalOutputFlags(fs)
 	setThreads := addThreadsFlag(fs)
@@ -79,8 +80,14 @@ func eval(args []string, stdout io.Writer) error {
 	if dataDir != "" {
 		conf.Data.DataDir = dataDir
 	}
+	if err := folder.apply(fs, &conf.Data); err != nil {
+		return err
+	}
 	data, err := datasets.Load(conf.Data)
 	if err != nil {
+		return err
+	}
+	if err := checkEvalData(os.Stderr, tr, data.Info); err != nil {
 		return err
 	}
 	if outs.used() {

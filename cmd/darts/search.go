@@ -55,6 +55,7 @@ func runSearch(args []string) error {
 	)
 	fs.StringVar(&o.Name, "dataset", "mnist", "dataset `name`: "+strings.Join(datasets.Names(), ", "))
 	fs.StringVar(&o.DataDir, "data-dir", "", "read the dataset's files from `dir`")
+	folder := addFolderFlags(fs)
 	fs.Float64Var(&o.TrainPortion, "train-portion", 0.5, "fraction of the training set used for search-train; the rest is search-val")
 	fs.IntVar(&o.Limit, "limit", 4000, "use only the first `N` training examples (0 = all)")
 	fs.StringVar(&shape, "input-shape", "", "image shape `CxHxW` of --dataset synthetic")
@@ -78,7 +79,7 @@ func runSearch(args []string) error {
 	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
-			printHelp(os.Stdout, fs, searchHelp)
+			printHelp(os.Stdout, fs, withFolderHelp(searchHelp))
 		}
 		return err
 	}
@@ -89,6 +90,9 @@ func runSearch(args []string) error {
 	var conf job.SearchConfig
 	if !resume {
 		if err := checkDataFlags(&o, shape); err != nil {
+			return err
+		}
+		if err := folder.apply(fs, &o); err != nil {
 			return err
 		}
 		prims, err := space.OpSet(ops)

@@ -71,6 +71,7 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&runDir, "run", "", "train the genotype of the search run in `dir` (its genotype.json)")
 	fs.StringVar(&o.Name, "dataset", "mnist", "dataset `name`: "+strings.Join(datasets.Names(), ", "))
 	fs.StringVar(&o.DataDir, "data-dir", "", "read the dataset's files from `dir`")
+	folder := addFolderFlags(fs)
 	fs.IntVar(&o.Limit, "limit", 0, "use only the first `N` training and test examples (0 = all)")
 	fs.StringVar(&shape, "input-shape", "", "image shape `CxHxW` of --dataset synthetic")
 	fs.IntVar(&o.Classes, "classes", 0, "classes of --dataset synthetic")
@@ -91,7 +92,7 @@ func train(args []string, stdout, stderr io.Writer) error {
 	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
-			printHelp(stdout, fs, trainHelp)
+			printHelp(stdout, fs, withFolderHelp(trainHelp))
 		}
 		return err
 	}
@@ -122,6 +123,9 @@ func train(args []string, stdout, stderr io.Writer) error {
 		}
 		o.TrainPortion = 0.5 // training uses search-train and search-val together
 		if err := checkDataFlags(&o, shape); err != nil {
+			return err
+		}
+		if err := folder.apply(fs, &o); err != nil {
 			return err
 		}
 		if err := st.Validate(); err != nil {
