@@ -9,7 +9,9 @@ import (
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/export/tensorboard"
+	"github.com/darts-go/darts/job"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 )
 
 // readTB reads the one event file of run/tb and indexes its values by tag
@@ -193,5 +195,57 @@ func TestTrainTensorBoard(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(out, TensorBoardDir, "events.out.tfevents.*"))
 	if len(files) != 2 {
 		t.Fatalf("event files after resuming: %v", files)
+	}
+}
+
+// TestNB201SearchTensorBoard: a NAS-Bench-201 search's one cell is
+// logged with the space's node numbering (input 0, nodes from 1) and all
+// five ops (an epoch as package job hands it over; job cannot yet run that
+// search with NAS-Bench-201's rule).
+func TestNB201SearchTensorBoard(t *testing.T) {
+	out := t.TempDir()
+	sp := space.NB201(space.NB201Ops)
+	ct := sp.Cells[0]
+	rows := rundir.EdgeRows(ct.Cell)
+	a := rundir.Alphas{Epoch: 1, Space: sp, Rule: "argmax", Primitives: sp.Ops,
+		Tensors: []rundir.TensorAlphas{{Name: ct.Name, Cell: ct.Name, Rows: rows, Cols: sp.Ops}}}
+	for r := range rows {
+		var al, w []float64
+		for c := range sp.Ops {
+			al = append(al, float64(r*5+c)/10)
+			w = append(w, float64(r*5+c)/100)
+		}
+		a.Tensors[0].Alpha = append(a.Tensors[0].Alpha, al)
+		a.Tensors[0].Weights = append(a.Tensors[0].Weights, w)
+	}
+	g, err := derive.ParseNB201("|skip_connect~0|+|none~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook, closeTB := tensorboardHook(true, out, "search", buf())
+	hook(job.Epoch{Metrics: rundir.Metrics{Epoch: 1}, Genotype: g, Alphas: &a})
+	closeTB()
+	_, values := readTB(t, out)
+	n := 0
+	for tag := range values {
+		if strings.HasPrefix(tag, "alpha_cell/") {
+			n++
+		}
+	}
+	if n != 6*5 {
+		t.Errorf("%d alpha tags, want 6 edges x 5 ops", n)
+	}
+	// Row r is (node, input), node 0 being the first intermediate node:
+	// NAS-Bench-201's node 1, which reads node 0, the input.
+	want := map[[2]int]string{{0, 0}: "node1_from_in0", {1, 0}: "node2_from_in0", {1, 1}: "node2_from_node1",
+		{2, 0}: "node3_from_in0", {2, 1}: "node3_from_node1", {2, 2}: "node3_from_node2"}
+	for r, row := range rows {
+		for c, op := range sp.Ops {
+			wantScalar(t, values, "alpha_cell/"+want[row]+"/"+op, 1, float64(r*5+c)/100)
+		}
+	}
+	wantScalar(t, values, "genotype/skip_connect_cell", 1, 3)
+	if h := values["alpha_hist/cell"][1].Histo; h == nil || h.Num != 30 || h.Max != 2.9 {
+		t.Errorf("histogram %+v", h)
 	}
 }
