@@ -218,3 +218,22 @@ func TestExportModelErrors(t *testing.T) {
 		t.Errorf("not a run: %v", err)
 	}
 }
+
+// TestExportGenotypeOfRun: --run DIR with a genotype format reads the
+// run's genotype.json.
+func TestExportGenotypeOfRun(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	if err := train(tinyTrain(run, "--epochs", "1"), buf(), buf()); err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	if err := export([]string{"--run", run, "--format", "darts"}, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := export([]string{"--genotype", v2JSON, "--format", "darts"}, &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() || !strings.HasPrefix(a.String(), "Genotype(normal=") {
+		t.Errorf("--run gives %q, --genotype %q", a.String(), b.String())
+	}
+}

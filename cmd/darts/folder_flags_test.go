@@ -100,6 +100,16 @@ func TestFolderFlags(t *testing.T) {
 	if err != nil || info.Skipped != 1 || len(info.SkippedFiles) != 1 || !strings.Contains(info.SkippedFiles[0], bad) {
 		t.Errorf("--skip-bad: %+v, %v", info, err)
 	}
+	// A training run says what it left out.
+	var stderr bytes.Buffer
+	args := []string{"--genotype", v2JSON, "--dataset", "folder", "--data-dir", root, "--skip-bad", "--image-size", "8x8", "--limit", "0",
+		"--batch-size", "4", "--layers", "3", "--init-channels", "4", "--epochs", "1", "--out", filepath.Join(t.TempDir(), "run")}
+	if err := train(args, buf(), &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "warning: 1 image file(s) could not be read or decoded and were left out") || !strings.Contains(stderr.String(), bad) {
+		t.Errorf("darts train --skip-bad said %q", stderr.String())
+	}
 }
 
 // TestFolderFlagErrors: bad values and folder options of other datasets
