@@ -1,5 +1,5 @@
 // Command darts is the command-line front end of darts-go: search, derive,
-// train, eval, plot, export, data and bench subcommands.
+// train, eval, plot, export, data, bench and version subcommands.
 //
 // Each subcommand lives in its own file and registers itself from init with
 // register; main only dispatches. Exit codes: 0 success, 1 runtime error,
