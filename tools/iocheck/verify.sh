@@ -7,7 +7,9 @@
 #      NAS-Bench-201 cell and a general DAG cell (ONNX only) on MNIST; a
 #      DARTS search on scikit-learn's 8x8
 #      digits as a --dataset folder, and its cell retrained on the digits
-#      resized to 32x32 RGB with the auxiliary head; all with --tensorboard;
+#      resized to 32x32 RGB with the auxiliary head; a NAS-Bench-201 search
+#      on the digits and its cell retrained on them as RGB; all with
+#      --tensorboard;
 #   2. for each trained run: darts eval --logits --images on the first test
 #      images, darts export --format onnx, then onnx.checker (full_check) and
 #      strict shape inference (tools/onnxcheck/check.py structure), and
@@ -118,9 +120,14 @@ echo "== darts search: scikit-learn's digits (--dataset folder, 8x8 gray)"
 echo "== darts train: its cell on the digits at 32x32 RGB, with the auxiliary head"
 "$darts" train --run "$work/digits-search" --dataset folder --data-dir "$work/digits" --image-size 32x32 --channels 3 \
 	--auxiliary --epochs 1 --layers 3 --init-channels 4 --batch-size 32 --tensorboard --out "$work/digits-train" 2>&1 | tail -2
+echo "== darts search --space nas-bench-201 on the digits, and its cell retrained on them as RGB"
+"$darts" search --space nas-bench-201 --dataset folder --data-dir "$work/digits" --limit 400 --epochs 1 \
+	--tensorboard --out "$work/nb201-search" 2>&1 | grep -v '^  |' | tail -2
+"$darts" train --run "$work/nb201-search" --dataset folder --data-dir "$work/digits" --channels 3 --epochs 1 \
+	--init-channels 4 --cells-per-stage 2 --batch-size 32 --tensorboard --out "$work/nb201-train" 2>&1 | tail -2
 echo "== runs took $(($(date +%s) - start)) s"
 
-for run in mnist-darts mnist-nb201 mnist-dag digits-train; do
+for run in mnist-darts mnist-nb201 mnist-dag digits-train nb201-train; do
 	d=$work/$run
 	echo "== $run: eval, ONNX, PyTorch"
 	"$darts" eval --run "$d" --limit 200 --logits "$d/logits.npy" --images "$d/images.npy"
@@ -136,7 +143,7 @@ for run in mnist-darts mnist-nb201 mnist-dag digits-train; do
 	"$darts" export --run "$d" --format pytorch -o "$d/weights.safetensors"
 	tally < <($py "$here/torchref.py" check "$d/weights.safetensors" "$d/images.npy" "$d/logits.npy" || true)
 done
-for run in mnist-darts mnist-nb201 digits-search digits-train; do
+for run in mnist-darts mnist-nb201 digits-search digits-train nb201-search nb201-train; do
 	echo "== $run: TensorBoard events"
 	tally < <($py "$here/check.py" tb "$work/$run" || true)
 done
