@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -195,4 +196,27 @@ func TestFolderTrainEval(t *testing.T) {
 	if err := eval([]string{"--run", run, "--image-size", "4x4"}, &out); err == nil || !strings.Contains(err.Error(), "the data is 3x4x4 with 3 classes, the network of") {
 		t.Errorf("eval at another size: %v", err)
 	}
+}
+
+// FuzzParseImageSize: any text gives a size within bounds or an error,
+// and a size read back from its own HxW form is the same.
+func FuzzParseImageSize(f *testing.F) {
+	for _, s := range []string{"32x32", "8", " 16 X 9 ", "0x1", "4096x4097", "x", "1x2x3", "-3x4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		hw, err := parseImageSize(s)
+		if err != nil {
+			return
+		}
+		for _, v := range hw {
+			if v < 1 || v > datasets.MaxImageSide {
+				t.Fatalf("%q gave %v", s, hw)
+			}
+		}
+		back, err := parseImageSize(fmt.Sprintf("%dx%d", hw[0], hw[1]))
+		if err != nil || back != hw {
+			t.Fatalf("%q gave %v, which reads back as %v (%v)", s, hw, back, err)
+		}
+	})
 }
