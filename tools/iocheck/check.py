@@ -42,35 +42,48 @@ def report(ok, what):
     print("%s %s" % ("PASS" if ok else "FAIL", what))
 
 
+def short(path):
+    """The file name with its directory: ort/logits.npy."""
+    return os.path.join(os.path.basename(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
+
+
 def compare(got, want, tol=1e-4):
     a, b = np.load(got), np.load(want)
-    if a.shape != b.shape:
-        report(False, "%s %s vs %s %s: shapes differ" % (got, a.shape, want, b.shape))
+    if a.shape != b.shape or a.dtype != b.dtype:
+        report(False, "%s %s %s vs %s %s %s: shapes or types differ" % (got, a.dtype, a.shape, want, b.dtype, b.shape))
+        return
+    if not np.all(np.isfinite(a)):
+        report(False, "%s: %d values are not finite" % (got, int(np.sum(~np.isfinite(a)))))
         return
     d = float(np.max(np.abs(a.astype(np.float64) - b))) / max(1.0, float(np.max(np.abs(b)))) if b.size else 0.0
     report(d <= tol, "%s equals %s %s: max|diff| / max(1, |want|) = %.3g (tolerance %g)" % (
-        os.path.basename(got), os.path.basename(want), list(b.shape), d, tol))
+        short(got), short(want), list(b.shape), d, tol))
 
 
 def records(path):
+    """The payloads of an event file's records and None, or the payloads
+    before the first bad record and what is wrong with it."""
     from check import masked_crc  # tools/exportcheck: crcmod's CRC-32C
     b = open(path, "rb").read()
-    out, pos, ok = [], 0, True
+    out, pos = [], 0
     while pos < len(b):
         if len(b) - pos < 16:
-            ok = False
-            break
+            return out, "record %d at byte %d: %d bytes left, a record needs at least 16" % (len(out), pos, len(b) - pos)
         (n,) = struct.unpack("<Q", b[pos:pos + 8])
         (lc,) = struct.unpack("<I", b[pos + 8:pos + 12])
+        if lc != masked_crc(b[pos:pos + 8]):
+            return out, "record %d at byte %d: length CRC-32C 0x%08x, want 0x%08x" % (len(out), pos, lc, masked_crc(b[pos:pos + 8]))
+        if pos + 16 + n > len(b):
+            return out, "record %d at byte %d: length %d runs past the end of the file (%d bytes)" % (len(out), pos, n, len(b))
         data = b[pos + 12:pos + 12 + n]
-        if len(data) != n or pos + 16 + n > len(b):
-            ok = False
-            break
         (dc,) = struct.unpack("<I", b[pos + 12 + n:pos + 16 + n])
-        ok &= lc == masked_crc(b[pos:pos + 8]) and dc == masked_crc(data)
+        if dc != masked_crc(data):
+            return out, "record %d at byte %d: data CRC-32C 0x%08x, want 0x%08x" % (len(out), pos, dc, masked_crc(data))
         out.append(data)
         pos += 16 + n
-    return out, ok and pos == len(b)
+    if not out:
+        return out, "no records"
+    return out, None
 
 
 def tb(run):
@@ -85,8 +98,9 @@ def tb(run):
     import tfevents_min_pb2 as pb
     values = {}  # (tag, step) -> Summary.Value
     for f in files:
-        recs, ok = records(f)
-        report(ok and recs, "%s: %d records, every length and data CRC-32C checks (crcmod)" % (os.path.basename(f), len(recs)))
+        recs, why = records(f)
+        report(why is None, "%s: %d records, every length and data CRC-32C checks (crcmod)" % (os.path.basename(f), len(recs)) if why is None
+               else "%s: %s" % (f, why))
         raw_ok = all(subprocess.run(["protoc", "--decode_raw"], input=r, capture_output=True).returncode == 0 for r in recs)
         report(raw_ok, "%s: protoc --decode_raw parses every payload" % os.path.basename(f))
         for i, r in enumerate(recs):
@@ -150,13 +164,16 @@ def tb(run):
 
 
 def main(argv):
-    if len(argv) in (3, 4) and argv[0] == "compare":
-        compare(argv[1], argv[2], float(argv[3]) if len(argv) == 4 else 1e-4)
-    elif len(argv) == 2 and argv[0] == "tb":
-        tb(argv[1])
-    else:
-        print(__doc__)
-        return 2
+    try:
+        if len(argv) in (3, 4) and argv[0] == "compare":
+            compare(argv[1], argv[2], float(argv[3]) if len(argv) == 4 else 1e-4)
+        elif len(argv) == 2 and argv[0] == "tb":
+            tb(argv[1])
+        else:
+            print(__doc__)
+            return 2
+    except Exception as ex:  # a missing or unreadable file is a failed check, said in one line
+        report(False, "check.py %s: %s: %s" % (" ".join(argv), type(ex).__name__, ex))
     return 0 if results and all(results) else 1
 
 

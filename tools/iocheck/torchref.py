@@ -373,6 +373,9 @@ def check(weights, images, logits):
     with torch.no_grad():
         y = net(torch.from_numpy(xn)).numpy()
     want = np.load(logits)
+    if y.shape != want.shape:
+        report(False, "PyTorch eval() logits %s, darts eval's %s: shapes differ" % (list(y.shape), list(want.shape)))
+        return ok
     diff = float(np.max(np.abs(y.astype(np.float64) - want))) / max(1.0, float(np.max(np.abs(want))))
     report(y.shape == want.shape and diff <= 1e-4,
            "PyTorch eval() logits of %d images equal darts eval's: max |diff| / max(1, |logit|) = %.3g" % (len(x), diff))
@@ -414,7 +417,11 @@ def keys():
 
 def main(argv):
     if argv[:1] == ["check"] and len(argv) == 4:
-        return 0 if check(*argv[1:]) else 1
+        try:
+            return 0 if check(*argv[1:]) else 1
+        except Exception as ex:  # a missing or malformed file is a failed check, said in one line
+            print("FAIL torchref.py check %s: %s: %s" % (" ".join(argv[1:]), type(ex).__name__, ex))
+            return 1
     if argv == ["keys"]:
         json.dump(keys(), sys.stdout, indent=1)
         print()

@@ -36,6 +36,22 @@ root=$(cd "$here/../.." && pwd)
 py=/usr/bin/python3
 export DEBIAN_FRONTEND=noninteractive
 
+# Whatever stops the script (a failed command, a missing tool) ends it with a
+# FAIL line naming the step and "iocheck: FAIL".
+work=
+current=setup
+done_ok=
+section() { current=$*; echo "== $*"; }
+finish() {
+	local rc=$?
+	[ -n "$work" ] && rm -rf "$work"
+	if [ "$rc" -ne 0 ] && [ -z "$done_ok" ]; then
+		echo "FAIL iocheck stopped in step \"$current\" (exit status $rc)"
+		echo "iocheck: FAIL"
+	fi
+}
+trap finish EXIT
+
 pkgs=()
 $py -c 'import onnx' 2>/dev/null || pkgs+=(python3-onnx)
 $py -c 'import numpy' 2>/dev/null || pkgs+=(python3-numpy)
@@ -47,21 +63,20 @@ command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 if [ ${#pkgs[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
-		echo "verify.sh: missing ${pkgs[*]}; run as root or install them" >&2
+		echo "FAIL verify.sh: missing ${pkgs[*]}; run as root or install them"
 		exit 1
 	fi
-	echo "== apt-get install ${pkgs[*]}"
+	section "apt-get install ${pkgs[*]}"
 	apt-get update -qq
 	apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 onnxcheck=$root/tools/onnxcheck
 if [ ! -d "$onnxcheck/node_modules/onnxruntime-node" ]; then
-	echo "== npm ci (onnxruntime-node)"
+	section "npm ci (onnxruntime-node)"
 	(cd "$onnxcheck" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 pass=0
 fail=0
 tally() { # echoes check output and counts its PASS/FAIL lines
@@ -84,9 +99,24 @@ expect_fail() { # name, command...: the command must fail
 		echo "PASS negative control $name: $(grep -m1 '^FAIL' "$work/neg.log" || tail -1 "$work/neg.log")"
 	fi
 }
+run() { # N, command...: runs the command and shows the last N lines of its
+	# output (less the genotype lines); if it fails, its last 30 lines and a
+	# FAIL line, and the script stops
+	local n=$1 rc=0
+	shift
+	"$@" >"$work/step.log" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 30 "$work/step.log"
+		echo "FAIL $current: $(basename "$1") ${2:-} exited with status $rc"
+		exit 1
+	fi
+	if [ "$n" -gt 0 ]; then
+		grep -v -e '^  Genotype' -e '^  |' "$work/step.log" | tail -n "$n" || true
+	fi
+}
 
-echo "== go build ./cmd/darts"
-(cd "$root" && go build -o "$work/darts" ./cmd/darts)
+section "go build ./cmd/darts"
+(cd "$root" && run 0 go build -o "$work/darts" ./cmd/darts)
 darts=$work/darts
 "$darts" version
 echo "== onnx $($py -c 'import onnx; print(onnx.__version__)'), torch $($py -c 'import torch; print(torch.__version__)'), onnxruntime-node $(node -p "require('$onnxcheck/node_modules/onnxruntime-node/package.json').version"), node $(node --version), $(protoc --version)"
@@ -95,60 +125,62 @@ digits_csv=${DARTS_SKLEARN_DIGITS:-}
 if [ -z "$digits_csv" ]; then
 	digits_csv=$(bash "$root/tools/digits/fetch.sh")
 fi
-(cd "$root" && go run ./datasets/internal/digits/mkfolder "$digits_csv" "$work/digits")
+section "the digits as a folder"
+[ -s "$digits_csv" ] || { echo "FAIL digits: no file $digits_csv"; exit 1; }
+(cd "$root" && run 1 go run ./datasets/internal/digits/mkfolder "$digits_csv" "$work/digits")
 
 start=$(date +%s)
-echo "== darts train: DARTS_V2 on MNIST"
-"$darts" train --genotype "$root/genotypes/darts-v2.json" --dataset mnist --limit 1000 --epochs 1 --layers 3 --init-channels 4 \
-	--batch-size 32 --tensorboard --out "$work/mnist-darts" 2>&1 | tail -2
-echo "== darts train: a NAS-Bench-201 cell on MNIST"
+section "darts train: DARTS_V2 on MNIST"
+run 2 "$darts" train --genotype "$root/genotypes/darts-v2.json" --dataset mnist --limit 1000 --epochs 1 --layers 3 --init-channels 4 \
+	--batch-size 32 --tensorboard --out "$work/mnist-darts"
+section "darts train: a NAS-Bench-201 cell on MNIST"
 echo '|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|' >"$work/nb201.txt"
-"$darts" train --genotype "$work/nb201.txt" --dataset mnist --limit 1000 --epochs 1 --init-channels 4 \
-	--batch-size 32 --tensorboard --out "$work/mnist-nb201" 2>&1 | tail -2
-echo "== darts train: a general DAG cell (three pairs, a dropped node, 'none' at stride 2) on MNIST"
+run 2 "$darts" train --genotype "$work/nb201.txt" --dataset mnist --limit 1000 --epochs 1 --init-channels 4 \
+	--batch-size 32 --tensorboard --out "$work/mnist-nb201"
+section "darts train: a general DAG cell (three pairs, a dropped node, 'none' at stride 2) on MNIST"
 cat >"$work/dag.json" <<'EOF'
 {"space": "darts", "cells": [
  {"name": "normal", "inputs": 2, "nodes": [[["sep_conv_3x3", 0], ["skip_connect", 1], ["avg_pool_3x3", 1]], [],
   [["dil_conv_3x3", 2], ["max_pool_3x3", 3]]], "concat": [2, 4]},
  {"name": "reduce", "inputs": 2, "nodes": [[["none", 0], ["skip_connect", 1]], [["none", 0]]], "concat": [2, 3]}]}
 EOF
-"$darts" train --genotype "$work/dag.json" --dataset mnist --limit 500 --epochs 1 --layers 3 --init-channels 4 \
-	--batch-size 32 --out "$work/mnist-dag" 2>&1 | tail -1
-echo "== darts search: scikit-learn's digits (--dataset folder, 8x8 gray)"
-"$darts" search --dataset folder --data-dir "$work/digits" --limit 0 --epochs 2 --layers 3 --init-channels 4 \
-	--batch-size 32 --tensorboard --out "$work/digits-search" 2>&1 | grep -v '^  Genotype' | tail -3
-echo "== darts train: its cell on the digits at 32x32 RGB, with the auxiliary head"
-"$darts" train --run "$work/digits-search" --dataset folder --data-dir "$work/digits" --image-size 32x32 --channels 3 \
-	--auxiliary --epochs 1 --layers 3 --init-channels 4 --batch-size 32 --tensorboard --out "$work/digits-train" 2>&1 | tail -2
-echo "== darts search --space nas-bench-201 on the digits, and its cell retrained on them as RGB"
-"$darts" search --space nas-bench-201 --dataset folder --data-dir "$work/digits" --limit 400 --epochs 1 \
-	--tensorboard --out "$work/nb201-search" 2>&1 | grep -v '^  |' | tail -2
-"$darts" train --run "$work/nb201-search" --dataset folder --data-dir "$work/digits" --channels 3 --epochs 1 \
-	--init-channels 4 --cells-per-stage 2 --batch-size 32 --tensorboard --out "$work/nb201-train" 2>&1 | tail -2
+run 1 "$darts" train --genotype "$work/dag.json" --dataset mnist --limit 500 --epochs 1 --layers 3 --init-channels 4 \
+	--batch-size 32 --out "$work/mnist-dag"
+section "darts search: scikit-learn's digits (--dataset folder, 8x8 gray)"
+run 3 "$darts" search --dataset folder --data-dir "$work/digits" --limit 0 --epochs 2 --layers 3 --init-channels 4 \
+	--batch-size 32 --tensorboard --out "$work/digits-search"
+section "darts train: its cell on the digits at 32x32 RGB, with the auxiliary head"
+run 2 "$darts" train --run "$work/digits-search" --dataset folder --data-dir "$work/digits" --image-size 32x32 --channels 3 \
+	--auxiliary --epochs 1 --layers 3 --init-channels 4 --batch-size 32 --tensorboard --out "$work/digits-train"
+section "darts search --space nas-bench-201 on the digits, and its cell retrained on them as RGB"
+run 2 "$darts" search --space nas-bench-201 --dataset folder --data-dir "$work/digits" --limit 400 --epochs 1 \
+	--tensorboard --out "$work/nb201-search"
+run 2 "$darts" train --run "$work/nb201-search" --dataset folder --data-dir "$work/digits" --channels 3 --epochs 1 \
+	--init-channels 4 --cells-per-stage 2 --batch-size 32 --tensorboard --out "$work/nb201-train"
 echo "== runs took $(($(date +%s) - start)) s"
 
-for run in mnist-darts mnist-nb201 mnist-dag digits-train nb201-train; do
-	d=$work/$run
-	echo "== $run: eval, ONNX, PyTorch"
-	"$darts" eval --run "$d" --limit 200 --logits "$d/logits.npy" --images "$d/images.npy"
-	"$darts" export --run "$d" --format onnx -o "$d/model.onnx"
+for name in mnist-darts mnist-nb201 mnist-dag digits-train nb201-train; do
+	d=$work/$name
+	section "$name: eval, ONNX, PyTorch"
+	run 9 "$darts" eval --run "$d" --limit 200 --logits "$d/logits.npy" --images "$d/images.npy"
+	run 9 "$darts" export --run "$d" --format onnx -o "$d/model.onnx"
 	tally < <($py "$onnxcheck/check.py" structure "$d/model.onnx" || true)
-	node "$onnxcheck/run.js" "$d/model.onnx" "$d/images.npy" "$d/ort" >/dev/null
-	node "$onnxcheck/run.js" "$d/model.onnx" "$d/images.npy" "$d/ort-noopt" --no-opt >/dev/null
+	run 0 node "$onnxcheck/run.js" "$d/model.onnx" "$d/images.npy" "$d/ort"
+	run 0 node "$onnxcheck/run.js" "$d/model.onnx" "$d/images.npy" "$d/ort-noopt" --no-opt
 	tally < <($py "$here/check.py" compare "$d/ort/logits.npy" "$d/logits.npy" || true)
 	tally < <($py "$here/check.py" compare "$d/ort-noopt/logits.npy" "$d/logits.npy" || true)
-	if [ "$run" = mnist-dag ]; then
+	if [ "$name" = mnist-dag ]; then
 		continue # model.py's Cell cannot hold it: darts export --format pytorch refuses
 	fi
-	"$darts" export --run "$d" --format pytorch -o "$d/weights.safetensors"
+	run 9 "$darts" export --run "$d" --format pytorch -o "$d/weights.safetensors"
 	tally < <($py "$here/torchref.py" check "$d/weights.safetensors" "$d/images.npy" "$d/logits.npy" || true)
 done
-for run in mnist-darts mnist-nb201 digits-search digits-train nb201-search nb201-train; do
-	echo "== $run: TensorBoard events"
-	tally < <($py "$here/check.py" tb "$work/$run" || true)
+for name in mnist-darts mnist-nb201 digits-search digits-train nb201-search nb201-train; do
+	section "$name: TensorBoard events"
+	tally < <($py "$here/check.py" tb "$work/$name" || true)
 done
 
-echo "== negative controls"
+section "negative controls"
 d=$work/digits-train
 $py - "$d/ort/logits.npy" "$work/off.npy" <<'PY'
 import sys, numpy as np
@@ -171,6 +203,7 @@ PY
 tally < <(expect_fail "event file byte flipped" $py "$here/check.py" tb "$work/neg-search")
 
 echo "iocheck: $pass passed, $fail failed"
+done_ok=1
 if [ "$fail" -ne 0 ] || [ "$pass" -eq 0 ]; then
 	echo "iocheck: FAIL"
 	exit 1
