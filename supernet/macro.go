@@ -107,6 +107,10 @@ type DARTSCell struct {
 	CPP, CP, C               int
 	Reduction, ReductionPrev bool
 	Ops                      []string
+	// Partial and AuxSkip are CellOptions': PC-DARTS's partial channels,
+	// DARTS-'s auxiliary skip.
+	Partial int
+	AuxSkip func() float64
 }
 
 // NewDARTSCell builds the search cell d describes, its inputs preprocessed
@@ -119,5 +123,6 @@ func NewDARTSCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, d DARTSCel
 	if err != nil {
 		return nil, err
 	}
-	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: true})
+	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: true,
+		Partial: d.Partial, AuxSkip: d.AuxSkip})
 }
