@@ -15,6 +15,8 @@ import (
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/method"
+	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 	"github.com/spf13/pflag"
 )
@@ -51,6 +53,7 @@ func benchPresetNames() string {
 // benchResult is what darts bench measures; --json prints it as one object.
 type benchResult struct {
 	Preset        string    `json:"preset"`
+	Method        string    `json:"method"`
 	Order         int       `json:"order"`
 	Steps         int       `json:"steps"`
 	Warmup        int       `json:"warmup"`
@@ -70,7 +73,10 @@ type benchResult struct {
 const benchHelp = `Usage: darts bench [flags]
 
 Times search steps of a benchmark preset (listed below) on synthetic data
-of the preset's shape: the same bilevel.Search steps as darts search (an
+of the preset's shape, with the supernet of --method (its reference
+partial channels, edge normalization or auxiliary skip on the preset's
+cells and channels; the search settings stay DARTS's, without warm-up, so
+that every method is timed on the same steps): the same bilevel.Search steps as darts search (an
 architecture step on a search-val batch, then a weight step on a
 search-train batch), first --warmup untimed steps, then --steps timed ones.
 It prints the median and minimum step time, images per second (search-train
@@ -88,6 +94,7 @@ Examples:
   darts bench --preset mnist-small --order 2 --steps 5 --json
   GOMAXPROCS=1 darts bench --preset cifar-small --steps 3
   darts bench --threads 1 --json
+  darts bench --method pc-darts --batch-size 128
 
 Flags:
 `
@@ -102,11 +109,15 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		warmup       int
 		asJSON       bool
 		seed         uint64
+		methodName   string
+		batch        int
 	)
 	fs.StringVar(&preset, "preset", "mnist-small", "benchmark `name`: "+benchPresetNames())
 	fs.IntVar(&order, "order", 1, "architecture gradient: 1 first order, 2 second order (unrolled)")
 	fs.IntVar(&steps, "steps", 5, "timed search steps")
 	fs.IntVar(&warmup, "warmup", 2, "untimed search steps before them")
+	fs.StringVar(&methodName, "method", method.DARTS, "search `method` whose supernet to time: "+strings.Join(method.Names(), ", "))
+	fs.IntVar(&batch, "batch-size", 0, "batch size `N` (0: the preset's)")
 	setThreads := addThreadsFlag(fs)
 	fs.Uint64Var(&seed, "seed", 2, "seed of the initialization and the synthetic data")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
@@ -127,6 +138,19 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		return usageErrorf("--steps %d: need at least 1", steps)
 	case warmup < 0:
 		return usageErrorf("--warmup %d: need 0 or more", warmup)
+	case batch < 0:
+		return usageErrorf("--batch-size %d: need 0 (the preset's) or more", batch)
+	}
+	if batch > 0 {
+		p.B = batch
+	}
+	spec, err := method.Lookup(methodName)
+	if err != nil {
+		return usageErrorf("--method: %v", err)
+	}
+	ref, err := spec.Recipe(method.Query{Space: space.DARTSName, Order: order}, method.Reference)
+	if err != nil {
+		return usageErrorf("--method %s: %v", methodName, err)
 	}
 	if err := setThreads(); err != nil {
 		return err
@@ -141,20 +165,27 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers}
-	net, err := supernet.NewNetwork[float32](cfg, seed)
-	if err != nil {
-		return err
-	}
+	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers,
+		PartialChannels: ref.Network.PartialChannels, EdgeNormalization: ref.Network.EdgeNormalization, AuxSkip: ref.Network.AuxSkip}
 	st := bilevel.DefaultSettings()
 	st.Epochs, st.BatchSize, st.Order, st.Seed = 1, p.B, order, seed
-	s, err := bilevel.NewSearch(net, data, st, bilevel.Method[float32]{})
+	rec := ref
+	rec.Network, rec.Search = cfg, st
+	m, err := spec.BuildRecipe(rec)
+	if err != nil {
+		return usageErrorf("--method %s on preset %s: %v", methodName, preset, err)
+	}
+	net, err := supernet.NewNetwork[float32](cfg, seed)
+	if err != nil {
+		return usageErrorf("--method %s on preset %s: %v", methodName, preset, err)
+	}
+	s, err := bilevel.NewSearch(net, data, st, m)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 
-	res := benchResult{Preset: preset, Order: order, Steps: steps, Warmup: warmup, Batch: p.B,
+	res := benchResult{Preset: preset, Method: spec.Name, Order: order, Steps: steps, Warmup: warmup, Batch: p.B,
 		Params: net.NumParams(), Threads: runtime.GOMAXPROCS(0)}
 	bar := newProgress(stderr, fmt.Sprintf("bench %s order %d", preset, order), total)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -227,6 +258,7 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		rssText = "unknown on " + runtime.GOOS
 	}
 	_, err = fmt.Fprintf(stdout, `preset         %s (%dx%dx%d, %d classes, %d layers, %d init channels, batch %d)
+method         %s
 order          %d
 median step    %.3f s
 min step       %.3f s
@@ -237,7 +269,7 @@ params         %d
 threads        %d (GOMAXPROCS)
 CPU/step       %.3f s (user+system, all threads)
 allocs/step    %.0f (%.1f KiB)
-`, preset, p.Shape[0], p.Shape[1], p.Shape[2], p.Classes, p.Layers, p.C, p.B, order,
+`, preset, p.Shape[0], p.Shape[1], p.Shape[2], p.Classes, p.Layers, p.C, p.B, spec.Name, order,
 		res.MedianStepS, res.MinStepS, strings.Join(times, " "), res.ImagesPerS, rssText,
 		res.Params, res.Threads, res.CPUPerStepS, res.AllocsPerStep, res.BytesPerStep/1024)
 	return err

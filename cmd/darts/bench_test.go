@@ -27,6 +27,9 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--steps", "x"}, `"x" for "--steps"`},
 		{[]string{"--nope"}, "--nope"},
 		{[]string{"stray"}, `"stray"`},
+		{[]string{"--method", "gdsa"}, `method "gdsa": unknown`},
+		{[]string{"--batch-size", "-1"}, "--batch-size -1"},
+		{[]string{"--preset", "tiny", "--method", "pc-darts"}, "partial channels K = 4"},
 	}
 	for _, c := range cases {
 		err := bench(io.Discard, io.Discard, c.args)
@@ -116,6 +119,34 @@ func TestBenchJSON(t *testing.T) {
 				t.Errorf("bench %v: step %g below the minimum %g", args, s, r.MinStepS)
 			}
 		}
+	}
+}
+
+// TestBenchMethods times the tiny preset with DARTS-'s network and a batch
+// of its own: the method's weights (the auxiliary skip's FactorizedReduce)
+// are in the count, the batch in the result.
+func TestBenchMethods(t *testing.T) {
+	p := benchPresets["tiny"]
+	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers}
+	plain, err := supernet.NewNetwork[float32](cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AuxSkip = &supernet.AuxSkip{Beta: 1, Decay: supernet.DecayLinear}
+	aux, err := supernet.NewNetwork[float32](cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := bench(&out, io.Discard, []string{"--preset", "tiny", "--method", "darts-minus", "--batch-size", "6", "--steps", "1", "--warmup", "0", "--json"}); err != nil {
+		t.Fatal(err)
+	}
+	var r benchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Method != "darts-minus" || r.Batch != 6 || r.Params != aux.NumParams() || r.Params == plain.NumParams() {
+		t.Errorf("method %q, batch %d, params %d; want darts-minus, 6, %d (DARTS: %d)", r.Method, r.Batch, r.Params, aux.NumParams(), plain.NumParams())
 	}
 }
 
