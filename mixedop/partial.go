@@ -32,7 +32,8 @@ type Partial[T Float] struct {
 	c, ca   int   // channels in, channels through the ops
 	in, out Shape // x's shape, y's shape
 	xa      []T   // x[:, :C/K], contiguous: the ops' input
-	xb, pb  []T   // stride 2: x[:, C/K:] and its max-pooled value
+	x       []T   // the input, kept until the backward (as every module keeps it)
+	pb      []T   // stride 2: x[:, C/K:] max-pooled
 	y       []T
 }
 
@@ -63,9 +64,10 @@ func (p *Partial[T]) Params() []*Param[T] { return p.Inner.Params() }
 // State lists the candidates' BatchNorm running statistics.
 func (p *Partial[T]) State() []*Param[T] { return p.Inner.State() }
 
-// poolGeom is the bypass's max pooling (nn.MaxPool2d(2, 2)).
+// poolGeom is the bypass's max pooling (nn.MaxPool2d(2, 2)) of one sample:
+// its planes x[n, C/K:] are contiguous in x.
 func (p *Partial[T]) poolGeom() kern.Geom {
-	return kern.Geom{N: p.in.N, C: p.c - p.ca, H: p.in.H, W: p.in.W, K: 2, Stride: 2, Dil: 1}
+	return kern.Geom{N: 1, C: p.c - p.ca, H: p.in.H, W: p.in.W, K: 2, Stride: 2, Dil: 1}
 }
 
 // shapes returns x's shape, the ops' input and output shapes.
@@ -127,13 +129,12 @@ func (p *Partial[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	cb := p.c - p.ca
 	bypass, bstride := in[0], x.C*plane // bypass channel c' of sample n at n·bstride + (C/K + c')·oplane
 	boff := p.ca * plane
+	p.x = in[0]
 	if p.Stride == 2 {
-		p.xb = grow(p.xb, x.N*cb*plane)
-		for n := 0; n < x.N; n++ {
-			copy(p.xb[n*cb*plane:][:cb*plane], in[0][n*x.C*plane+p.ca*plane:][:cb*plane])
-		}
 		p.pb = grow(p.pb, x.N*cb*oplane)
-		kern.MaxPool(p.poolGeom(), p.xb, p.pb)
+		for n := 0; n < x.N; n++ {
+			kern.MaxPool(p.poolGeom(), in[0][n*x.C*plane+p.ca*plane:][:cb*plane], p.pb[n*cb*oplane:][:cb*oplane])
+		}
 		bypass, bstride, boff = p.pb, cb*oplane, 0
 	}
 	p.y = grow(p.y, out.Size())
@@ -218,11 +219,10 @@ func (p *Partial[T]) backward(dy []T, din [][]T, acc bool) error {
 			copy(dpb[(n*cb+c-p.ca)*oplane:][:oplane], dy[(n*p.c+p.outChannel(c))*oplane:][:oplane])
 		}
 	}
-	sb, dxb := kern.GetScratch[T](x.N * cb * plane)
-	defer sb.Release()
-	kern.MaxPoolBackward(p.poolGeom(), p.xb, p.pb, dpb, dxb, false)
+	g := p.poolGeom()
 	for n := 0; n < x.N; n++ {
-		put(dx[(n*p.c+p.ca)*plane:][:cb*plane], dxb[n*cb*plane:][:cb*plane])
+		xn, pn, dn := p.x[n*x.C*plane+p.ca*plane:][:cb*plane], p.pb[n*cb*oplane:][:cb*oplane], dpb[n*cb*oplane:][:cb*oplane]
+		kern.MaxPoolBackward(g, xn, pn, dn, dx[(n*p.c+p.ca)*plane:][:cb*plane], acc)
 	}
 	return nil
 }
