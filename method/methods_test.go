@@ -64,6 +64,11 @@ func TestPCDARTSReference(t *testing.T) {
 	if _, err := s.Recipe(Query{Space: space.NB201Name}, Reference); err == nil {
 		t.Error("pc-darts on nas-bench-201: no error")
 	}
+	q.Options["k"] = 4
+	q.Search.Epochs = 2
+	if _, err := s.Resolve(q); err == nil || !strings.Contains(err.Error(), "warm-up of 2 epochs in a run of 2") {
+		t.Errorf("warm-up as long as the run: %v", err)
+	}
 }
 
 // TestDARTSMinusReference holds the DARTS- recipe to its args.py defaults

@@ -81,6 +81,9 @@ cosine(e+1), reaching 0 in epoch 49.`,
 			if c := r.Network.C; c != 0 && (k < 2 || c%int(k) != 0) {
 				return fmt.Errorf("k = %g: need K ≥ 2 dividing the initial channels (%d)", k, c)
 			}
+			if w, e := r.Search.Warmup, r.Search.Epochs; e > 0 && w >= e {
+				return fmt.Errorf("a warm-up of %d epochs in a run of %d leaves no architecture step: shorten the warm-up (the reference's is 15 of 50 epochs)", w, e)
+			}
 			return nil
 		},
 		Build: func(r Recipe) (bilevel.Method[float32], error) {
