@@ -10,6 +10,7 @@ import (
 	"github.com/darts-go/darts/method"
 	"github.com/darts-go/darts/plots"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -148,8 +149,12 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 					rss = fmt.Sprintf("  peak RSS %d MiB", b>>20)
 				}
 			}
-			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs%s\n  %s",
-				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g), nil
+			warn := ""
+			if w := g.ReachabilityWarning(); w != "" {
+				warn = "\n  warning: " + w
+			}
+			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs%s\n  %s%s",
+				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g, warn), nil
 		},
 		After: func() {
 			if o.NoPlots {
@@ -170,8 +175,12 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	}
 	rep.Note("search: %s, %d search-train / %d search-val images of %dx%dx%d, %d classes",
 		data.Info.Name, data.Info.Train, data.Info.Val, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
-	rep.Note("supernet: %d layers, %d init channels, %d ops, %d weights (%.1f MB), order %d, %d steps/epoch of batch %d, about %d MiB of memory",
-		net.Cfg.Layers, net.Cfg.C, len(net.Space.Ops), conf.Params, float64(conf.Params)*4/1e6, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize,
+	shape := fmt.Sprintf("%d layers", net.Cfg.Layers)
+	if net.Cfg.Space == space.NB201Name {
+		shape = fmt.Sprintf("nas-bench-201, 3 stages of %d cells", net.Cfg.CellsPerStage)
+	}
+	rep.Note("supernet: %s, %d init channels, %d ops, %d weights (%.1f MB), method %s, order %d, %d steps/epoch of batch %d, about %d MiB of memory",
+		shape, net.Cfg.C, len(net.Space.Ops), conf.Params, float64(conf.Params)*4/1e6, conf.Method, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize,
 		net.EstimateMemory(conf.Search.BatchSize)>>20)
 	if err := loop.Run(ctx); err != nil {
 		return err

@@ -499,6 +499,9 @@ type CellShape struct {
 	Reduction     bool
 	In0, In1, Out mixedop.Shape // per-example shapes (N = 1)
 	Params        int
+	// Block marks a NAS-Bench-201 residual block (Reduction is then true);
+	// NAS-Bench-201 modules have one input (In0 = In1).
+	Block bool
 }
 
 // CellShapes lists every cell's input and output shapes for one example.
@@ -506,6 +509,26 @@ func (n *Discrete[T]) CellShapes() []CellShape {
 	stem, _ := n.stem.OutShape(mixedop.Shape{N: 1, C: n.Cfg.InputC, H: n.Cfg.InputH, W: n.Cfg.InputW})
 	s0, s1 := stem, stem
 	var out []CellShape
+	if n.nb201 != nil {
+		in := stem
+		for i, m := range n.nb201 {
+			o := in
+			var ps []*mixedop.Param[T]
+			if m.block != nil {
+				o = mixedop.Shape{N: 1, C: 2 * in.C, H: (in.H + 1) / 2, W: (in.W + 1) / 2}
+				ps = m.block.Params()
+			} else {
+				ps = m.discrete.params()
+			}
+			cnt := 0
+			for _, p := range ps {
+				cnt += len(p.Value)
+			}
+			out = append(out, CellShape{Index: i, Reduction: m.block != nil, Block: m.block != nil, In0: in, In1: in, Out: o, Params: cnt})
+			in = o
+		}
+		return out
+	}
 	for i, c := range n.cells {
 		o := n.cellOutShape(c, s1)
 		cnt := 0
@@ -543,6 +566,19 @@ func (n *Discrete[T]) EstimateMemory(batch int) int64 {
 		elem = 8
 	}
 	params := int64(n.NumParams()+n.NumAuxParams()) * 3
+	if n.Cfg.Space == space.NB201Name {
+		g := n.Cfg.Genotype.Cells[0]
+		act := nb201Activations(n.Cfg.InputH, n.Cfg.InputW, n.Cfg.C, n.Cfg.CellsPerStage, func(plane int64) int64 {
+			var a int64
+			for _, node := range g.Nodes {
+				for _, p := range node {
+					a += opBuffers(p.Op, 1) * plane
+				}
+			}
+			return a/6 + 2*plane // an average edge
+		})
+		return (params + act*int64(batch)) * elem
+	}
 	var act int64
 	for _, cs := range n.CellShapes() {
 		c := n.cells[cs.Index]
