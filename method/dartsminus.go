@@ -72,8 +72,8 @@ identity-initialized 1×1 convolution of --auxiliary_operation conv1 is not
 offered.`,
 		Spaces: []string{space.DARTSName},
 		Options: []Option{
-			{Name: "skip_beta", Usage: "initial coefficient β of the auxiliary skip (--skip_beta)", Kind: Float},
-			{Name: "decay", Usage: "β's decay: 0 none (constant), 1 linear, 2 cosine, 3 slow_cosine (--decay)", Kind: Int, Choices: dartsMinusDecays},
+			{Name: "skip_beta", Usage: "initial coefficient β of the auxiliary skip (the reference's --skip_beta)", Kind: Float},
+			{Name: "decay", Usage: "β's decay: 0 none (constant), 1 linear, 2 cosine, 3 slow_cosine (the reference's --decay)", Kind: Int, Choices: dartsMinusDecays},
 			{Name: "decay_start_epoch", Usage: "epoch (from 0) the decay starts at", Kind: Int, Epochs: true},
 			{Name: "decay_stop_epoch", Usage: "epoch after which β stays put (0: the run's epochs)", Kind: Int, Epochs: true},
 			{Name: "decay_max_epoch", Usage: "epoch β would reach 0 at with the linear decay (0: the run's epochs)", Kind: Int, Epochs: true},
