@@ -107,10 +107,13 @@ type DARTSCell struct {
 	CPP, CP, C               int
 	Reduction, ReductionPrev bool
 	Ops                      []string
-	// Partial and AuxSkip are CellOptions': PC-DARTS's partial channels,
-	// DARTS-'s auxiliary skip.
-	Partial int
-	AuxSkip func() float64
+	// Partial, AuxSkip, EdgeOps and SkipDropout are CellOptions':
+	// PC-DARTS's partial channels, DARTS-'s auxiliary skip, each edge's
+	// own candidates, P-DARTS's dropout after skip connections.
+	Partial     int
+	AuxSkip     func() float64
+	EdgeOps     [][]string
+	SkipDropout *mixedop.Dropout
 }
 
 // NewDARTSCell builds the search cell d describes, its inputs preprocessed
@@ -124,5 +127,5 @@ func NewDARTSCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, d DARTSCel
 		return nil, err
 	}
 	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: true,
-		Partial: d.Partial, AuxSkip: d.AuxSkip})
+		Partial: d.Partial, AuxSkip: d.AuxSkip, EdgeOps: d.EdgeOps, SkipDropout: d.SkipDropout})
 }

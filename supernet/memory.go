@@ -75,12 +75,12 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 				// With partial channels the ops see 1/K of the channels; the
 				// edge keeps its own output, the ops' input and, on a
 				// stride-2 edge, the bypassed input and its pooled value.
-				k := int64(max(c.PartialChannels, 1))
-				for _, p := range n.Space.Ops {
-					act += opBuffers(p, stride) * node / k
+				parts := int64(max(c.PartialChannels, 1))
+				for _, p := range cell.Edges[e].Primitives {
+					act += opBuffers(p, stride) * node / parts
 				}
-				if k > 1 {
-					act += node + node*int64(stride*stride)/k
+				if parts > 1 {
+					act += node + node*int64(stride*stride)/parts
 					if stride == 2 {
 						act += node * 5
 					}

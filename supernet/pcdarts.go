@@ -25,22 +25,22 @@ func (c Config) validateEdgeOptions() error {
 	return nil
 }
 
-// newEdge builds edge e of a cell: the mixed op (over 1/o.Partial of the
-// channels if set) and the block the cell runs, which wraps it with the
+// newEdge builds edge e of a cell: the mixed op of ops (over 1/o.Partial
+// of the channels if set) and the block the cell runs, which wraps it with the
 // partial-channel bypass and the auxiliary skip when o asks for them.
-func newEdge[T Float](ctx *mixedop.Ctx, prefix string, e, stride int, o CellOptions) (*mixedop.Mixed[T], mixedop.EdgeBlock[T], error) {
-	a := mixedop.Args{C: o.C, Stride: stride, PoolBN: o.PoolBN, ConvBias: o.ConvBias, Untracked: o.NoTrackStats}
+func newEdge[T Float](ctx *mixedop.Ctx, prefix string, ops []string, e, stride int, o CellOptions) (*mixedop.Mixed[T], mixedop.EdgeBlock[T], error) {
+	a := mixedop.Args{C: o.C, Stride: stride, PoolBN: o.PoolBN, ConvBias: o.ConvBias, Untracked: o.NoTrackStats, SkipDropout: o.SkipDropout}
 	var m *mixedop.Mixed[T]
 	var b mixedop.EdgeBlock[T]
 	if o.Partial > 0 {
-		p, err := mixedop.NewPartial[T](ctx, prefix, o.Ops, e, o.Partial, a)
+		p, err := mixedop.NewPartial[T](ctx, prefix, ops, e, o.Partial, a)
 		if err != nil {
 			return nil, nil, err
 		}
 		m, b = p.Inner, p
 	} else {
 		var err error
-		if m, err = mixedop.NewMixed[T](ctx, prefix, o.Ops, e, a); err != nil {
+		if m, err = mixedop.NewMixed[T](ctx, prefix, ops, e, a); err != nil {
 			return nil, nil, err
 		}
 		b = m

@@ -38,6 +38,12 @@ type CellOptions struct {
 	// AuxSkip, if set, gives every edge DARTS-'s auxiliary skip with this
 	// coefficient (mixedop.AuxSkip), read at each forward pass.
 	AuxSkip func() float64
+	// EdgeOps, if set, are the candidates of each edge, in column order,
+	// instead of Ops ('none' for a column the edge does not compute).
+	EdgeOps [][]string
+	// SkipDropout, if set, follows the stride-1 skip connections with
+	// P-DARTS's dropout (mixedop.Dropout).
+	SkipDropout *mixedop.Dropout
 }
 
 // NewSearchCell builds a cell of topology topo whose inputs go through pre
@@ -51,13 +57,20 @@ func NewSearchCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, topo spac
 	if len(pre) != topo.Inputs {
 		return nil, fmt.Errorf("%s: %d preprocessing modules for %d inputs", prefix, len(pre), topo.Inputs)
 	}
+	if o.EdgeOps != nil && len(o.EdgeOps) != len(topo.Edges) {
+		return nil, fmt.Errorf("%s: candidates for %d edges, the cell has %d", prefix, len(o.EdgeOps), len(topo.Edges))
+	}
 	c := &SearchCell[T]{Prefix: prefix, Type: cellType, Topology: topo, Reduction: o.Reduction, pre: pre}
 	for e, ed := range topo.Edges {
+		ops := o.Ops
+		if o.EdgeOps != nil {
+			ops = o.EdgeOps[e]
+		}
 		stride := 1
 		if o.Reduction && ed.Input < topo.Inputs {
 			stride = 2
 		}
-		m, b, err := newEdge[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), e, stride, o)
+		m, b, err := newEdge[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), ops, e, stride, o)
 		if err != nil {
 			return nil, err
 		}
