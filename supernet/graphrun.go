@@ -16,6 +16,7 @@ import (
 type graphRun[T Float] struct {
 	Batch   int
 	train   bool
+	evalBN  bool   // training graphs only: BatchNorm on running statistics
 	bn      BNMode // eval graphs only
 	ctx     *mixedop.Ctx
 	classes int
@@ -115,7 +116,11 @@ func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
 		h.labels = y
 	}
 	prev := r.ctx.Training
-	r.ctx.Training = r.train || r.bn != BNRunning
+	if r.train {
+		r.ctx.Training = !r.evalBN
+	} else {
+		r.ctx.Training = r.bn != BNRunning
+	}
 	defer func() { r.ctx.Training = prev }()
 	if err := r.vm.Run(!r.g.ParamGrads()); err != nil {
 		return Result{}, err
