@@ -54,7 +54,7 @@ func benchPresetNames() string {
 // benchResult is what darts bench measures; --json prints it as one object.
 type benchResult struct {
 	Preset        string    `json:"preset"`
-	Method        string    `json:"method,omitempty"` // search mode
+	Method        string    `json:"method"`
 	Mode          string    `json:"mode"`
 	Order         int       `json:"order"`
 	Steps         int       `json:"steps"`
@@ -83,8 +83,12 @@ const benchHelp = `Usage: darts bench [--mode search|train] [flags]
 Times search steps (--mode search, the default) or retraining steps
 (--mode train --genotype FILE) of a benchmark preset (listed below).
 
-Search mode times search steps of the preset on synthetic data
-of the preset's shape: the same bilevel.Search steps as darts search (an
+Search mode times search steps of --method on the preset, on synthetic
+data of the preset's shape: the method's relaxation and reference search
+settings (single- or bilevel, step order, optimizers; one epoch of the
+preset's batch, no warm-up) and its supernet's extras (partial channels,
+edge normalization or auxiliary skip) on the preset's cells, channels and
+ops. These are the same bilevel.Search steps as darts search (for DARTS an
 architecture step on a search-val batch, then a weight step on a
 search-train batch), first --warmup untimed steps, then --steps timed ones.
 It prints the median and minimum step time, images per second (search-train
@@ -92,11 +96,10 @@ images, i.e. batch / median step), the process's peak resident memory, the
 supernet's weight count, GOMAXPROCS, the process CPU time per timed step
 (a check on a busy machine: near threads × step time when the cores are the
 bench's alone) and the heap allocations per timed step.
---method runs another registered method's steps (its relaxation and search
-settings; the preset's network and ops); several, separated by commas, run
-one after the other in this process, each on a fresh network, and the text
-output ends with each one's median step time as a multiple of the first's
-(peak RSS is the process's, so the largest of those run so far).
+Several methods, separated by commas, run one after the other in this
+process, each on a fresh network, and the text output ends with each one's
+median step time as a multiple of the first's (peak RSS is the process's,
+so the largest of those run so far).
 
 Train mode times the training steps of darts train (retrain.Trainer: the
 genotype's network with the auxiliary head and drop path on every
@@ -121,6 +124,7 @@ Examples:
   GOMAXPROCS=1 darts bench --preset cifar-small --steps 3
   darts bench --threads 1 --json
   darts bench --method darts,gdas,snas,drnas
+  darts bench --method pc-darts --batch-size 128
   darts bench --mode train --genotype genotypes/darts-v2.json --preset cifar-small
   darts bench --batch-size 64 --init-channels 16 --ops none,max_pool_3x3,sep_conv_3x3
 
@@ -191,7 +195,7 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	case mode == "train" && fs.Changed("order"):
 		return usageErrorf("--order: a setting of search mode")
 	case mode == "train" && fs.Changed("method"):
-		return usageErrorf("--method: a setting of search mode")
+		return usageErrorf("--method: a setting of search mode (train mode retrains --genotype)")
 	case mode == "search" && (fs.Changed("genotype") || fs.Changed("drop-path") || fs.Changed("auxiliary")):
 		return usageErrorf("--genotype, --drop-path and --auxiliary are settings of --mode train")
 	}
@@ -249,18 +253,20 @@ func benchSearch(spec method.Spec, p benchPreset, data *datasets.Splits, order i
 	if err != nil {
 		return nil, 0, usageErrorf("--method %s: %v", spec.Name, err)
 	}
-	r.Network = supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers, Primitives: p.Ops}.WithDefaults()
+	ref := r.Network
+	r.Network = supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers, Primitives: p.Ops,
+		PartialChannels: ref.PartialChannels, EdgeNormalization: ref.EdgeNormalization, AuxSkip: ref.AuxSkip}.WithDefaults()
 	if err := r.Network.Validate(); err != nil {
-		return nil, 0, usageErrorf("--ops/--layers/--init-channels: %v", err)
+		return nil, 0, usageErrorf("--method %s/--ops/--layers/--init-channels: %v", spec.Name, err)
 	}
 	r.Search.Epochs, r.Search.BatchSize, r.Search.Order, r.Search.Seed, r.Search.Warmup = 1, p.B, order, seed, 0
 	m, err := spec.BuildRecipe(r)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, usageErrorf("--method %s on this preset: %v", spec.Name, err)
 	}
 	net, err := supernet.NewNetwork[float32](r.Network, seed)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, usageErrorf("--method %s on this preset: %v", spec.Name, err)
 	}
 	s, err := bilevel.NewSearch(net, data, r.Search, m)
 	if err != nil {
@@ -271,7 +277,6 @@ func benchSearch(spec method.Spec, p benchPreset, data *datasets.Splits, order i
 
 // benchOne times one method's search steps.
 func benchOne(stderr io.Writer, preset string, p benchPreset, spec method.Spec, order, steps, warmup int, seed uint64) (benchResult, bool, error) {
-
 	total := warmup + steps
 	// Exactly total batches in each of search-train and search-val: the
 	// epoch ends with the last timed step, and the cancellation below stops
