@@ -55,6 +55,9 @@ Examples:
       --layers 20 --init-channels 36 --auxiliary --dry-run
   darts train --genotype '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|' \
       --dataset synthetic --input-shape 3x32x32 --classes 10 --dry-run
+  darts train --genotype genotypes/amoebanet.txt --dataset synthetic --input-shape 3x32x32 --classes 10 \
+      --layers 20 --init-channels 36 --auxiliary --dry-run
+  darts train --genotype path/to/darts/cnn/genotypes.py:NASNet --dataset fashion-mnist
   darts train --resume --out runs/fm-train
 
 Flags:
@@ -87,7 +90,7 @@ func train(args []string, stdout, stderr io.Writer) error {
 	both := func(what string, d, n any) string {
 		return fmt.Sprintf("%s (darts: %v; nas-bench-201: %v, at the quick budget)", what, d, n)
 	}
-	fs.StringVar(&genoPath, "genotype", "", "train the genotype in `file` (JSON, DARTS text or a NAS-Bench-201 string), or given literally ('|nor_conv_3x3~0|+|...')")
+	fs.StringVar(&genoPath, "genotype", "", "train the genotype in `file` (JSON, DARTS text or a NAS-Bench-201 string; FILE:NAME for the genotype NAME of a module such as DARTS's genotypes.py), or given literally ('|nor_conv_3x3~0|+|...')")
 	fs.StringVar(&runDir, "run", "", "train the genotype of the search run in `dir` (its genotype.json)")
 	fs.StringVar(&budget, "budget", retrain.Quick, "defaults for epochs, batch and network size: quick, or reference (the space's paper setting: darts 600 epochs of 20 cells of 36 channels; nas-bench-201 200 epochs, batch 256)")
 	fs.StringVar(&o.Name, "dataset", "mnist", "dataset `name`: "+strings.Join(datasets.Names(), ", "))
