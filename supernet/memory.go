@@ -41,8 +41,8 @@ func opBuffers(name string, stride int) int64 {
 // /usr/bin/time on `darts search --epochs 1 --threads 1` (Intel Xeon,
 // Go 1.26): DARTS default 869–1029 MiB against an estimate of 853,
 // order 2 876 MiB, 3x32x32 8 layers of 16 channels 2944 MiB against 3706,
-// NAS-Bench-201 C=8 N=2 468–493 MiB against 385, C=16 N=5 1671 MiB against
-// 1881. Treat it as ±30%.
+// NAS-Bench-201 C=8 N=2 431–515 MiB against 385, C=16 N=5 (batch 64) 1916 MiB
+// against 1891. Treat it as ±30%.
 func (n *Network[T]) EstimateMemory(batch int) int64 {
 	var z T
 	elem := int64(unsafe.Sizeof(z))
