@@ -80,6 +80,9 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 		cfg.Classes = data.Info.Classes
 		conf.Network = cfg.WithDefaults()
 	}
+	if spec, err := method.Lookup(conf.Method); err == nil && spec.Stages != nil {
+		return searchStages(ctx, conf, o, spec, data, rep)
+	}
 	net, err := supernet.NewNetwork[float32](conf.Network, conf.Search.Seed)
 	if err != nil {
 		return &ConfigError{err}

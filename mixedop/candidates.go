@@ -127,6 +127,9 @@ type Args struct {
 	// the batch's in eval mode too (PyTorch's track_running_stats=False,
 	// an option of NAS-Bench-201's search).
 	Untracked bool
+	// SkipDropout, if set, follows every stride-1 skip_connect with its
+	// dropout (P-DARTS's search network); nil: the plain identity.
+	SkipDropout *Dropout
 }
 
 // Build makes the candidate op called name with its registered
@@ -180,7 +183,9 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 			m = &seq[T]{mods: []Module[T]{pl, bn(p("bn"), a.C, false)}}
 		}
 	case KindSkip:
-		if a.Stride == 1 {
+		if a.Stride == 1 && a.SkipDropout != nil {
+			m = newDropSkip[T](ctx, a.SkipDropout)
+		} else if a.Stride == 1 {
 			m = identity[T]{}
 		} else {
 			fr, err := newFactorizedReduce[T](ctx, p("fr"), a.C, a.C, a.Affine)

@@ -37,7 +37,7 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	grads, err := r.finish(logits, l)
+	grads, err := r.finish(logits, l, n.ArchParams()...)
 	if err != nil {
 		return nil, err
 	}
@@ -117,8 +117,8 @@ func (r *Runner[T]) Run(x []float32, y []int) (Result, error) {
 		return res, err
 	}
 	for i, a := range r.archP {
-		g, ok := r.alphaG[i].Value().Data().([]T)
-		if !ok || len(g) != len(a.Grad) {
+		g, err := r.vm.Data(r.alphaG[i])
+		if err != nil || len(g) != len(a.Grad) {
 			return Result{}, fmt.Errorf("gradient of %s has an unexpected type or size", a.Name)
 		}
 		copy(a.Grad, g)
