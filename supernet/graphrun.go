@@ -17,6 +17,7 @@ type graphRun[T Float] struct {
 	Batch   int
 	train   bool
 	bn      BNMode // eval graphs only
+	skip    bool   // the relaxation's weights are one-hot: Ctx.SkipZero in runs
 	ctx     *mixedop.Ctx
 	classes int
 	g       *mixedop.Graph[T]
@@ -114,9 +115,10 @@ func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
 	for _, h := range r.heads {
 		h.labels = y
 	}
-	prev := r.ctx.Training
+	prev, prevSkip := r.ctx.Training, r.ctx.SkipZero
 	r.ctx.Training = r.train || r.bn != BNRunning
-	defer func() { r.ctx.Training = prev }()
+	r.ctx.SkipZero = r.skip
+	defer func() { r.ctx.Training, r.ctx.SkipZero = prev, prevSkip }()
 	if err := r.vm.Run(!r.g.ParamGrads()); err != nil {
 		return Result{}, err
 	}
