@@ -1,8 +1,9 @@
 // Package relax holds the relaxations of darts-go: how the architecture
 // tensors of a supernet become the edge weights of one forward pass.
-// Softmax (DARTS) is the first; sigmoid (FairDARTS), Gumbel-softmax (SNAS),
-// hard Gumbel with a straight-through gradient (GDAS) and Dirichlet samples
-// (DrNAS) are others. A relaxation is a value of the Relaxation interface:
+// Softmax (DARTS) is the first; Sigmoid (FairDARTS, with its zero-one
+// loss), BetaDecay (β-DARTS: softmax with the Beta-Decay regularizer),
+// Gumbel-softmax (SNAS), hard Gumbel with a straight-through gradient
+// (GDAS) and Dirichlet samples (DrNAS) are others. A relaxation is a value of the Relaxation interface:
 // a gorgonia block per tensor for the forward pass, the deterministic
 // weights that alphas.jsonl records and derivation reads, and optionally a
 // regularizer of the architecture objective (Regularizer) and a sparse

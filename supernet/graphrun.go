@@ -16,6 +16,7 @@ import (
 type graphRun[T Float] struct {
 	Batch   int
 	train   bool
+	evalBN  bool   // training graphs only: BatchNorm on running statistics
 	bn      BNMode // eval graphs only
 	skip    bool   // the relaxation's weights are one-hot: Ctx.SkipZero in runs
 	ctx     *mixedop.Ctx
@@ -116,7 +117,11 @@ func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
 		h.labels = y
 	}
 	prev, prevSkip := r.ctx.Training, r.ctx.SkipZero
-	r.ctx.Training = r.train || r.bn != BNRunning
+	if r.train {
+		r.ctx.Training = !r.evalBN
+	} else {
+		r.ctx.Training = r.bn != BNRunning
+	}
 	r.ctx.SkipZero = r.skip
 	defer func() { r.ctx.Training, r.ctx.SkipZero = prev, prevSkip }()
 	if err := r.vm.Run(!r.g.ParamGrads()); err != nil {
