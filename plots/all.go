@@ -11,6 +11,7 @@ import (
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 )
 
 // All draws every figure the files of run directory runDir allow into
@@ -19,6 +20,7 @@ import (
 //
 //	alphas_<tensor>   AlphaEvolution, per op tensor (alphas.jsonl): alphas_normal, alphas_reduce for DARTS
 //	weights_<tensor>  WeightsHeatmap of the last line, per op tensor (alphas.jsonl)
+//	alphas_<tensor>   EdgeWeightEvolution, per edge tensor (PC-DARTS: alphas_beta_normal, alphas_beta_reduce)
 //	skip_count        SkipCount             (alphas.jsonl)
 //	curves            Curves                (metrics.jsonl)
 //	cell_<cell>       CellDiagram, per cell of the genotype (genotype.json, else
@@ -87,6 +89,12 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 		}
 		for _, name := range opTensors {
 			jobs = append(jobs, job{"weights_" + name, func() (*Figure, error) { return WeightsHeatmap(last, name) }})
+		}
+		for _, x := range last.Space.Extra {
+			if _, ok := last.Tensor(x.Name); ok && x.Kind == space.KindEdge {
+				name := x.Name
+				jobs = append(jobs, job{"alphas_" + name, func() (*Figure, error) { return EdgeWeightEvolution(alphas, name) }})
+			}
 		}
 		jobs = append(jobs, job{"skip_count", func() (*Figure, error) {
 			f, ws, err := SkipCount(alphas)
