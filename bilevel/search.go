@@ -471,7 +471,7 @@ func (s *Search[T]) Alphas(epoch int) rundir.Alphas {
 		ct, _ := sp.CellType(t.Tensor.Cell)
 		a.Tensors = append(a.Tensors, rundir.TensorAlphas{Name: t.Tensor.Name, Param: t.Tensor.Param, Cell: t.Tensor.Cell,
 			Rows: rundir.EdgeRows(ct.Cell), Cols: append([]string(nil), t.Tensor.Cols...), Alpha: rows,
-			Weights: s.Net.Relax.Weights(t.Tensor, rows)})
+			Weights: s.Net.ArchWeights(t, rows)})
 	}
 	return a
 }

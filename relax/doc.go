@@ -7,7 +7,9 @@
 // a gorgonia block per tensor for the forward pass, the deterministic
 // weights that alphas.jsonl records and derivation reads, and optionally a
 // regularizer of the architecture objective (Regularizer) and a sparse
-// forward (Sparse).
+// forward (Sparse). Edge tensors (space.KindEdge) are not a relaxation's:
+// EdgeSoftmax, PC-DARTS's edge normalization, turns them into edge weights
+// whatever the relaxation.
 //
 // Random draws are a pure function of the Pass (seed, epoch, step, phase)
 // and the tensor's name, never of generator state, so a resumed search
