@@ -31,6 +31,9 @@ type SearchOptions struct {
 	// PeakRSS, if set, gives the process's peak resident memory in bytes
 	// for the epoch lines.
 	PeakRSS func() (uint64, bool)
+	// OnEpoch, if set, is called after every finished epoch, once its files,
+	// checkpoint and plots are written (a TensorBoard log, say).
+	OnEpoch func(Epoch)
 }
 
 // methodFor builds the search method conf names (package method's
@@ -42,6 +45,26 @@ func methodFor(conf SearchConfig) (bilevel.Method[float32], error) {
 	}
 	return spec.BuildRecipe(method.Recipe{Method: spec.Name, Space: conf.Network.Space, Budget: conf.Budget,
 		Network: conf.Network, Search: conf.Search, Options: conf.MethodOptions, Limit: conf.Data.Limit})
+}
+
+// resolveMethod makes a new run's network and settings carry its method's
+// options (method.Spec.Resolve: PC-DARTS's k becomes the network's partial
+// channels), filling the options left out with the method's.
+func resolveMethod(conf *SearchConfig) error {
+	spec, err := method.Lookup(conf.Method)
+	if err != nil {
+		return err
+	}
+	r, err := spec.Resolve(method.Recipe{Method: spec.Name, Space: conf.Network.Space, Budget: conf.Budget,
+		Network: conf.Network, Search: conf.Search, Options: conf.MethodOptions, Limit: conf.Data.Limit})
+	if err != nil {
+		return err
+	}
+	conf.Network, conf.Search = r.Network, r.Search
+	if len(r.Options) > 0 {
+		conf.MethodOptions = r.Options
+	}
+	return nil
 }
 
 // Search runs the search conf describes in o.Dir, writing the run
@@ -61,6 +84,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 		if err := ExtendEpochs(o.Epochs, &conf.Search.Epochs); err != nil {
 			return &OptionError{err}
 		}
+		noteKernels(conf.Kernels, rep)
 	} else {
 		if err := CheckNewRun(o.Dir); err != nil {
 			return err
@@ -68,7 +92,10 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 		if err := conf.Search.Validate(); err != nil {
 			return &ConfigError{err}
 		}
-		conf.Program = Version
+		if err := resolveMethod(&conf); err != nil {
+			return &ConfigError{err}
+		}
+		conf.Program, conf.Kernels = Version, KernelPath()
 	}
 	data, err := datasets.Load(conf.Data)
 	if err != nil {
@@ -102,6 +129,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	conf.Method, conf.Record = s.Method.Name, s.Method.Record()
 
 	out := o.Dir
+	var done Epoch // the epoch Finish wrote, for OnEpoch
 	loop := &Loop{Dir: out, Ckpt: filepath.Join(out, bilevel.CheckpointFile), State: s, Report: rep,
 		Epochs: conf.Search.Epochs, Resume: o.ResumeCommand,
 		Pos: func() (int, int) { return s.Epoch, s.Step },
@@ -123,6 +151,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 			if err := WriteGenotype(out, g); err != nil {
 				return "", err
 			}
+			done = Epoch{Metrics: m, Alphas: &a, Genotype: g}
 			rss := ""
 			if o.PeakRSS != nil {
 				if b, ok := o.PeakRSS(); ok {
@@ -137,15 +166,18 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g, warn), nil
 		},
 		After: func() {
-			if o.NoPlots {
-				return
-			}
-			if _, warns, err := plots.All(out, "", "png"); err != nil {
-				rep.Note("warning: plots: %v", err)
-			} else {
-				for _, w := range warns {
-					rep.Note("warning: plots: %s", w)
+			if !o.NoPlots {
+				if written, warns, err := plots.All(out, "", "png"); err != nil {
+					rep.Note("warning: plots: %v", err)
+				} else {
+					done.Plots = written
+					for _, w := range warns {
+						rep.Note("warning: plots: %s", w)
+					}
 				}
+			}
+			if o.OnEpoch != nil {
+				o.OnEpoch(done)
 			}
 		},
 	}
@@ -155,6 +187,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	}
 	rep.Note("search: %s, %d search-train / %d search-val images of %dx%dx%d, %d classes",
 		data.Info.Name, data.Info.Train, data.Info.Val, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
+	noteSkipped(rep, data.Info)
 	shape := fmt.Sprintf("%d layers", net.Cfg.Layers)
 	if net.Cfg.Space == space.NB201Name {
 		shape = fmt.Sprintf("nas-bench-201, 3 stages of %d cells", net.Cfg.CellsPerStage)

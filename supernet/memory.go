@@ -75,8 +75,24 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 				if cell.Reduction && topo.Edges[e].Input < topo.Inputs {
 					stride = 2
 				}
+				// With partial channels the ops see 1/K of the channels; the
+				// edge keeps its own output, the ops' input and, on a
+				// stride-2 edge, the bypassed input and its pooled value.
+				parts := int64(max(c.PartialChannels, 1))
 				for _, p := range cell.Edges[e].Primitives {
-					act += opBuffers(p, stride) * node
+					act += opBuffers(p, stride) * node / parts
+				}
+				if parts > 1 {
+					act += node + node*int64(stride*stride)/parts
+					if stride == 2 {
+						act += node * 5
+					}
+				}
+				if c.AuxSkip != nil { // the edge's own sum, and FactorizedReduce at stride 2
+					act += node
+					if stride == 2 {
+						act += opBuffers("skip_connect", 2) * node
+					}
 				}
 				act += 2 * node // the edge's sum and its input gradient
 			}
