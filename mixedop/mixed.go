@@ -57,6 +57,7 @@ type Mixed[T Float] struct {
 	sel       []int  // with Skip, the ops of order of nonzero weight
 	active    []bool // per op: runs in this pass
 	x, dy     []T    // arguments of the running pass
+	ctx       *Ctx
 	needDX    bool
 	dxs       [][]T // per-op input gradients of the running backward
 	sdys      [][]T // per-op s·dy for modules from other packages
@@ -72,7 +73,7 @@ type Mixed[T Float] struct {
 // NewMixed builds the mixed op over primitives with C channels at stride;
 // candidate parameters are named "<prefix>.<primitive>.<role>".
 func NewMixed[T Float](ctx *Ctx, prefix string, primitives []string, row int, a Args) (*Mixed[T], error) {
-	m := &Mixed[T]{Prefix: prefix, Primitives: primitives, Row: row, k: len(primitives)}
+	m := &Mixed[T]{Prefix: prefix, Primitives: primitives, Row: row, k: len(primitives), ctx: ctx}
 	for _, name := range primitives {
 		if name == "none" {
 			m.ops = append(m.ops, nil)
@@ -275,7 +276,7 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 // Skip, those of nonzero weight (the skipped ones keep their stale outputs
 // and buffers, which nothing reads).
 func (m *Mixed[T]) selectActive() {
-	if m.Skip == RunAll {
+	if m.Skip == RunAll && (m.ctx == nil || !m.ctx.SkipZero) {
 		m.tasks = m.order
 		for i := range m.active {
 			m.active[i] = true

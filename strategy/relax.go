@@ -34,7 +34,7 @@ func (Uniform[T]) Name() string { return "uniform-sample" }
 
 // SkipZero implements relax.Sparse: the ops a sample does not choose are
 // not run.
-func (Uniform[T]) SkipZero() bool { return true }
+func (Uniform[T]) Skip() mixedop.Skip { return mixedop.SkipZero }
 
 // Sample is the architecture of a pass.
 func (u Uniform[T]) Sample(p relax.Pass) []int {
@@ -83,7 +83,7 @@ type Fixed[T Float] struct {
 func (*Fixed[T]) Name() string { return "fixed" }
 
 // SkipZero implements relax.Sparse.
-func (*Fixed[T]) SkipZero() bool { return true }
+func (*Fixed[T]) Skip() mixedop.Skip { return mixedop.SkipZero }
 
 // Set makes the following forward passes run the architecture of these
 // weights (Encoding.Weights).
