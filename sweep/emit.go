@@ -154,6 +154,25 @@ func (e *Experiment) KubeName() string {
 // from their checkpoints; SIGTERM (an eviction, a deletion) checkpoints
 // within the grace period.
 func (e *Experiment) Kubernetes(w io.Writer, o KubernetesOptions) error {
+	objs, err := e.kubeObjects(&o)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# darts sweep: experiment %s (%s), %d members, one pod per completion index.\n", e.Name, e.Path, len(e.Members))
+	fmt.Fprintf(&b, "# kubectl apply -f THIS_FILE; pod i runs member i (darts sweep plan lists them) in %s/%s/MEMBER\n", o.MountPath, e.Out)
+	fmt.Fprintf(&b, "# on the claim %s. Deleting the Job and applying it again resumes the unfinished members.\n", o.Claim)
+	for _, obj := range objs {
+		b.WriteString("---\n")
+		writeYAML(&b, obj, 0)
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// kubeObjects are the ConfigMap and the Job of Kubernetes, with o's
+// defaults filled in.
+func (e *Experiment) kubeObjects(o *KubernetesOptions) ([]yobj, error) {
 	if o.Darts == "" {
 		o.Darts = "darts"
 	}
@@ -162,26 +181,26 @@ func (e *Experiment) Kubernetes(w io.Writer, o KubernetesOptions) error {
 	}
 	switch {
 	case o.Image == "":
-		return fmt.Errorf("kubernetes: no image: name the container image that holds darts")
+		return nil, fmt.Errorf("kubernetes: no image: name the container image that holds darts")
 	case o.Claim == "":
-		return fmt.Errorf("kubernetes: no claim: the members' directories need a PersistentVolumeClaim every pod shares")
+		return nil, fmt.Errorf("kubernetes: no claim: the members' directories need a PersistentVolumeClaim every pod shares")
 	case !dnsLabel.MatchString(o.Claim):
-		return fmt.Errorf("kubernetes: claim %q: not a Kubernetes name (lower-case letters, digits and -)", o.Claim)
+		return nil, fmt.Errorf("kubernetes: claim %q: not a Kubernetes name (lower-case letters, digits and -)", o.Claim)
 	case o.Namespace != "" && !dnsLabel.MatchString(o.Namespace):
-		return fmt.Errorf("kubernetes: namespace %q: not a Kubernetes name (lower-case letters, digits and -)", o.Namespace)
+		return nil, fmt.Errorf("kubernetes: namespace %q: not a Kubernetes name (lower-case letters, digits and -)", o.Namespace)
 	case !path.IsAbs(o.MountPath):
-		return fmt.Errorf("kubernetes: mount path %q: need an absolute path", o.MountPath)
+		return nil, fmt.Errorf("kubernetes: mount path %q: need an absolute path", o.MountPath)
 	case o.CPUs < 1:
-		return fmt.Errorf("kubernetes: cpus %d: need at least 1", o.CPUs)
+		return nil, fmt.Errorf("kubernetes: cpus %d: need at least 1", o.CPUs)
 	case o.Parallelism < 1:
-		return fmt.Errorf("kubernetes: parallelism %d: need at least 1", o.Parallelism)
+		return nil, fmt.Errorf("kubernetes: parallelism %d: need at least 1", o.Parallelism)
 	case len(e.Members) == 0:
-		return fmt.Errorf("kubernetes: %s has no members", e.Path)
+		return nil, fmt.Errorf("kubernetes: %s has no members", e.Path)
 	case filepath.IsAbs(e.Out):
-		return fmt.Errorf("kubernetes: %s: out %q is absolute; the pods see it under %s, so give it relative to there", e.Path, e.Out, o.MountPath)
+		return nil, fmt.Errorf("kubernetes: %s: out %q is absolute; the pods see it under %s, so give it relative to there", e.Path, e.Out, o.MountPath)
 	}
 	if o.Memory != "" && !regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$`).MatchString(o.Memory) {
-		return fmt.Errorf("kubernetes: memory %q: not a Kubernetes quantity (e.g. 4Gi, 512Mi)", o.Memory)
+		return nil, fmt.Errorf("kubernetes: memory %q: not a Kubernetes quantity (e.g. 4Gi, 512Mi)", o.Memory)
 	}
 	n := len(e.Members)
 	backoff := o.BackoffLimit
@@ -245,16 +264,7 @@ func (e *Experiment) Kubernetes(w io.Writer, o KubernetesOptions) error {
 			}},
 		}},
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# darts sweep: experiment %s (%s), %d members, one pod per completion index.\n", e.Name, e.Path, n)
-	fmt.Fprintf(&b, "# kubectl apply -f THIS_FILE; pod i runs member i (darts sweep plan lists them) in %s/%s/MEMBER\n", o.MountPath, e.Out)
-	fmt.Fprintf(&b, "# on the claim %s. Deleting the Job and applying it again resumes the unfinished members.\n", o.Claim)
-	b.WriteString("---\n")
-	writeYAML(&b, configMap, 0)
-	b.WriteString("---\n")
-	writeYAML(&b, jobObj, 0)
-	_, err := w.Write(b.Bytes())
-	return err
+	return []yobj{configMap, jobObj}, nil
 }
 
 // ykv and yobj are an ordered YAML mapping.
@@ -356,4 +366,25 @@ func yamlKey(k string) string {
 	}
 	q, _ := json.Marshal(k)
 	return string(q)
+}
+
+// MarshalJSON writes the mapping as a JSON object, in order.
+func (o yobj) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv.k)
+		v, err := json.Marshal(kv.v)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }

@@ -55,7 +55,7 @@ type Label struct {
 
 // maxMembers bounds a grid, so that a typo (a list of 10^6 seeds) fails
 // with a message rather than exhausting memory.
-const maxMembers = 100000
+const maxMembers = 10000
 
 type fileFormat struct {
 	Name    string          `json:"name"`

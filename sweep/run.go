@@ -12,6 +12,7 @@ import (
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/job"
+	"github.com/darts-go/darts/plots"
 	"github.com/darts-go/darts/rundir"
 )
 
@@ -77,6 +78,11 @@ type RunOptions struct {
 	// Stage, if set, is called as each stage starts: "search", "cell"
 	// (the random draw) or "train", with its epochs.
 	Stage func(stage string, epochs int)
+	// NoPlots leaves the search's figures undrawn; by default they are
+	// drawn once, when the search has finished (not after every epoch, as
+	// darts search does: in a sweep that time adds up). darts plot --run
+	// draws them from the run's files at any time.
+	NoPlots bool
 	// Command reruns the member ("darts sweep run FILE --index 3"); it goes
 	// into config.json and the message of an interruption.
 	Command string
@@ -149,8 +155,17 @@ func Run(ctx context.Context, m Member, o RunOptions) (res Result, skipped bool,
 		conf := job.SearchConfig{Command: o.Command, Method: s.Method, MethodOptions: s.MethodOptions,
 			Data: data, Network: cfg, Search: st}
 		stage("search", st.Epochs)
-		if err := job.Search(ctx, conf, job.SearchOptions{Dir: dir, Resume: resume, Report: o.Report, ResumeCommand: o.Command}); err != nil {
+		if err := job.Search(ctx, conf, job.SearchOptions{Dir: dir, Resume: resume, NoPlots: true, Report: o.Report, ResumeCommand: o.Command}); err != nil {
 			return res, false, fmt.Errorf("member %s: search: %w", m.Name, err)
+		}
+		if !o.NoPlots {
+			_, warns, err := plots.All(dir, "", "png")
+			if err != nil {
+				warns = append(warns, err.Error())
+			}
+			for _, w := range warns {
+				o.Report.Note("warning: plots: %s", w)
+			}
 		}
 		if g, err = derive.ReadFile(rundir.GenotypeJSONPath(dir)); err != nil {
 			return res, false, err

@@ -1,0 +1,250 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/darts-go/darts/bilevel"
+	"github.com/darts-go/darts/retrain"
+)
+
+func mustParse(t *testing.T, src string) *Experiment {
+	t.Helper()
+	e, err := Parse(strings.NewReader(src), "test.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestExpandOrder holds the members of testdata/tiny.json to the order of
+// nested loops over its axes (the last innermost), and their settings to
+// the file's base and values over the defaults.
+func TestExpandOrder(t *testing.T) {
+	e, err := ReadFile("testdata/tiny.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, m := range []string{"darts-1st", "darts-2nd", "random"} {
+		for _, s := range []string{"1", "2"} {
+			want = append(want, "method="+m+",seed="+s)
+		}
+	}
+	if len(e.Members) != len(want) {
+		t.Fatalf("%d members, want %d", len(e.Members), len(want))
+	}
+	for i, m := range e.Members {
+		if m.Index != i || m.Name != want[i] || m.Dir != filepath.Join("runs", "tiny", want[i]) {
+			t.Errorf("member %d: index %d name %q dir %q, want %q in runs/tiny", i, m.Index, m.Name, m.Dir, want[i])
+		}
+		group, _, _ := strings.Cut(want[i], ",")
+		if m.Group != group {
+			t.Errorf("member %d: group %q, want %q", i, m.Group, group)
+		}
+	}
+	m := e.Members[3] // darts-2nd, seed 2
+	s := m.Settings
+	if s.Method != "darts" || string(s.MethodOptions["order"]) != "2" || s.Seed != 2 || s.RandomCell {
+		t.Errorf("member 3: method %q options %s seed %d random %v", s.Method, s.MethodOptions, s.Seed, s.RandomCell)
+	}
+	def := bilevel.DefaultSettings()
+	if s.Search.Settings.Epochs != 2 || s.Search.Settings.BatchSize != 16 || s.Search.Settings.LR != def.LR || s.Search.Settings.ArchLR != def.ArchLR {
+		t.Errorf("member 3 search settings %+v: want epochs 2, batch 16 and the rest bilevel's defaults", s.Search.Settings)
+	}
+	if s.Search.Data.Name != "synthetic" || s.Search.Data.Shape != [3]int{1, 8, 8} || s.Search.Data.TrainPortion != 0.5 || s.Search.Network.Layers != 3 || s.Search.Network.Steps != 4 {
+		t.Errorf("member 3 search data %+v network %+v", s.Search.Data, s.Search.Network)
+	}
+	r := s.Retrain
+	tdef := retrain.DefaultTrainSettings()
+	if r == nil || r.Layers != 3 || r.InitChannels != 4 || r.Settings.Epochs != 2 || r.Settings.DropPath != 0 || r.Settings.Momentum != tdef.Momentum || r.Settings.Seed != 0 {
+		t.Errorf("member 3 retrain %+v", r)
+	}
+	if !e.Members[4].Settings.RandomCell || e.Members[4].Settings.Seed != 1 {
+		t.Errorf("member 4: %+v, want the random cell of seed 1", e.Members[4].Settings)
+	}
+	if got := e.GroupBy; !reflect.DeepEqual(got, []string{"method"}) {
+		t.Errorf("group_by %v, want every axis but seed", got)
+	}
+	if _, err := e.Member(6); err == nil || !strings.Contains(err.Error(), "no member 6 (it has 6: 0..5)") {
+		t.Errorf("Member(6): %v", err)
+	}
+}
+
+// TestRandomCellSharesAcrossSearchAxes: a random cell ignores axes that
+// set only search hyperparameters, so it is one member per seed, not one
+// per search setting; axes it reads (the ops, the retraining) stay.
+func TestRandomCellSharesAcrossSearchAxes(t *testing.T) {
+	e := mustParse(t, `{"name": "x", "base": {"retrain": {}},
+	  "grid": [
+	    {"axis": "method", "values": [{"label": "darts", "set": {"method": "darts"}}, {"label": "random", "set": {"random_cell": true}}]},
+	    {"key": "search.settings.epochs", "values": [1, 2]},
+	    {"axis": "ops", "key": "search.ops", "values": ["darts", "nb201-ops"]},
+	    {"key": "seed", "values": [7, 8]}]}`)
+	var names []string
+	for _, m := range e.Members {
+		names = append(names, m.Name)
+	}
+	var want []string
+	for _, ep := range []string{"1", "2"} {
+		for _, ops := range []string{"darts", "nb201-ops"} {
+			for _, s := range []string{"7", "8"} {
+				want = append(want, fmt.Sprintf("method=darts,search.settings.epochs=%s,ops=%s,seed=%s", ep, ops, s))
+			}
+		}
+	}
+	for _, ops := range []string{"darts", "nb201-ops"} {
+		for _, s := range []string{"7", "8"} {
+			want = append(want, fmt.Sprintf("method=random,ops=%s,seed=%s", ops, s))
+		}
+	}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("members\n%s\nwant\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+	for i, m := range e.Members {
+		if m.Index != i {
+			t.Errorf("member %s has index %d at position %d", m.Name, m.Index, i)
+		}
+	}
+	if g := e.Members[len(e.Members)-1].Group; g != "method=random,ops=nb201-ops" {
+		t.Errorf("random group %q", g)
+	}
+}
+
+// TestMergePatch holds mergePatch to the examples of RFC 7386's
+// appendix A.
+func TestMergePatch(t *testing.T) {
+	cases := [][3]string{
+		{`{"a":"b"}`, `{"a":"c"}`, `{"a":"c"}`},
+		{`{"a":"b"}`, `{"b":"c"}`, `{"a":"b","b":"c"}`},
+		{`{"a":"b"}`, `{"a":null}`, `{}`},
+		{`{"a":"b","b":"c"}`, `{"a":null}`, `{"b":"c"}`},
+		{`{"a":["b"]}`, `{"a":"c"}`, `{"a":"c"}`},
+		{`{"a":"c"}`, `{"a":["b"]}`, `{"a":["b"]}`},
+		{`{"a":{"b":"c"}}`, `{"a":{"b":"d","c":null}}`, `{"a":{"b":"d"}}`},
+		{`{"a":[{"b":"c"}]}`, `{"a":[1]}`, `{"a":[1]}`},
+		{`["a","b"]`, `["c","d"]`, `["c","d"]`},
+		{`{"a":"b"}`, `["c"]`, `["c"]`},
+		{`{"a":"foo"}`, `null`, `null`},
+		{`{"a":"foo"}`, `"bar"`, `"bar"`},
+		{`{"e":null}`, `{"a":1}`, `{"a":1,"e":null}`},
+		{`[1,2]`, `{"a":"b","c":null}`, `{"a":"b"}`},
+		{`{}`, `{"a":{"bb":{"ccc":null}}}`, `{"a":{"bb":{}}}`},
+	}
+	for _, c := range cases {
+		v, err1 := decodeValue([]byte(c[0]))
+		p, err2 := decodeValue([]byte(c[1]))
+		w, err3 := decodeValue([]byte(c[2]))
+		if err1 != nil || err2 != nil || err3 != nil {
+			t.Fatal(err1, err2, err3)
+		}
+		got := mergePatch(v, p)
+		gb, _ := json.Marshal(got)
+		wb, _ := json.Marshal(w)
+		if !bytes.Equal(gb, wb) {
+			t.Errorf("merge %s with %s: %s, want %s", c[0], c[1], gb, wb)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{`{"name": "x", "grid": [], "extra": 1}`, `json: unknown field "extra"`},
+		{`{"name": "x",`, "test.json: unexpected EOF"},
+		{"{\"name\": \"x\",\n  \"out\": 3}", "test.json: line 2 column 11: out: number is not a string"},
+		{`{"name": "a b"}`, `name "a b": only letters, digits and . _ + - (it names directories)`},
+		{`{"name": ".x"}`, `name ".x": may not start with a dot`},
+		{`{"name": "x", "base": {"search": {"settings": {"epoch": 3}}}}`, "search.settings.epoch: unknown setting (search.settings has: arch_adam, arch_beta1"},
+		{`{"name": "x", "base": {"serch": {}}}`, "serch: unknown setting (the top level has: method, method_options, random_cell, retrain, search, seed)"},
+		{`{"name": "x", "base": {"search": {"settings": {"epochs": "six"}}}}`, "search.settings.epochs: string is not a whole number"},
+		{`{"name": "x", "base": {"seed": -1}}`, "seed: number -1 is not a whole number ≥ 0"},
+		{`{"name": "x", "base": {"search": {"settings": {"seed": 3}}}}`, `search.settings.seed: cannot be set (the search's seed is the member's: set "seed")`},
+		{`{"name": "x", "base": {"search": {"network": {"primitives": ["none"]}}}}`, `search.network.primitives: cannot be set (the candidate ops are set by "search.ops")`},
+		{`{"name": "x", "base": {"retrain": {"data": {"train_portion": 0.3}}}}`, "retrain.data.train_portion: cannot be set (retraining uses the whole training set)"},
+		{`{"name": "x", "base": {"search": {"settings": {"epochs": 0}}}}`, "member run: search.settings: epochs 0: need at least 1"},
+		{`{"name": "x", "base": {"search": {"data": {"name": "imagenet"}}}}`, `search.data.name: "imagenet" is not a dataset (known: `},
+		{`{"name": "x", "base": {"search": {"ops": "none,conv_9x9"}}}`, "search.ops: "},
+		{`{"name": "x", "base": {"method": ""}}`, "method: empty"},
+		{`{"name": "x", "base": {"random_cell": true}}`, `random_cell: a random cell needs a "retrain" section`},
+		{`{"name": "x", "base": {"retrain": {"layers": 0}}}`, "retrain: layers 0, init_channels 16: need at least 1 of each"},
+		{`{"name": "x", "base": {"retrain": {"settings": {"drop_path_prob": 1}}}}`, "retrain.settings: drop path probability 1: need 0 ≤ p < 1"},
+		{`{"name": "x", "base": 3}`, "base: need a JSON object of settings"},
+		{`{"name": "x", "grid": [{"axis": "s", "values": []}]}`, `grid[0]: axis "s": no values`},
+		{`{"name": "x", "grid": [{"key": "seed", "values": [1, 1]}]}`, `grid[0]: axis "seed": label "1" appears twice`},
+		{`{"name": "x", "grid": [{"key": "seed", "values": [1]}, {"key": "seed", "values": [2]}]}`, `grid[1]: axis "seed" appears twice`},
+		{`{"name": "x", "grid": [{"key": "search.ops", "values": [["none"]]}]}`, "a key axis takes strings, numbers or booleans"},
+		{`{"name": "x", "grid": [{"key": "search.data.data_dir", "values": ["/data/x"]}]}`, `axis "search.data.data_dir" label "/data/x": only letters, digits`},
+		{`{"name": "x", "grid": [{"key": "search..epochs", "values": [1]}]}`, `key "search..epochs": empty part`},
+		{`{"name": "x", "grid": [{"axis": "m", "values": [{"label": "a"}]}]}`, `axis "m" value 0 ("a"): no "set"`},
+		{`{"name": "x", "grid": [{"axis": "m", "values": [{"label": "a", "set": {"x": 1}, "y": 2}]}]}`, `need {"label": ..., "set": {...}}`},
+		{`{"name": "x", "grid": [{"axis": "m", "values": [{"label": "a", "set": 1}]}]}`, `axis "m" value "a": set: need a JSON object`},
+		{`{"name": "x", "grid": [{"axis": "m", "values": [{"label": "a", "set": {"seed": "x"}}]}]}`, "member m=a: seed: string is not a whole number ≥ 0"},
+		{`{"name": "x", "grid": [{"key": "seed", "values": [1]}], "group_by": ["method"]}`, `group_by: "method" is not an axis of the grid`},
+		{`{"name": "x", "grid": [{"key": "seed", "values": [1,2,3,4,5,6,7,8,9,10]}, {"key": "search.settings.epochs", "values": [1,2,3,4,5,6,7,8,9,10]}, {"key": "search.settings.batch_size", "values": [1,2,3,4,5,6,7,8,9,10]}, {"key": "retrain.layers", "values": [1,2,3,4,5,6,7,8,9,10,11]}]}`, "grid: more than 10000 members"},
+		{`{"name": "x"} {}`, "more than one JSON value"},
+	}
+	for _, c := range cases {
+		_, err := Parse(strings.NewReader(c.src), "test.json")
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "test.json: ") {
+			t.Errorf("%s\n  error: %v\n  want it to contain %q, after the file's name", c.src, err, c.want)
+		}
+	}
+}
+
+// TestDefaultName: with no "name", the experiment is named after its
+// file and its out is runs/NAME; with no grid it has one member, "run".
+func TestDefaultName(t *testing.T) {
+	e, err := Parse(strings.NewReader(`{}`), "dir/my-exp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Name != "my-exp" || e.Out != filepath.Join("runs", "my-exp") || len(e.Members) != 1 || e.Members[0].Name != "run" {
+		t.Errorf("name %q out %q members %+v", e.Name, e.Out, e.Members)
+	}
+	if d := Defaults(); e.Members[0].Settings.Search.Settings != d.Search.Settings || e.Members[0].Settings.Retrain != nil {
+		t.Errorf("an empty file's member: %+v, want the defaults without retraining", e.Members[0].Settings)
+	}
+}
+
+// FuzzParse: Parse never panics, and an accepted file is expanded the
+// same way every time, into members with distinct names under Out.
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"testdata/tiny.json", "../experiments/compare.json"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"grid": [{"key": "seed", "values": [1, 2]}, {"axis": "m", "values": [{"label": "r", "set": {"random_cell": true, "retrain": {}}}]}]}`))
+	f.Add([]byte(`{"base": {"search": {"settings": {"epochs": 1e400}}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := Parse(bytes.NewReader(b), "fuzz.json")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.json: ") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		again, err := Parse(bytes.NewReader(b), "fuzz.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for i, m := range e.Members {
+			if seen[m.Name] || m.Dir != filepath.Join(e.Out, m.Name) || m.Index != i {
+				t.Fatalf("member %d: %+v", i, m)
+			}
+			seen[m.Name] = true
+			a, _ := json.Marshal(m)
+			b, _ := json.Marshal(again.Members[i])
+			if !bytes.Equal(a, b) {
+				t.Fatalf("member %d differs between two parses", i)
+			}
+		}
+	})
+}
