@@ -248,3 +248,45 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestCompareFiles: experiments/compare.json is what README says it is —
+// first- and second-order DARTS and random cells, 3 seeds each, searched on
+// 4000 MNIST images for 6 epochs and retrained on 20000 Fashion-MNIST
+// images for 6 epochs — and every member of it and of its smoke version
+// is retrained at one budget, so the random cells are every group's
+// baseline.
+func TestCompareFiles(t *testing.T) {
+	e, err := ReadFile("../experiments/compare.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Members) != 9 || e.Out != filepath.Join("runs", "compare") {
+		t.Fatalf("%d members in %s", len(e.Members), e.Out)
+	}
+	for i, m := range e.Members {
+		s := m.Settings
+		order := map[int]string{0: "1", 1: "2"}[i/3]
+		if s.Seed != uint64(i%3+1) || (i < 6) == s.RandomCell || i < 6 && string(s.MethodOptions["order"]) != order {
+			t.Errorf("member %d %s: seed %d random %v options %s", i, m.Name, s.Seed, s.RandomCell, s.MethodOptions)
+		}
+		if d := s.Search.Data; d.Name != "mnist" || d.Limit != 4000 || s.Search.Settings.Epochs != 6 || s.Search.Settings.BatchSize != 32 ||
+			s.Search.Network.Layers != 5 || s.Search.Network.C != 8 || s.Search.Ops != "darts" {
+			t.Errorf("member %d search %+v", i, s.Search)
+		}
+		if r := s.Retrain; r == nil || r.Data.Name != "fashion-mnist" || r.Data.Limit != 20000 || r.Layers != 5 || r.InitChannels != 16 ||
+			r.Settings.Epochs != 6 || r.Settings.BatchSize != 64 || r.Settings.DropPath != 0 {
+			t.Errorf("member %d retrain %+v", i, s.Retrain)
+		}
+	}
+	for _, f := range []string{"../experiments/compare.json", "../experiments/compare-smoke.json"} {
+		e, err := ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range e.Members {
+			if budget(m.Settings) != budget(e.Members[0].Settings) {
+				t.Errorf("%s: %s is retrained at another budget than %s", f, m.Name, e.Members[0].Name)
+			}
+		}
+	}
+}

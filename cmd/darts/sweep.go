@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -152,16 +153,30 @@ func sweepPlan(args []string, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "index\tstatus\tkind\tgroup\tdirectory")
 	for i, p := range list {
-		kind := "search " + e.Members[i].Settings.Method
-		if e.Members[i].Settings.RandomCell {
+		st := e.Members[i].Settings
+		kind := "search " + st.Method
+		for _, k := range sortedOptionKeys(st.MethodOptions) {
+			kind += " " + k + "=" + string(st.MethodOptions[k])
+		}
+		if st.RandomCell {
 			kind = "random cell"
 		}
-		if e.Members[i].Settings.Retrain != nil {
+		if st.Retrain != nil {
 			kind += " + retrain"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.Index, p.Status, kind, p.Group, p.Dir)
 	}
 	return tw.Flush()
+}
+
+// sortedOptionKeys lists a method's options in order.
+func sortedOptionKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 const runHelp = `Usage: darts sweep run FILE [--index I | --jobs N] [--threads T]

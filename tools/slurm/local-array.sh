@@ -119,7 +119,7 @@ say "1. the array"
 "$darts" sweep emit "$file" --slurm --darts "$darts" --workdir "$work" --cpus 1 --parallel 2 --time 10:00 >array.sbatch
 cat array.sbatch
 start=$(date +%s)
-sbatch --wait array.sbatch || fail "the array failed"
+timeout 600 sbatch --wait array.sbatch || fail "the array failed (or took over 10 minutes)"
 echo "array of $("$darts" sweep plan "$file" --json | grep -c '"index"') tasks done in $(($(date +%s) - start)) s"
 "$darts" sweep plan "$file"
 unfinished=$("$darts" sweep plan "$file" --json | grep '"status"' | grep -vc '"finished"' || true)
@@ -132,7 +132,7 @@ say "2. report"
 
 say "3. the same array again: every member is skipped"
 before=$(ls darts-*.out | wc -l)
-sbatch --wait array.sbatch || fail "the second array failed"
+timeout 300 sbatch --wait array.sbatch || fail "the second array failed"
 skips=$(cat darts-*.out | grep -c "already finished" || true)
 echo "$skips tasks said 'already finished'"
 [ "$skips" = 6 ] || fail "want 6 skips"
@@ -155,7 +155,7 @@ echo "--- member 0 after SIGTERM:"
 tail -3 darts-*-"$jid"_0.out
 "$darts" sweep plan "$file" | sed -n '2,3p'
 [ ! -e "$m0/result.json" ] || fail "member 0 finished before SIGTERM; make its search longer"
-sbatch --wait --array=0 array.sbatch || fail "the resubmitted member 0 failed"
+timeout 300 sbatch --wait --array=0 array.sbatch || fail "the resubmitted member 0 failed"
 for f in search/alphas.jsonl search/genotype.json train/weights.dgo genotype.json; do
 	cmp "$state/member0-straight/$f" "$m0/$f" || fail "$f differs from the uninterrupted run's"
 done
