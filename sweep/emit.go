@@ -116,8 +116,8 @@ type KubernetesOptions struct {
 	Memory string
 	// Namespace, if set, goes into the objects' metadata.
 	Namespace string
-	// BackoffLimit is the Job's budget of failed pods (restarts that end
-	// in an error, not ones that resume after an eviction); 0 means 3 per
+	// BackoffLimit is the Job's budget of failed pods (pods that end in
+	// an error; evicted or preempted ones do not count); 0 means 3 per
 	// member.
 	BackoffLimit int
 }
@@ -150,9 +150,10 @@ func (e *Experiment) KubeName() string {
 // Indexed, completions = the members, parallelism as asked) whose pod i
 // runs `darts sweep run FILE`, which takes member i from
 // JOB_COMPLETION_INDEX (set by Kubernetes in every pod of an Indexed Job).
-// Pods restart in place on failure (restartPolicy OnFailure) and resume
-// from their checkpoints; SIGTERM (an eviction, a deletion) checkpoints
-// within the grace period.
+// SIGTERM (an eviction, a preemption, a deletion) checkpoints within the
+// grace period; a pod so disrupted does not count against backoffLimit
+// (podFailurePolicy), and its index's next pod resumes the member, as does
+// the next pod after a failure.
 func (e *Experiment) Kubernetes(w io.Writer, o KubernetesOptions) error {
 	objs, err := e.kubeObjects(&o)
 	if err != nil {
@@ -250,10 +251,16 @@ func (e *Experiment) kubeObjects(o *KubernetesOptions) ([]yobj, error) {
 			{"completions", n},
 			{"parallelism", min(o.Parallelism, n)},
 			{"backoffLimit", backoff},
+			// A pod evicted or preempted (it checkpoints on SIGTERM) is
+			// not a failure: the Job starts another for its index, which
+			// resumes.
+			{"podFailurePolicy", yobj{{"rules", []any{
+				yobj{{"action", "Ignore"}, {"onPodConditions", []any{yobj{{"type", "DisruptionTarget"}, {"status", "True"}}}}},
+			}}}},
 			{"template", yobj{
 				{"metadata", yobj{{"labels", yobj{{"app.kubernetes.io/name", "darts-sweep"}, {"darts-sweep/experiment", name}}}}},
 				{"spec", yobj{
-					{"restartPolicy", "OnFailure"},
+					{"restartPolicy", "Never"}, // as podFailurePolicy requires
 					{"terminationGracePeriodSeconds", 120},
 					{"containers", []any{container}},
 					{"volumes", []any{

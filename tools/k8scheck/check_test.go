@@ -58,7 +58,9 @@ func TestCheckCatches(t *testing.T) {
 	}
 	for _, c := range []struct{ old, new, want string }{
 		{"completionMode:", "completionsMode:", `unknown field "completionsMode"`},
-		{`restartPolicy: "OnFailure"`, `restartPolicy: "Always"`, "a Job's pods need OnFailure or Never"},
+		{`restartPolicy: "Never"`, `restartPolicy: "Always"`, "a Job's pods need OnFailure or Never"},
+		{`restartPolicy: "Never"`, `restartPolicy: "OnFailure"`, "podFailurePolicy: needs the pod template's restartPolicy Never"},
+		{`action: "Ignore"`, `action: "Skip"`, `action "Skip": unknown`},
 		{`- name: "runs"`, `- name: "other"`, `volumeMount "other" names no volume`},
 		{`completions: 6`, `completions: "six"`, "cannot unmarshal string"},
 		{`cpu: "2"`, `cpu: "two"`, "quantities must match"},

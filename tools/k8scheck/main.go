@@ -237,6 +237,26 @@ func checkJob(j batchv1.Job) error {
 	if ps.RestartPolicy != corev1.RestartPolicyOnFailure && ps.RestartPolicy != corev1.RestartPolicyNever {
 		return fmt.Errorf("spec.template.spec.restartPolicy %q: a Job's pods need OnFailure or Never", ps.RestartPolicy)
 	}
+	if s.PodFailurePolicy != nil {
+		if ps.RestartPolicy != corev1.RestartPolicyNever {
+			return errors.New("spec.podFailurePolicy: needs the pod template's restartPolicy Never")
+		}
+		for i, r := range s.PodFailurePolicy.Rules {
+			switch r.Action {
+			case batchv1.PodFailurePolicyActionIgnore, batchv1.PodFailurePolicyActionFailJob, batchv1.PodFailurePolicyActionCount, batchv1.PodFailurePolicyActionFailIndex:
+			default:
+				return fmt.Errorf("spec.podFailurePolicy.rules[%d].action %q: unknown", i, r.Action)
+			}
+			if (r.OnExitCodes == nil) == (len(r.OnPodConditions) == 0) {
+				return fmt.Errorf("spec.podFailurePolicy.rules[%d]: need exactly one of onExitCodes and onPodConditions", i)
+			}
+			for _, c := range r.OnPodConditions {
+				if c.Type == "" || c.Status != "" && c.Status != corev1.ConditionTrue && c.Status != corev1.ConditionFalse && c.Status != corev1.ConditionUnknown {
+					return fmt.Errorf("spec.podFailurePolicy.rules[%d].onPodConditions: type %q status %q", i, c.Type, c.Status)
+				}
+			}
+		}
+	}
 	if ps.TerminationGracePeriodSeconds != nil && *ps.TerminationGracePeriodSeconds < 0 {
 		return errors.New("spec.template.spec.terminationGracePeriodSeconds: need 0 or more")
 	}
