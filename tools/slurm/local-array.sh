@@ -99,7 +99,7 @@ export SLURM_CONF=$state/slurm.conf
 say "starting slurmctld and slurmd"
 slurmctld -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF" -N "$host"
-for _ in $(seq 100); do
+for _ in $(seq 1500); do
 	[ "$(sinfo -h -o %T 2>/dev/null | head -1)" = idle ] && break
 	sleep 0.2
 done
@@ -119,7 +119,7 @@ say "1. the array"
 "$darts" sweep emit "$file" --slurm --darts "$darts" --workdir "$work" --cpus 1 --parallel 2 --time 10:00 >array.sbatch
 cat array.sbatch
 start=$(date +%s)
-timeout 600 sbatch --wait array.sbatch || fail "the array failed (or took over 10 minutes)"
+timeout 1200 sbatch --wait array.sbatch || fail "the array failed (or took over 20 minutes)"
 echo "array of $("$darts" sweep plan "$file" --json | grep -c '"index"') tasks done in $(($(date +%s) - start)) s"
 "$darts" sweep plan "$file"
 unfinished=$("$darts" sweep plan "$file" --json | grep '"status"' | grep -vc '"finished"' || true)
@@ -132,7 +132,7 @@ say "2. report"
 
 say "3. the same array again: every member is skipped"
 before=$(ls darts-*.out | wc -l)
-timeout 300 sbatch --wait array.sbatch || fail "the second array failed"
+timeout 900 sbatch --wait array.sbatch || fail "the second array failed"
 skips=$(cat darts-*.out | grep -c "already finished" || true)
 echo "$skips tasks said 'already finished'"
 [ "$skips" = 6 ] || fail "want 6 skips"
@@ -141,13 +141,13 @@ say "4. member 0 stopped by SIGTERM mid-search, resubmitted, resumed exactly"
 m0=$("$darts" sweep plan "$file" --json | sed -n 's/^ *"dir": "\(.*\)",$/\1/p' | head -1)
 mv "$m0" "$state/member0-straight"
 jid=$(sbatch --parsable --array=0 array.sbatch)
-for _ in $(seq 600); do
+for _ in $(seq 3000); do
 	[ -s "$m0/search/metrics.jsonl" ] && break
 	sleep 0.1
 done
 [ -s "$m0/search/metrics.jsonl" ] || fail "member 0 did not finish a search epoch"
 scancel --batch --signal=TERM "$jid"
-for _ in $(seq 300); do
+for _ in $(seq 3000); do
 	[ -z "$(squeue -h -j "$jid" 2>/dev/null)" ] && break
 	sleep 0.1
 done
@@ -155,7 +155,7 @@ echo "--- member 0 after SIGTERM:"
 tail -3 darts-*-"$jid"_0.out
 "$darts" sweep plan "$file" | sed -n '2,3p'
 [ ! -e "$m0/result.json" ] || fail "member 0 finished before SIGTERM; make its search longer"
-timeout 300 sbatch --wait --array=0 array.sbatch || fail "the resubmitted member 0 failed"
+timeout 900 sbatch --wait --array=0 array.sbatch || fail "the resubmitted member 0 failed"
 for f in search/alphas.jsonl search/genotype.json train/weights.dgo genotype.json; do
 	cmp "$state/member0-straight/$f" "$m0/$f" || fail "$f differs from the uninterrupted run's"
 done
