@@ -215,6 +215,9 @@ func TestDefaultName(t *testing.T) {
 // FuzzParse: Parse never panics, and an accepted file is expanded the
 // same way every time, into members with distinct names under Out.
 func FuzzParse(f *testing.F) {
+	saved := maxMembers
+	maxMembers = 64 // every input stays fast; the limit itself is TestParseErrors's
+	f.Cleanup(func() { maxMembers = saved })
 	for _, p := range []string{"testdata/tiny.json", "../experiments/compare.json"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
