@@ -198,7 +198,8 @@ func (r *Report) Markdown(w io.Writer) error {
 		}
 		delta := "—"
 		if !g.RandomCell && g.TestAcc.N > 0 && g.RandomTestAcc.N > 0 {
-			delta = fmt.Sprintf("%+.2f", 100*(g.TestAcc.Mean-g.RandomTestAcc.Mean))
+			d := math.Round(10000*(g.TestAcc.Mean-g.RandomTestAcc.Mean)) / 100
+			delta = fmt.Sprintf("%+.2f", d+0) // +0: no "-0.00"
 		}
 		fmt.Fprintf(&b, "| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s |\n", g.Name, len(g.Results), g.Members,
 			percent(g.SearchValAcc), percent(g.TestAcc), formatParams(g.Params), format(g.SearchSeconds, 1, 0),
