@@ -54,7 +54,8 @@ func (m Method[T]) Record() MethodRecord {
 }
 
 // checkpointMeta is the JSON part of a checkpoint; tensors hold the rest:
-// "weight/<name>", "alpha/<name>", "bn/<name>", "sgd/<tensor>", "adam/<tensor>".
+// "weight/<name>", "alpha/<name>", "bn/<name>", "sgd/<tensor>", "adam/<tensor>"
+// and, with Settings.ClipWithArch, "archgrad/<name>".
 type checkpointMeta struct {
 	Format   string           `json:"format"`
 	Epoch    int              `json:"epoch"`
@@ -92,8 +93,12 @@ func (s *Search[T]) Snapshot() paramio.Snapshot {
 
 // groups are the network's tensors of a checkpoint, by name prefix.
 func (s *Search[T]) groups() []paramio.Group[T] {
-	return []paramio.Group[T]{{Prefix: "weight/", Params: s.Net.Weights()},
+	g := []paramio.Group[T]{{Prefix: "weight/", Params: s.Net.Weights()},
 		{Prefix: "alpha/", Params: s.Net.ArchParams()}, {Prefix: "bn/", Params: s.Net.State()}}
+	if len(s.archAcc) > 0 {
+		g = append(g, paramio.Group[T]{Prefix: "archgrad/", Params: s.archAcc})
+	}
+	return g
 }
 
 // Load restores a state written by Save into s, whose network, settings and

@@ -20,13 +20,26 @@ import (
 // Settings are the hyperparameters of a search, with DARTS's values from
 // DefaultSettings.
 type Settings struct {
-	Epochs          int     `json:"epochs"`
-	BatchSize       int     `json:"batch_size"`
-	LR              float64 `json:"learning_rate"`     // weights: SGD, cosine from LR …
-	LRMin           float64 `json:"learning_rate_min"` // … to LRMin
-	Momentum        float64 `json:"momentum"`
-	WeightDecay     float64 `json:"weight_decay"`
-	GradClip        float64 `json:"grad_clip"`          // global 2-norm of the weight gradient
+	Epochs    int     `json:"epochs"`
+	BatchSize int     `json:"batch_size"`
+	LR        float64 `json:"learning_rate"`     // weights: SGD, cosine from LR …
+	LRMin     float64 `json:"learning_rate_min"` // … to LRMin
+	Momentum  float64 `json:"momentum"`
+	// Nesterov uses Nesterov momentum in the weight step (AutoDL-Projects'
+	// NAS-Bench-201 searches); DARTS's is plain momentum.
+	Nesterov    bool    `json:"nesterov,omitempty"`
+	WeightDecay float64 `json:"weight_decay"`
+	GradClip    float64 `json:"grad_clip"` // global 2-norm of the weight gradient
+	// ClipWithArch counts the architecture tensors' gradients in the norm
+	// GradClip bounds, as AutoDL-Projects' clip_grad_norm_(
+	// network.parameters(), 5) does: its α.grad then holds the last
+	// architecture step's gradient plus the weight step's own dL/dα
+	// (nothing zeroes it in between). quark0/darts clips the weights only.
+	ClipWithArch bool `json:"clip_with_arch,omitempty"`
+	// WeightFirst takes each step's weight step before its architecture
+	// step (AutoDL-Projects' DARTS-V1, GDAS); DARTS's train_search.py
+	// takes the architecture step first.
+	WeightFirst     bool    `json:"weight_first,omitempty"`
 	ArchLR          float64 `json:"arch_learning_rate"` // architecture tensors: Adam
 	ArchBeta1       float64 `json:"arch_beta1"`
 	ArchBeta2       float64 `json:"arch_beta2"`
@@ -65,6 +78,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("learning rate %g → %g: need 0 ≤ min ≤ max, max > 0", s.LR, s.LRMin)
 	case !fraction(s.Momentum):
 		return fmt.Errorf("momentum %g: need 0 ≤ momentum < 1", s.Momentum)
+	case s.Nesterov && s.Momentum == 0:
+		return fmt.Errorf("nesterov: needs a momentum above 0 (as torch.optim.SGD)")
 	case !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0):
 		return fmt.Errorf("weight decay %g: need 0 or more", s.WeightDecay)
 	case !(s.GradClip > 0):
@@ -91,12 +106,13 @@ func (s Settings) Validate() error {
 // architecture tensors weight the edges (Relax, set on the network),
 // how an architecture step estimates their gradient (Arch) and how a
 // genotype is derived from them (Rule). The zero Method is DARTS: softmax,
-// first or second order by Settings.Order, the DARTS rule.
+// first or second order by Settings.Order, the space's rule (DARTS's, or
+// the argmax of each edge on NAS-Bench-201: derive.DefaultRule).
 type Method[T Float] struct {
 	Name  string              // recorded in checkpoints; "darts" if empty
 	Relax relax.Relaxation[T] // nil: the network's (softmax by default)
 	Arch  ArchStep[T]         // nil: FirstOrder or SecondOrder by Settings.Order
-	Rule  derive.Rule         // nil: derive.DARTSRule
+	Rule  derive.Rule         // nil: the space's (derive.DefaultRule)
 }
 
 // Search is a search in progress: the network, the data, both optimizers,
@@ -113,6 +129,11 @@ type Search[T Float] struct {
 
 	weights []*mixedop.Param[T]
 	arch    []*mixedop.Param[T] // the architecture tensors some cell reads
+	// archAcc, with Settings.ClipWithArch, is what PyTorch's α.grad holds
+	// at the weight step's clip: the last architecture gradient plus the
+	// weight steps' dL/dα since (checkpointed as "archgrad/<name>").
+	archAcc []*mixedop.Param[T]
+	clipSet []*mixedop.Param[T] // what the weight step's clip bounds
 	wOpt    *optim.SGD[T]
 	aOpt    *optim.Adam[T]
 	runners map[runnerKey]*supernet.Runner[T]
@@ -154,7 +175,7 @@ func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Setti
 		}
 	}
 	if m.Rule == nil {
-		m.Rule = derive.DARTSRule
+		m.Rule = derive.DefaultRule(net.Space.Name)
 	}
 	sr := &Search[T]{Net: net, Data: data, S: s, Method: m, weights: net.Weights(), arch: net.UsedArchParams(),
 		runners: map[runnerKey]*supernet.Runner[T]{}}
@@ -162,6 +183,17 @@ func NewSearch[T Float](net *supernet.Network[T], data *datasets.Splits, s Setti
 		return nil, err
 	}
 	sr.wOpt = optim.NewSGD(sr.weights, s.LR, s.Momentum, s.WeightDecay)
+	sr.wOpt.Nesterov = s.Nesterov
+	sr.clipSet = sr.weights
+	if s.ClipWithArch {
+		for _, a := range sr.arch {
+			// Value and Grad share one buffer: the clip scales Grad, the
+			// checkpoint saves Value.
+			buf := make([]T, len(a.Value))
+			sr.archAcc = append(sr.archAcc, &mixedop.Param[T]{Name: a.Name, Shape: a.Shape, Value: buf, Grad: buf})
+		}
+		sr.clipSet = append(append([]*mixedop.Param[T](nil), sr.weights...), sr.archAcc...)
+	}
 	// An architecture tensor no cell reads has no gradient, and PyTorch's
 	// Adam skips it: it is left out of the optimizer.
 	sr.aOpt = optim.NewAdam(sr.arch, s.ArchLR, s.ArchBeta1, s.ArchBeta2, 1e-8, s.ArchWeightDecay)
@@ -268,7 +300,8 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 		// A fresh random search-val batch every step, as DARTS's
 		// next(iter(valid_queue)): with replacement across steps.
 		s.Data.Val.Sample(&s.vb, s.S.BatchSize, s.S.Seed+1, aug, uint64(s.Epoch), uint64(s.Step))
-		if s.Epoch >= s.S.Warmup {
+		arch := s.Epoch >= s.S.Warmup
+		if arch && !s.S.WeightFirst {
 			if err := s.archStep(&s.tb, &s.vb); err != nil {
 				return rundir.Metrics{}, err
 			}
@@ -276,6 +309,11 @@ func (s *Search[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundir
 		res, err := s.weightStep(&s.tb)
 		if err != nil {
 			return rundir.Metrics{}, err
+		}
+		if arch && s.S.WeightFirst {
+			if err := s.archStep(&s.tb, &s.vb); err != nil {
+				return rundir.Metrics{}, err
+			}
 		}
 		s.Step++
 		s.acc.Add(res.Loss, res.Correct, s.tb.N, time.Since(start).Seconds())
@@ -313,6 +351,9 @@ func (s *Search[T]) archStep(train, val *datasets.Batch) error {
 			return s.nonFinite("gradient of " + a.Name)
 		}
 	}
+	for i, a := range s.archAcc {
+		copy(a.Grad, s.arch[i].Grad) // a_optimizer.zero_grad(), then backward
+	}
 	s.aOpt.Step()
 	return nil
 }
@@ -343,10 +384,15 @@ func (s *Search[T]) weightStep(train *datasets.Batch) (supernet.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if n := optim.GradNorm(s.weights); math.IsNaN(n) || math.IsInf(n, 0) {
+	for i, a := range s.archAcc {
+		for j, g := range s.arch[i].Grad {
+			a.Grad[j] += g // the weight step's backward adds into α.grad
+		}
+	}
+	if n := optim.GradNorm(s.clipSet); math.IsNaN(n) || math.IsInf(n, 0) {
 		return res, s.nonFinite("weight gradient norm")
 	}
-	optim.ClipGradNorm(s.weights, s.S.GradClip)
+	optim.ClipGradNorm(s.clipSet, s.S.GradClip)
 	s.wOpt.Step()
 	return res, nil
 }

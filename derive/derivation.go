@@ -82,6 +82,15 @@ func init() {
 // steps+2) for DARTS).
 var DARTSRule Rule = TopK{K: 2}
 
+// DefaultRule is the rule of a space's reference code: ArgmaxRule on
+// NAS-Bench-201 (AutoDL-Projects' genotype()), DARTSRule elsewhere.
+func DefaultRule(spaceName string) Rule {
+	if spaceName == space.NB201Name {
+		return ArgmaxRule
+	}
+	return DARTSRule
+}
+
 // ArgmaxRule keeps every edge of the supernet with its largest-weight op,
 // 'none' included: NAS-Bench-201's genotype() in AutoDL-Projects (and
 // SNAS's, which also keeps every edge).

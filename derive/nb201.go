@@ -91,3 +91,48 @@ func ParseNB201(s string) (Genotype, error) {
 	}
 	return g, nil
 }
+
+// Reachable reports whether the cell's output depends on its inputs
+// through ops other than 'none' (the NAS-Bench-201 API's check_valid, for
+// any cell): a cell where it does not computes a constant, and a network of
+// it cannot learn.
+func (c Cell) Reachable() bool {
+	reach := make([]bool, c.States())
+	for s := 0; s < c.Inputs && s < len(reach); s++ {
+		reach[s] = true
+	}
+	for k, node := range c.Nodes {
+		for _, p := range node {
+			if p.Op != "none" && p.Input >= 0 && p.Input < len(reach) && reach[p.Input] {
+				reach[c.Inputs+k] = true
+			}
+		}
+	}
+	for _, s := range c.Concat {
+		if s >= 0 && s < len(reach) && reach[s] {
+			return true
+		}
+	}
+	return false
+}
+
+// Unreachable lists the cells of g whose output is not reachable from
+// their inputs (see Cell.Reachable).
+func (g Genotype) Unreachable() []string {
+	var out []string
+	for _, c := range g.Cells {
+		if !c.Reachable() {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// ReachabilityWarning is a warning about g's unreachable cells, or "".
+func (g Genotype) ReachabilityWarning() string {
+	u := g.Unreachable()
+	if len(u) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the output of the %s cell is not reachable from its input through ops other than 'none': a network of it computes a constant", strings.Join(u, ", "))
+}

@@ -1,6 +1,7 @@
 package derive
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -73,5 +74,59 @@ func TestArgmaxRule(t *testing.T) {
 	}
 	if _, err := Derive(sp, ArgmaxRule, map[string][][]float64{"cell": w[:5]}); err == nil {
 		t.Error("5 rows for 6 edges: no error")
+	}
+}
+
+// TestReachableCountsNB201 holds Cell.Reachable to an independent count:
+// among all 5^6 NAS-Bench-201 cells, those whose output reads the input
+// through non-'none' ops are those where one of the four paths 0→3,
+// 0→1→3, 0→2→3, 0→1→2→3 has no 'none' edge. Counted over the 2^6 sets of
+// non-'none' edges (each such edge has 4 ops to choose from), that is
+// sum over reaching sets S of 4^|S|.
+func TestReachableCountsNB201(t *testing.T) {
+	// Edge order 1←0, 2←0, 2←1, 3←0, 3←1, 3←2.
+	paths := [][]int{{3}, {0, 4}, {1, 5}, {0, 2, 5}}
+	want := 0
+	for set := 0; set < 64; set++ {
+		reach := false
+		for _, p := range paths {
+			all := true
+			for _, e := range p {
+				all = all && set&(1<<e) != 0
+			}
+			reach = reach || all
+		}
+		if reach {
+			n := 1
+			for e := 0; e < 6; e++ {
+				if set&(1<<e) != 0 {
+					n *= 4
+				}
+			}
+			want += n
+		}
+	}
+	ops := []string{"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"}
+	got := 0
+	var idx [6]int
+	for code := 0; code < 15625; code++ {
+		c := code
+		for e := range idx {
+			idx[e], c = c%5, c/5
+		}
+		s := fmt.Sprintf("|%s~0|+|%s~0|%s~1|+|%s~0|%s~1|%s~2|", ops[idx[0]], ops[idx[1]], ops[idx[2]], ops[idx[3]], ops[idx[4]], ops[idx[5]])
+		g, err := ParseNB201(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Cells[0].Reachable() {
+			got++
+		}
+		if (g.ReachabilityWarning() == "") != g.Cells[0].Reachable() {
+			t.Fatalf("%s: warning %q disagrees with Reachable", s, g.ReachabilityWarning())
+		}
+	}
+	if got != want || want == 0 || want == 15625 {
+		t.Errorf("%d reachable NAS-Bench-201 cells, the path count gives %d", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/method"
 	"github.com/darts-go/darts/retrain"
 	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/supernet"
@@ -20,9 +21,15 @@ const Version = "darts-go 0.2"
 // (defaults included), so that the run can be resumed and reproduced from
 // it alone. Keys are snake_case throughout.
 type SearchConfig struct {
-	Program  string               `json:"program"`
-	Command  string               `json:"command"`
-	Method   string               `json:"method"`
+	Program string `json:"program"`
+	Command string `json:"command"`
+	Method  string `json:"method"`
+	// MethodOptions are the method's own settings (package method), its
+	// reference values unless overridden.
+	MethodOptions method.Options `json:"method_options,omitempty"`
+	// Budget names the budget the defaults were scaled to ("quick",
+	// "reference"); informational, every setting is recorded resolved.
+	Budget   string               `json:"budget,omitempty"`
 	Record   bilevel.MethodRecord `json:"method_parts"`
 	Data     datasets.Options     `json:"data"`
 	DataInfo datasets.Info        `json:"data_info"`
@@ -59,7 +66,7 @@ func ReadSearchConfig(dir string) (SearchConfig, error) {
 	if err := readConfig(dir, &conf); err != nil {
 		return conf, err
 	}
-	if conf.Network.Layers == 0 || conf.Search.Epochs == 0 {
+	if (conf.Network.Layers == 0 && conf.Network.CellsPerStage == 0) || conf.Search.Epochs == 0 {
 		return conf, fmt.Errorf("%s: not the config of a search run (no network or search settings; is it a training run?)", rundir.ConfigPath(dir))
 	}
 	if conf.Method == "" {
@@ -74,7 +81,7 @@ func ReadTrainConfig(dir string) (TrainConfig, error) {
 	if err := readConfig(dir, &conf); err != nil {
 		return conf, err
 	}
-	if conf.Network.Layers == 0 || len(conf.Network.Genotype.Cells) == 0 {
+	if (conf.Network.Layers == 0 && conf.Network.CellsPerStage == 0) || len(conf.Network.Genotype.Cells) == 0 {
 		return conf, fmt.Errorf("%s: not the config of a training run (no network; is it a search run?)", rundir.ConfigPath(dir))
 	}
 	return conf, nil

@@ -9,8 +9,10 @@ import (
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/method"
 	"github.com/darts-go/darts/plots"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -33,13 +35,15 @@ type SearchOptions struct {
 	PeakRSS func() (uint64, bool)
 }
 
-// methodFor returns the search method called name.
-func methodFor(name string) (bilevel.Method[float32], error) {
-	switch name {
-	case "", "darts":
-		return bilevel.Method[float32]{Name: "darts"}, nil
+// methodFor builds the search method conf names (package method's
+// registry) from its resolved settings.
+func methodFor(conf SearchConfig) (bilevel.Method[float32], error) {
+	spec, err := method.Lookup(conf.Method)
+	if err != nil {
+		return bilevel.Method[float32]{}, err
 	}
-	return bilevel.Method[float32]{}, fmt.Errorf("method %q: unknown (known: darts)", name)
+	return spec.BuildRecipe(method.Recipe{Method: spec.Name, Space: conf.Network.Space, Budget: conf.Budget,
+		Network: conf.Network, Search: conf.Search, Options: conf.MethodOptions, Limit: conf.Data.Limit})
 }
 
 // applyMethodOptions applies conf.MethodOptions to conf's settings.
@@ -114,14 +118,14 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	if err != nil {
 		return &ConfigError{err}
 	}
-	method, err := methodFor(conf.Method)
+	m, err := methodFor(conf)
 	if err != nil {
 		return &ConfigError{err}
 	}
 	conf.Network = net.Cfg
 	conf.DataInfo = data.Info
 	conf.Params = net.NumParams()
-	s, err := bilevel.NewSearch(net, data, conf.Search, method)
+	s, err := bilevel.NewSearch(net, data, conf.Search, m)
 	if err != nil {
 		return &ConfigError{err}
 	}
@@ -156,8 +160,12 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 					rss = fmt.Sprintf("  peak RSS %d MiB", b>>20)
 				}
 			}
-			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs%s\n  %s",
-				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g), nil
+			warn := ""
+			if w := g.ReachabilityWarning(); w != "" {
+				warn = "\n  warning: " + w
+			}
+			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.5f  %.0fs%s\n  %s%s",
+				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g, warn), nil
 		},
 		After: func() {
 			if o.NoPlots {
@@ -178,8 +186,12 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	}
 	rep.Note("search: %s, %d search-train / %d search-val images of %dx%dx%d, %d classes",
 		data.Info.Name, data.Info.Train, data.Info.Val, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
-	rep.Note("supernet: %d layers, %d init channels, %d ops, %d weights (%.1f MB), order %d, %d steps/epoch of batch %d, about %d MiB of memory",
-		net.Cfg.Layers, net.Cfg.C, len(net.Space.Ops), conf.Params, float64(conf.Params)*4/1e6, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize,
+	shape := fmt.Sprintf("%d layers", net.Cfg.Layers)
+	if net.Cfg.Space == space.NB201Name {
+		shape = fmt.Sprintf("nas-bench-201, 3 stages of %d cells", net.Cfg.CellsPerStage)
+	}
+	rep.Note("supernet: %s, %d init channels, %d ops, %d weights (%.1f MB), method %s, order %d, %d steps/epoch of batch %d, about %d MiB of memory",
+		shape, net.Cfg.C, len(net.Space.Ops), conf.Params, float64(conf.Params)*4/1e6, conf.Method, conf.Search.Order, s.StepsPerEpoch(), conf.Search.BatchSize,
 		net.EstimateMemory(conf.Search.BatchSize)>>20)
 	if err := loop.Run(ctx); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/retrain"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 )
 
@@ -19,10 +20,12 @@ type TrainOptions struct {
 	Resume bool
 	// Epochs, with Resume, extends the run to this many epochs (0: keep).
 	Epochs int
-	// Layers, Channels and Auxiliary shape the network of a new run.
-	Layers, Channels int
-	Auxiliary        bool
-	Report           Reporter
+	// Layers (DARTS space) or CellsPerStage (NAS-Bench-201), Channels
+	// and Auxiliary shape the network of a new run (on NAS-Bench-201, zero
+	// Channels and CellsPerStage are the benchmark's 16 and 5).
+	Layers, CellsPerStage, Channels int
+	Auxiliary                       bool
+	Report                          Reporter
 	// ResumeCommand is the command that resumes the run, for messages.
 	ResumeCommand string
 }
@@ -62,6 +65,17 @@ func BuildTraining(conf TrainConfig, o TrainOptions) (*Training, error) {
 	}
 	if !o.Resume {
 		conf.Network = retrain.NetworkConfig(conf.Genotype, data.Info.Shape, data.Info.Classes, o.Channels, o.Layers, o.Auxiliary)
+		if conf.Network.Space == space.NB201Name {
+			conf.Network.Layers = 0
+			if o.CellsPerStage > 0 {
+				conf.Network.CellsPerStage = o.CellsPerStage
+			}
+			if conf.Train.DropPath > 0 {
+				return nil, &ConfigError{fmt.Errorf("drop path %g: the NAS-Bench-201 network has no drop path (use 0)", conf.Train.DropPath)}
+			}
+		} else if o.CellsPerStage > 0 {
+			return nil, &ConfigError{fmt.Errorf("cells per stage %d: a setting of nas-bench-201 networks, not of %s", o.CellsPerStage, conf.Network.Space)}
+		}
 	}
 	conf.DataInfo = data.Info
 	net, err := supernet.NewDiscrete[float32](conf.Network, conf.Train.Seed)
@@ -123,8 +137,15 @@ func (t *Training) Run(ctx context.Context) error {
 	if conf.AuxParams > 0 {
 		aux = fmt.Sprintf(" (+%s in the auxiliary head, training only)", Thousands(conf.AuxParams))
 	}
-	rep.Note("network: %d layers, %d init channels, %s parameters%s, %d steps/epoch of batch %d",
-		conf.Network.Layers, conf.Network.C, Thousands(conf.Params), aux, tr.StepsPerEpoch(), conf.Train.BatchSize)
+	shape := fmt.Sprintf("%d layers", conf.Network.Layers)
+	if conf.Network.Space == space.NB201Name {
+		shape = fmt.Sprintf("nas-bench-201, 3 stages of %d cells", conf.Network.CellsPerStage)
+	}
+	rep.Note("network: %s, %d init channels, %s parameters%s, %d steps/epoch of batch %d",
+		shape, conf.Network.C, Thousands(conf.Params), aux, tr.StepsPerEpoch(), conf.Train.BatchSize)
+	if w := conf.Genotype.ReachabilityWarning(); w != "" {
+		rep.Note("warning: %s", w)
+	}
 	return loop.Run(ctx)
 }
 

@@ -269,11 +269,13 @@ func NewFactorizedReduce[T Float](ctx *Ctx, prefix string, cin, cout int, affine
 }
 
 // initModule draws the initial parameters of m and of every module inside
-// it, in parameter order, as PyTorch 0.3.1 (the version the published
-// DARTS runs used) initializes them: a convolution's weight from
-// U(±1/√n) with n = in_channels·k·k whatever the groups (so a depthwise
-// convolution over C channels gets 1/(k·√C)), an affine BatchNorm's scale
-// from U(0, 1) and its shift 0. Nothing is drawn without ctx.Rand.
+// it, in parameter order, as the PyTorch version ctx.Init names initializes
+// them. PyTorch 0.3.1 (the version the published DARTS runs used): a
+// convolution's weight from U(±1/√n) with n = in_channels·k·k whatever the
+// groups (so a depthwise convolution over C channels gets 1/(k·√C)), an
+// affine BatchNorm's scale from U(0, 1) and its shift 0. PyTorch 1.x: n =
+// in_channels/groups·k·k (1/k for a depthwise one), the scale 1 (nothing
+// drawn). Nothing is drawn without ctx.Rand.
 func initModule[T Float](ctx *Ctx, m Module[T]) {
 	if ctx == nil || ctx.Rand == nil {
 		return
@@ -288,7 +290,11 @@ func initModule[T Float](ctx *Ctx, m Module[T]) {
 		initModule[T](ctx, m.c2)
 		initModule[T](ctx, m.bn)
 	case *dwConv[T]:
-		fillUniform(ctx.Rand, m.w.Value, m.w.Shape[0]*m.k*m.k)
+		fanIn := m.w.Shape[0] * m.k * m.k
+		if ctx.Init == InitTorch1 {
+			fanIn = m.k * m.k
+		}
+		fillUniform(ctx.Rand, m.w.Value, fanIn)
 	case *pwConv[T]:
 		fillUniform(ctx.Rand, m.w.Value, m.cin)
 		if m.b != nil {
@@ -300,7 +306,11 @@ func initModule[T Float](ctx *Ctx, m Module[T]) {
 			fillUniform(ctx.Rand, m.b.Value, m.cin*m.k*m.k)
 		}
 	case *batchNorm[T]:
-		if m.gamma != nil {
+		if m.gamma != nil && ctx.Init == InitTorch1 {
+			for i := range m.gamma.Value {
+				m.gamma.Value[i] = 1
+			}
+		} else if m.gamma != nil {
 			for i := range m.gamma.Value {
 				m.gamma.Value[i] = T(ctx.Rand.Float64())
 			}

@@ -60,3 +60,55 @@ func TestInitFollowsPyTorch031(t *testing.T) {
 	b := 1 / math.Sqrt(3*9)
 	check("stem.conv", dense.Params()[0].Value, -b, b)
 }
+
+// TestInitFollowsPyTorch1 holds InitTorch1 to PyTorch 1.x's defaults
+// (kaiming_uniform_ with a = √5 gives ±1/√fan_in, fan_in =
+// in_channels/groups·k·k, so ±1/k for a depthwise convolution; an affine
+// BatchNorm's scale 1 since 1.2), and checks that InitTorch1 changes nothing
+// else: the first depthwise weights are InitTorch031's draws scaled by √C
+// (later ones differ, since 0.3.1 draws the BatchNorm scales in between).
+func TestInitFollowsPyTorch1(t *testing.T) {
+	const c = 16
+	build := func(init Init) Module[float64] {
+		ctx := &Ctx{Training: true, Rand: rng.New(3), Init: init}
+		m, err := Build[float64](ctx, "sep_conv_3x3", "op", Args{C: c, Stride: 1, Affine: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	old, m := build(InitTorch031).Params(), build(InitTorch1).Params()
+	for i, p := range m {
+		switch p.Name {
+		case "op.dw1", "op.dw2":
+			// The same uniform draws scaled by √C: bound 1/k instead of 1/(k·√C).
+			for j, x := range p.Value {
+				if p.Name != "op.dw1" {
+					break
+				}
+				if d := math.Abs(x - old[i].Value[j]*math.Sqrt(c)); d > 1e-12 {
+					t.Fatalf("%s[%d] = %g, want %g·√C", p.Name, j, x, old[i].Value[j])
+				}
+			}
+			mx := 0.0
+			for _, x := range p.Value {
+				mx = math.Max(mx, math.Abs(x))
+			}
+			if mx > 1.0/3 || mx < 0.9/3 {
+				t.Errorf("%s: largest |w| %.4g, want just under 1/k = %.4g", p.Name, mx, 1.0/3)
+			}
+		case "op.bn1.weight", "op.bn2.weight":
+			for _, x := range p.Value {
+				if x != 1 {
+					t.Fatalf("%s: %g, want 1", p.Name, x)
+				}
+			}
+		}
+	}
+	if s, err := ParseInit(InitTorch1.String()); err != nil || s != InitTorch1 {
+		t.Errorf("ParseInit(%q) = %v, %v", InitTorch1, s, err)
+	}
+	if _, err := ParseInit("0.4"); err == nil {
+		t.Error("ParseInit(0.4): no error")
+	}
+}

@@ -66,6 +66,43 @@ type Ctx struct {
 	// Rand draws initial parameter values; nil leaves parameters at zero
 	// (tests load them explicitly).
 	Rand *rng.Rand
+	// Init is the PyTorch version whose default initialization the
+	// modules follow (InitTorch031 unless set).
+	Init Init
+}
+
+// Init names a PyTorch version's default parameter initialization. The two
+// differ in two places: an affine BatchNorm's scale (U(0, 1) in 0.3.1, 1 from
+// 1.2 on) and a grouped convolution's fan-in (in_channels·k·k in 0.3.1,
+// in_channels/groups·k·k in 1.x). Convolution and Linear weights and
+// biases are U(±1/√fan_in) in both.
+type Init int
+
+const (
+	// InitTorch031 is PyTorch 0.3.1's, what the published DARTS runs used.
+	InitTorch031 Init = iota
+	// InitTorch1 is PyTorch 1.x's (≥ 1.2), what AutoDL-Projects and the
+	// NAS-Bench-201 benchmark used.
+	InitTorch1
+)
+
+// String is the version's name as config files write it: "0.3.1" or "1.x".
+func (i Init) String() string {
+	if i == InitTorch1 {
+		return "1.x"
+	}
+	return "0.3.1"
+}
+
+// ParseInit reads "0.3.1" or "1.x" ("" means 0.3.1).
+func ParseInit(s string) (Init, error) {
+	switch s {
+	case "", "0.3.1":
+		return InitTorch031, nil
+	case "1.x", "1":
+		return InitTorch1, nil
+	}
+	return 0, fmt.Errorf("init %q: want 0.3.1 or 1.x (the PyTorch version whose default initialization to follow)", s)
 }
 
 // fillUniform draws U(-1/√fanIn, 1/√fanIn) into v, PyTorch's default

@@ -436,3 +436,10 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// ParseAdamVariant reads a variant's name as UnmarshalText does.
+func ParseAdamVariant(s string) (AdamVariant, error) {
+	var v AdamVariant
+	err := v.UnmarshalText([]byte(s))
+	return v, err
+}

@@ -80,9 +80,12 @@ func AlphaEvolution(alphas []rundir.Alphas, tensor string) (*Figure, error) {
 		cols++
 	}
 	const panelW, panelH = 2.3 * vg.Inch, 1.9 * vg.Inch
-	fig := &Figure{Width: vg.Length(cols) * panelW, Height: vg.Length(rows)*panelH + 0.45*vg.Inch}
-	figTitle := fmt.Sprintf("%s: weight of each op per edge, epochs %d–%d (thick: op kept at the last epoch; faded: edge dropped)",
-		title(lt.Cell), alphas[0].Epoch, last.Epoch)
+	fig := &Figure{Width: vg.Length(cols) * panelW, Height: vg.Length(rows)*panelH + 0.7*vg.Inch}
+	key := "thick: op kept at the last epoch"
+	if len(chosen) < len(topo.Edges) {
+		key += "; faded: edge dropped"
+	}
+	figTitle := fmt.Sprintf("%s: weight of each op per edge, epochs %d–%d\n(%s)", title(lt.Cell), alphas[0].Epoch, last.Epoch, key)
 	fig.draw = func(c draw.Canvas) {
 		c = drawTitle(c, figTitle, 13)
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: 0.05 * vg.Inch, PadY: 0.1 * vg.Inch,
@@ -109,7 +112,7 @@ func AlphaEvolution(alphas []rundir.Alphas, tensor string) (*Figure, error) {
 		} else {
 			lc = tiles.At(c, cols-1, 0)
 		}
-		drawOpLegend(lc, prims)
+		drawOpLegend(lc, prims, len(chosen) < len(topo.Edges))
 	}
 	return fig, nil
 }
@@ -172,7 +175,7 @@ func edgePanel(alphas []rundir.Alphas, series [][][]float64, e int, name string,
 
 // drawOpLegend draws the legend of the alpha-evolution grid: one line per
 // op and what thick and faded mean.
-func drawOpLegend(c draw.Canvas, prims []string) {
+func drawOpLegend(c draw.Canvas, prims []string, dropped bool) {
 	l := plot.NewLegend()
 	l.TextStyle.Font.Size = 11
 	l.Top, l.Left = true, true
@@ -183,7 +186,9 @@ func drawOpLegend(c draw.Canvas, prims []string) {
 		l.Add(name, lineThumb{draw.LineStyle{Color: OpColor(name), Width: 2}})
 	}
 	l.Add("op kept by the genotype", lineThumb{draw.LineStyle{Color: darkGray, Width: 3.2}})
-	l.Add("edge dropped (faded)", lineThumb{draw.LineStyle{Color: faded(darkGray, 0.35), Width: 1.2}})
+	if dropped {
+		l.Add("edge dropped (faded)", lineThumb{draw.LineStyle{Color: faded(darkGray, 0.35), Width: 1.2}})
+	}
 	l.Draw(c)
 }
 

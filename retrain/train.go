@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/darts-go/darts/datasets"
@@ -31,13 +32,15 @@ func NetworkConfig(g derive.Genotype, shape [3]int, classes, c, layers int, auxi
 // scratch, with the values of the original train.py from
 // DefaultTrainSettings.
 type TrainSettings struct {
-	Epochs      int     `json:"epochs"`
-	BatchSize   int     `json:"batch_size"`
-	LR          float64 `json:"learning_rate"`     // SGD, cosine from LR …
-	LRMin       float64 `json:"learning_rate_min"` // … towards LRMin
-	Momentum    float64 `json:"momentum"`
+	Epochs    int     `json:"epochs"`
+	BatchSize int     `json:"batch_size"`
+	LR        float64 `json:"learning_rate"`     // SGD, cosine from LR …
+	LRMin     float64 `json:"learning_rate_min"` // … towards LRMin
+	Momentum  float64 `json:"momentum"`
+	// Nesterov uses Nesterov momentum (NAS-Bench-201's training).
+	Nesterov    bool    `json:"nesterov,omitempty"`
 	WeightDecay float64 `json:"weight_decay"`
-	GradClip    float64 `json:"grad_clip"`      // global 2-norm of the gradient
+	GradClip    float64 `json:"grad_clip"`      // global 2-norm of the gradient; 0: no clipping
 	DropPath    float64 `json:"drop_path_prob"` // ramped linearly: DropPath·epoch/epochs
 	Cutout      int     `json:"cutout"`         // side of the cutout square, 0 = none
 	Seed        uint64  `json:"seed"`
@@ -63,8 +66,14 @@ func (s TrainSettings) Validate() error {
 		return fmt.Errorf("drop path probability %g: need 0 ≤ p < 1", s.DropPath)
 	case s.Cutout < 0:
 		return fmt.Errorf("cutout %d: need 0 (off) or a positive side length", s.Cutout)
-	case !(s.GradClip > 0):
-		return fmt.Errorf("gradient clip %g: need a positive norm", s.GradClip)
+	case !(s.GradClip >= 0) || math.IsInf(s.GradClip, 0):
+		return fmt.Errorf("gradient clip %g: need a positive norm (or 0: no clipping)", s.GradClip)
+	case !(s.Momentum >= 0 && s.Momentum < 1):
+		return fmt.Errorf("momentum %g: need 0 ≤ momentum < 1", s.Momentum)
+	case s.Nesterov && s.Momentum == 0:
+		return fmt.Errorf("nesterov: needs a momentum above 0 (as torch.optim.SGD)")
+	case !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0):
+		return fmt.Errorf("weight decay %g: need 0 or more", s.WeightDecay)
 	}
 	return nil
 }
@@ -109,6 +118,7 @@ func NewTrainer[T Float](net *supernet.Discrete[T], data *datasets.Splits, s Tra
 		return nil, err
 	}
 	t.opt = optim.NewSGD(t.params, s.LR, s.Momentum, s.WeightDecay)
+	t.opt.Nesterov = s.Nesterov
 	if _, err := t.trainRunner(min(s.BatchSize, t.trainLen())); err != nil {
 		return nil, err
 	}
@@ -234,7 +244,9 @@ func (t *Trainer[T]) RunEpoch(ctx context.Context, onStep func(StepInfo)) (rundi
 		if !tally.Finite(optim.GradNorm(t.params)) {
 			return rundir.Metrics{}, &NonFiniteError{Epoch: t.Epoch + 1, Step: t.Step, What: "the gradient norm"}
 		}
-		optim.ClipGradNorm(t.params, t.S.GradClip)
+		if t.S.GradClip > 0 {
+			optim.ClipGradNorm(t.params, t.S.GradClip)
+		}
 		t.opt.Step()
 		t.Step++
 		t.acc.Add(res.Loss, res.Correct, n, time.Since(start).Seconds())

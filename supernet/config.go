@@ -3,8 +3,10 @@ package supernet
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
+	"github.com/darts-go/darts/mixedop"
 	"github.com/darts-go/darts/space"
 )
 
@@ -31,6 +33,32 @@ type Config struct {
 	// default); by default they track them (--track_running_stats 1, the
 	// NAS-Bench-201 scripts' setting).
 	NoTrackStats bool `json:"no_track_running_stats,omitempty"`
+	// Init is the PyTorch version whose default initialization the
+	// weights follow (mixedop.Init): "0.3.1" for the DARTS space (the
+	// version of quark0/darts's published runs), "1.x" for NAS-Bench-201
+	// (AutoDL-Projects).
+	Init string `json:"init,omitempty"`
+	// ArchInit is the distribution of the architecture tensors' initial
+	// values; nil is DARTS's 1e-3·N(0, 1).
+	ArchInit *ArchInit `json:"arch_init,omitempty"`
+}
+
+// ArchInit is a normal distribution N(Mean, Std²) for the initial values of
+// the architecture tensors (Std 0: every value is Mean).
+type ArchInit struct {
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+}
+
+// DefaultArchInit is DARTS's initialization of α, 1e-3·N(0, 1).
+var DefaultArchInit = ArchInit{Mean: 0, Std: 1e-3}
+
+// defaultInit is the initialization of a space's reference code.
+func defaultInit(sp string) string {
+	if sp == space.NB201Name {
+		return mixedop.InitTorch1.String()
+	}
+	return mixedop.InitTorch031.String()
 }
 
 // WithDefaults fills zero fields with the space's values: DARTS's, or
@@ -38,6 +66,9 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	if c.Space == "" {
 		c.Space = "darts"
+	}
+	if c.Init == "" {
+		c.Init = defaultInit(c.Space)
 	}
 	if c.Space == space.NB201Name {
 		if c.C == 0 {
@@ -84,6 +115,12 @@ func (c Config) Edges() int { return c.Steps * (c.Steps + 3) / 2 }
 
 // Validate reports the first setting that cannot make a network.
 func (c Config) Validate() error {
+	if _, err := mixedop.ParseInit(c.Init); err != nil {
+		return err
+	}
+	if a := c.ArchInit; a != nil && (!(a.Std >= 0) || math.IsInf(a.Std, 0) || math.IsNaN(a.Mean) || math.IsInf(a.Mean, 0)) {
+		return fmt.Errorf("arch_init N(%g, %g²): need a finite mean and a standard deviation of 0 or more", a.Mean, a.Std)
+	}
 	if c.Space == space.NB201Name {
 		if err := validateNB201(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.CellsPerStage); err != nil {
 			return err

@@ -31,8 +31,12 @@ type DiscreteConfig struct {
 	StemMultiplier int    `json:"stem_multiplier"`
 	Auxiliary      bool   `json:"auxiliary"`
 	// CellsPerStage is NAS-Bench-201's N (5); Layers is not used there.
-	CellsPerStage int             `json:"cells_per_stage,omitempty"`
-	Genotype      derive.Genotype `json:"genotype"`
+	CellsPerStage int `json:"cells_per_stage,omitempty"`
+	// Init is the PyTorch version whose default initialization the
+	// weights follow, as in Config: "0.3.1" for DARTS (train.py's),
+	// "1.x" for NAS-Bench-201 (the benchmark's training).
+	Init     string          `json:"init,omitempty"`
+	Genotype derive.Genotype `json:"genotype"`
 }
 
 // WithDefaults fills zero fields with the space's values (the space of
@@ -44,6 +48,9 @@ func (c DiscreteConfig) WithDefaults() DiscreteConfig {
 		if c.Space == "" {
 			c.Space = space.DARTSName
 		}
+	}
+	if c.Init == "" {
+		c.Init = defaultInit(c.Space)
 	}
 	if c.Space == space.NB201Name {
 		if c.C == 0 {
@@ -62,6 +69,9 @@ func (c DiscreteConfig) WithDefaults() DiscreteConfig {
 
 // Validate reports the first setting that cannot make a network, naming it.
 func (c DiscreteConfig) Validate() error {
+	if _, err := mixedop.ParseInit(c.Init); err != nil {
+		return err
+	}
 	if c.Space == space.NB201Name {
 		if err := validateNB201(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.CellsPerStage); err != nil {
 			return err
@@ -244,16 +254,16 @@ func (c *discreteCell[T]) stateParams() []*mixedop.Param[T] {
 	return ps
 }
 
-// NewDiscrete builds the network of cfg with parameters drawn from seed
-// (convolution and linear weights as PyTorch initializes them, BatchNorm
-// scale 1 and shift 0).
+// NewDiscrete builds the network of cfg with parameters drawn from seed as
+// the PyTorch version cfg.Init names initializes them (see mixedop.Init).
 func NewDiscrete[T Float](cfg DiscreteConfig, seed uint64) (*Discrete[T], error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	r := rng.New(seed)
-	ctx := &mixedop.Ctx{Training: true, Rand: r}
+	init, _ := mixedop.ParseInit(cfg.Init)
+	ctx := &mixedop.Ctx{Training: true, Rand: r, Init: init}
 	n := &Discrete[T]{Cfg: cfg, Ctx: ctx}
 	if cfg.Space == space.NB201Name {
 		if err := n.buildNB201(r); err != nil {
@@ -489,6 +499,9 @@ type CellShape struct {
 	Reduction     bool
 	In0, In1, Out mixedop.Shape // per-example shapes (N = 1)
 	Params        int
+	// Block marks a NAS-Bench-201 residual block (Reduction is then true);
+	// NAS-Bench-201 modules have one input (In0 = In1).
+	Block bool
 }
 
 // CellShapes lists every cell's input and output shapes for one example.
@@ -496,6 +509,26 @@ func (n *Discrete[T]) CellShapes() []CellShape {
 	stem, _ := n.stem.OutShape(mixedop.Shape{N: 1, C: n.Cfg.InputC, H: n.Cfg.InputH, W: n.Cfg.InputW})
 	s0, s1 := stem, stem
 	var out []CellShape
+	if n.nb201 != nil {
+		in := stem
+		for i, m := range n.nb201 {
+			o := in
+			var ps []*mixedop.Param[T]
+			if m.block != nil {
+				o = mixedop.Shape{N: 1, C: 2 * in.C, H: (in.H + 1) / 2, W: (in.W + 1) / 2}
+				ps = m.block.Params()
+			} else {
+				ps = m.discrete.params()
+			}
+			cnt := 0
+			for _, p := range ps {
+				cnt += len(p.Value)
+			}
+			out = append(out, CellShape{Index: i, Reduction: m.block != nil, Block: m.block != nil, In0: in, In1: in, Out: o, Params: cnt})
+			in = o
+		}
+		return out
+	}
 	for i, c := range n.cells {
 		o := n.cellOutShape(c, s1)
 		cnt := 0
@@ -533,6 +566,19 @@ func (n *Discrete[T]) EstimateMemory(batch int) int64 {
 		elem = 8
 	}
 	params := int64(n.NumParams()+n.NumAuxParams()) * 3
+	if n.Cfg.Space == space.NB201Name {
+		g := n.Cfg.Genotype.Cells[0]
+		act := nb201Activations(n.Cfg.InputH, n.Cfg.InputW, n.Cfg.C, n.Cfg.CellsPerStage, func(plane int64) int64 {
+			var a int64
+			for _, node := range g.Nodes {
+				for _, p := range node {
+					a += opBuffers(p.Op, 1) * plane
+				}
+			}
+			return a/6 + 2*plane // an average edge
+		})
+		return (params + act*int64(batch)) * elem
+	}
 	var act int64
 	for _, cs := range n.CellShapes() {
 		c := n.cells[cs.Index]

@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/space"
 )
 
 // opBuffers is roughly how many output-sized buffers a candidate op keeps
@@ -44,6 +45,15 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 	elem := int64(unsafe.Sizeof(z))
 	c := n.Cfg
 	weights := int64(n.NumParams()) * 4 // value, gradient, momentum, second-order snapshot
+	if c.Space == space.NB201Name {
+		return weights*elem + nb201Activations(c.InputH, c.InputW, c.C, c.CellsPerStage, func(plane int64) int64 {
+			var a int64
+			for _, p := range n.Space.Ops {
+				a += opBuffers(p, 1) * plane
+			}
+			return a + 2*plane // the edge's sum and its input gradient
+		})*int64(batch)*elem
+	}
 	h, w := int64(c.InputH), int64(c.InputW)
 	cCurr := int64(c.C)
 	act := int64(c.StemMultiplier*c.C) * h * w * 6 // stem conv, BN, gradients
@@ -72,4 +82,24 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 		act += 2 * int64(len(topo.Concat)) * node // concat and its gradient
 	}
 	return weights*elem + act*int64(batch)*elem
+}
+
+// nb201Activations counts the buffers, in elements per example, that a
+// NAS-Bench-201 network keeps across forward and backward: the stem, each
+// cell's 6 edges (edge gives an edge's buffers for a C·H·W plane) and 3
+// node sums, and the residual blocks (two ReLU-Conv-BN units, the
+// shortcut's pool and convolution, the sum).
+func nb201Activations(inH, inW, c, cellsPerStage int, edge func(plane int64) int64) int64 {
+	h, w := int64(inH), int64(inW)
+	act := int64(c) * h * w * 6 // stem conv, BN, gradients
+	for _, st := range nb201Plan(c, cellsPerStage) {
+		if st.Block {
+			h, w = (h+1)/2, (w+1)/2
+			act += 16 * int64(st.Cout) * h * w
+			continue
+		}
+		plane := int64(st.Cout) * h * w
+		act += 6*edge(plane) + 3*2*plane
+	}
+	return act
 }

@@ -292,29 +292,6 @@ func validateNB201Genotype(g derive.Genotype) error {
 	return nil
 }
 
-// Reachable reports whether the output of a NAS-Bench-201 cell depends on
-// its input through ops other than 'none' (NAS-Bench-201's check_valid):
-// a cell where it does not computes a constant.
-func Reachable(c derive.Cell) bool {
-	reach := make([]bool, c.States())
-	for s := 0; s < c.Inputs; s++ {
-		reach[s] = true
-	}
-	for k, node := range c.Nodes {
-		for _, p := range node {
-			if p.Op != "none" && p.Input >= 0 && p.Input < len(reach) && reach[p.Input] {
-				reach[c.Inputs+k] = true
-			}
-		}
-	}
-	for _, s := range c.Concat {
-		if s >= 0 && s < len(reach) && reach[s] {
-			return true
-		}
-	}
-	return false
-}
-
 // zeroOf outputs zeros of its input's shape: a NAS-Bench-201 node whose
 // pairs are all 'none'.
 type zeroOf[T Float] struct {

@@ -58,7 +58,8 @@ func NewNetwork[T Float](cfg Config, seed uint64) (*Network[T], error) {
 		return nil, err
 	}
 	r := rng.New(seed)
-	ctx := &mixedop.Ctx{Training: true, Rand: r}
+	init, _ := mixedop.ParseInit(cfg.Init)
+	ctx := &mixedop.Ctx{Training: true, Rand: r, Init: init}
 	n := &Network[T]{Cfg: cfg, Space: sp, Ctx: ctx, Relax: relax.Softmax[T]{}, Pass: &relax.Pass{}}
 	build := n.buildDARTS
 	if cfg.Space == space.NB201Name {
@@ -71,8 +72,12 @@ func NewNetwork[T Float](cfg Config, seed uint64) (*Network[T], error) {
 		ct, _ := sp.CellType(t.Cell)
 		rows, cols := len(ct.Cell.Edges), len(t.Cols)
 		p := &mixedop.Param[T]{Name: t.Param, Shape: []int{rows, cols}, Value: make([]T, rows*cols), Grad: make([]T, rows*cols)}
+		ai := DefaultArchInit
+		if cfg.ArchInit != nil {
+			ai = *cfg.ArchInit
+		}
 		for i := range p.Value {
-			p.Value[i] = T(1e-3 * r.NormFloat64())
+			p.Value[i] = T(ai.Mean + ai.Std*r.NormFloat64())
 		}
 		n.arch = append(n.arch, &Arch[T]{Tensor: t, Param: p, Rows: rows, Cols: cols})
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
@@ -18,22 +19,28 @@ func init() {
 }
 
 const deriveHelp = `Usage: darts derive --run DIR [--epoch N] [--json] [--out FILE]
-       darts derive --random SEED [--ops darts] [--nodes 4] [--json] [--out FILE]
+       darts derive --random SEED [--space darts] [--ops darts] [--nodes 4] [--json] [--out FILE]
 
---run applies the DARTS derivation rule (per node, the two strongest edges
-by their best non-'none' op) to the architecture weights of a search run
-(RUN/alphas.jsonl: the last epoch, or --epoch N; 0 is the initialization).
+--run applies the search run's derivation rule to its architecture weights
+(RUN/alphas.jsonl: the last epoch, or --epoch N; 0 is the initialization):
+on the DARTS space, per node the two strongest edges by their best
+non-'none' op; on NAS-Bench-201, the strongest op of every edge, 'none'
+included (AutoDL-Projects' genotype()).
 
---random draws the DARTS random baseline: alphas from N(0,1), then the same
-rule, so that a searched cell can be compared with random cells at equal
-budget. The same SEED always gives the same genotype.
+--random draws the random baseline of --space: alphas from N(0,1), then the
+space's rule, so that a searched cell can be compared with random cells at
+equal budget (on NAS-Bench-201 every cell of the space is equally likely).
+The same SEED always gives the same genotype.
 
-The genotype is printed in the original DARTS text form (--json: as JSON),
-or written to --out.
+The genotype is printed in the original DARTS text form, or as a
+NAS-Bench-201 string (--json: as JSON), or written to --out. A cell whose
+output does not depend on its input (only 'none' on every path) gets a
+warning.
 
 Examples:
   darts derive --run runs/search --epoch 3
   darts derive --random 1 --out random1.json --json
+  darts derive --random 7 --space nas-bench-201
   darts train --genotype random1.json --dataset fashion-mnist
 
 Flags:
@@ -46,6 +53,7 @@ func deriveCmd(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("derive", pflag.ContinueOnError)
 	var (
 		run, ops, out string
+		spaceName     string
 		epoch, nodes  int
 		seed          uint64
 		asJSON        bool
@@ -53,7 +61,8 @@ func deriveCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&run, "run", "", "search run `dir`")
 	fs.IntVar(&epoch, "epoch", -1, "derive from the alphas after epoch `N` (default: the last)")
 	fs.Uint64Var(&seed, "random", 0, "draw a random genotype from `seed`")
-	fs.StringVar(&ops, "ops", "darts", "candidate ops of --random: a named set (darts, nb201-ops: NAS-Bench-201's five ops in the DARTS cell) or op names separated by commas")
+	fs.StringVar(&spaceName, "space", space.DARTSName, "search space of --random: "+strings.Join(space.Names(), ", "))
+	fs.StringVar(&ops, "ops", "", "candidate ops of --random: a named set ("+strings.Join(space.OpSetNames(), ", ")+") or op names separated by commas (default: the space's)")
 	fs.IntVar(&nodes, "nodes", 4, "intermediate nodes per cell of --random")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of the DARTS text form")
 	fs.StringVar(&out, "out", "", "write to `file` (replaced atomically) instead of standard output")
@@ -75,16 +84,37 @@ func deriveCmd(args []string, stdout, stderr io.Writer) error {
 		if nodes < 1 {
 			return usageErrorf("--nodes %d: need at least 1", nodes)
 		}
+		var sp space.Space
+		switch spaceName {
+		case space.DARTSName:
+			if ops == "" {
+				ops = "darts"
+			}
+		case space.NB201Name:
+			if fs.Changed("nodes") {
+				return usageErrorf("--nodes: the NAS-Bench-201 cell has 3 nodes")
+			}
+			if ops == "" {
+				ops = "nb201-ops"
+			}
+		default:
+			return usageErrorf("--space %q: unknown (known: %s)", spaceName, strings.Join(space.Names(), ", "))
+		}
 		prims, err := space.OpSet(ops)
 		if err != nil {
 			return usageErrorf("--ops: %v", err)
 		}
-		if g, err = derive.Random(seed, space.DARTS(nodes, nodes, prims), derive.DARTSRule); err != nil {
+		if spaceName == space.NB201Name {
+			sp = space.NB201(prims)
+		} else {
+			sp = space.DARTS(nodes, nodes, prims)
+		}
+		if g, err = derive.Random(seed, sp, derive.DefaultRule(sp.Name)); err != nil {
 			return usageErrorf("--ops %q: no cell can be derived: %v", ops, err)
 		}
 	case run != "":
-		if fs.Changed("ops") || fs.Changed("nodes") {
-			return usageErrorf("--ops and --nodes go with --random; --run takes them from its alphas")
+		if fs.Changed("ops") || fs.Changed("nodes") || fs.Changed("space") {
+			return usageErrorf("--space, --ops and --nodes go with --random; --run takes them from its alphas")
 		}
 		var err error
 		if g, err = deriveFromRun(run, epoch, stderr); err != nil {
@@ -92,6 +122,9 @@ func deriveCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	default:
 		return usageErrorf("--run DIR or --random SEED is required")
+	}
+	if w := g.ReachabilityWarning(); w != "" {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	var data []byte
 	if asJSON {

@@ -14,18 +14,23 @@ func init() {
 	register(&command{Name: "export", Summary: "convert a genotype file to JSON, DARTS text or Graphviz DOT", Run: runExport})
 }
 
-const exportHelp = `Usage: darts export --genotype FILE --format json|darts|dot [--out FILE]
+const exportHelp = `Usage: darts export --genotype FILE --format json|darts|nb201|dot [--out FILE]
 
 Reads a genotype in any form darts understands (genotype.json, the
-original DARTS Genotype(...) text, with or without a NAME = prefix) and
+original DARTS Genotype(...) text, with or without a NAME = prefix, a
+NAS-Bench-201 string; a file, or the genotype itself as the argument) and
 writes it as:
-  json   {"normal": [["sep_conv_3x3", 0], ...], "normal_concat": [2, 3, 4, 5], ...}
+  json   DARTS cells: {"normal": [["sep_conv_3x3", 0], ...], "normal_concat": [2, 3, 4, 5], ...};
+         others: {"space": ..., "cells": [{"name": ..., "inputs": ..., "nodes": ..., "concat": ...}]}
   darts  Genotype(normal=[('sep_conv_3x3', 0), ...], ...), ready to paste into
-         the original genotypes.py
-  dot    a Graphviz digraph of both cells (render with dot -Tpng)
+         the original genotypes.py (DARTS cells only)
+  nb201  |nor_conv_3x3~0|+|...|, as AutoDL-Projects' Structure.tostr() and the
+         NAS-Bench-201 API's query_by_arch read it (NAS-Bench-201 cells only)
+  dot    a Graphviz digraph of the cells (render with dot -Tpng)
 
-Example:
+Examples:
   darts export --genotype runs/mnist/genotype.json --format dot | dot -Tpng -o cells.png
+  darts export --genotype runs/nb201/genotype.json --format nb201
 
 Flags:
 `
@@ -36,8 +41,8 @@ func runExport(args []string) error { return export(args, os.Stdout) }
 func export(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
 	var genotype, format, out string
-	fs.StringVar(&genotype, "genotype", "", "read the genotype from `file` (JSON or DARTS text)")
-	fs.StringVar(&format, "format", "", "output `format`: json, darts or dot")
+	fs.StringVar(&genotype, "genotype", "", "read the genotype from `file` (JSON, DARTS text or a NAS-Bench-201 string), or given literally")
+	fs.StringVar(&format, "format", "", "output `format`: json, darts, nb201 or dot")
 	fs.StringVar(&out, "out", "", "write to `file` (replaced atomically) instead of standard output")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
@@ -60,15 +65,20 @@ func export(args []string, stdout io.Writer) error {
 			t, err := g.FormatDARTS()
 			return []byte(t + "\n"), err
 		}
+	case "nb201":
+		render = func(g derive.Genotype) ([]byte, error) {
+			t, err := g.FormatNB201()
+			return []byte(t + "\n"), err
+		}
 	case "dot":
 		render = func(g derive.Genotype) ([]byte, error) { return []byte(g.DOT()), nil }
 	case "":
-		return usageErrorf("--format is required (json, darts or dot)")
+		return usageErrorf("--format is required (json, darts, nb201 or dot)")
 	default:
-		return usageErrorf("--format %q: want json, darts or dot", format)
+		return usageErrorf("--format %q: want json, darts, nb201 or dot", format)
 	}
 
-	g, err := derive.ReadFile(genotype)
+	g, err := readGenotype(genotype)
 	if err != nil {
 		return err
 	}

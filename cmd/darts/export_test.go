@@ -80,7 +80,7 @@ func TestExportHelp(t *testing.T) {
 	if err := export([]string{"--help"}, &stdout); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Usage: darts export", "Example:", "--genotype", "--format", "--out"} {
+	for _, want := range []string{"Usage: darts export", "Examples:", "--genotype", "nb201", "--format", "--out"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, stdout.String())
 		}
@@ -101,7 +101,7 @@ func TestExportErrors(t *testing.T) {
 	}{
 		{[]string{"--format", "json"}, true, "--genotype is required"},
 		{[]string{"--genotype", exportV2}, true, "--format is required"},
-		{[]string{"--genotype", exportV2, "--format", "png"}, true, `--format "png": want json, darts or dot`},
+		{[]string{"--genotype", exportV2, "--format", "png"}, true, `--format "png": want json, darts, nb201 or dot`},
 		{[]string{"--genotype", exportV2, "--format", "json", "extra"}, true, `unexpected argument "extra"`},
 		{[]string{"--genotype", exportV2, "--fromat", "json"}, true, "unknown flag: --fromat"},
 		{[]string{"--genotype", missing, "--format", "json"}, false, missing},
@@ -121,5 +121,39 @@ func TestExportErrors(t *testing.T) {
 	}
 	if code := run([]string{"export", "--genotype", missing, "--format", "dot"}); code != 1 {
 		t.Errorf("missing file: exit %d, want 1", code)
+	}
+}
+
+// TestExportNB201 converts a NAS-Bench-201 string given literally to each
+// format, and reads each back (the JSON and the string) to the same cell.
+func TestExportNB201(t *testing.T) {
+	const s = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+	var str, js, dot bytes.Buffer
+	for _, c := range []struct {
+		format string
+		out    *bytes.Buffer
+	}{{"nb201", &str}, {"json", &js}, {"dot", &dot}} {
+		if err := export([]string{"--genotype", s, "--format", c.format}, c.out); err != nil {
+			t.Fatalf("--format %s: %v", c.format, err)
+		}
+	}
+	if strings.TrimSpace(str.String()) != s {
+		t.Errorf("nb201: %q, want %q", str.String(), s)
+	}
+	g, err := derive.Parse(&js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := g.FormatNB201(); f != s {
+		t.Errorf("json read back: %s", f)
+	}
+	if !strings.Contains(dot.String(), "nor_conv_3x3") || !strings.Contains(dot.String(), "digraph") {
+		t.Errorf("dot: %s", dot.String())
+	}
+	if err := export([]string{"--genotype", s, "--format", "darts"}, &bytes.Buffer{}); err == nil {
+		t.Error("a NAS-Bench-201 cell as DARTS text: no error")
+	}
+	if err := export([]string{"--genotype", exportV2, "--format", "nb201"}, &bytes.Buffer{}); err == nil {
+		t.Error("a DARTS genotype as a NAS-Bench-201 string: no error")
 	}
 }

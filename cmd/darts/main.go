@@ -1,5 +1,5 @@
-// Command darts is the command-line front end of darts-go: search, derive,
-// train, eval, plot, export, data and bench subcommands.
+// Command darts is the command-line front end of darts-go: search, methods,
+// derive, train, eval, plot, export, data and bench subcommands.
 //
 // Each subcommand lives in its own file and registers itself from init with
 // register; main only dispatches. Exit codes: 0 success, 1 runtime error,
@@ -46,7 +46,7 @@ func usageErrorf(format string, args ...any) error {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "darts: differentiable neural architecture search (DARTS) in Go")
+	fmt.Fprintln(w, "darts: differentiable neural architecture search (DARTS and its family) in Go")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage: darts <command> [flags]   (darts <command> --help for its flags)")
 	fmt.Fprintln(w)

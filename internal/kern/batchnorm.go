@@ -20,17 +20,9 @@ func BatchNormTrain[T Float](n, c, p int, eps T, x, gamma, beta, y, xhat, mean, 
 	m := float64(n * p)
 	parallelFor(c, grain(3*n*p), func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			var s float64
-			for b := 0; b < n; b++ {
-				sb, _ := sumDot64(x[(b*c+ch)*p:(b*c+ch+1)*p], nil)
-				s += sb
-			}
+			s, _ := sumDot64Planes(x[ch*p:], nil, n, p, c*p)
 			mu := s / m
-			var ss float64
-			for b := 0; b < n; b++ {
-				ss += sqDev64(x[(b*c+ch)*p:(b*c+ch+1)*p], mu)
-			}
-			v := ss / m
+			v := sqDev64Planes(x[ch*p:], n, p, c*p, mu) / m
 			is := 1 / math.Sqrt(v+float64(eps))
 			mean[ch], invstd[ch] = T(mu), T(is)
 			uvar[ch] = T(v)
@@ -102,11 +94,86 @@ func sumDot64[T Float](x, y []T) (sx, sxy float64) {
 	return sx, sxy
 }
 
+// sumDot64Planes returns Σ_k sx_k and Σ_k sxy_k, added in k order, where
+// (sx_k, sxy_k) = sumDot64 of the plane x[k*stride:][:p] (and of y's), for
+// the n planes k. With AVX-512, 4 planes at a time run their sums
+// interleaved (sumDot64x4), each with sumDot64AVX's bits.
+func sumDot64Planes[T Float](x, y []T, n, p, stride int) (sx, sxy float64) {
+	k := 0
+	if is32[T]() && useAVX512 && p >= 8 {
+		p8 := p &^ 7
+		var out [8]float64
+		for ; k+4 <= n; k += 4 {
+			xs := x[k*stride : (k+3)*stride+p]
+			var ys []T
+			var py *float32
+			if y != nil {
+				ys = y[k*stride : (k+3)*stride+p]
+				py = f32p(ys)
+			}
+			sumDot64x4(f32p(xs), py, stride, p8, &out)
+			for j := 0; j < 4; j++ {
+				// The elements past p8 as sumDot64AVX adds them.
+				s0, s1 := out[j], out[4+j]
+				for i := j*stride + p8; i < j*stride+p; i++ {
+					s0 += float64(xs[i])
+					if y != nil {
+						s1 = math.FMA(float64(xs[i]), float64(ys[i]), s1)
+					}
+				}
+				sx += s0
+				sxy += s1
+			}
+		}
+	}
+	for ; k < n; k++ {
+		var yk []T
+		if y != nil {
+			yk = y[k*stride : k*stride+p]
+		}
+		s0, s1 := sumDot64(x[k*stride:k*stride+p], yk)
+		sx += s0
+		sxy += s1
+	}
+	return sx, sxy
+}
+
+// sqDev64Planes returns Σ_k sqDev64(x[k*stride:][:p], mu), added in k
+// order, for the n planes k; with AVX-512, 4 planes at a time
+// (sqDev64x4), each with sqDev64AVX's bits.
+func sqDev64Planes[T Float](x []T, n, p, stride int, mu float64) float64 {
+	var ss float64
+	k := 0
+	if is32[T]() && useAVX512 && p >= 8 {
+		p8 := p &^ 7
+		var out [4]float64
+		for ; k+4 <= n; k += 4 {
+			xs := x[k*stride : (k+3)*stride+p]
+			sqDev64x4(f32p(xs), stride, p8, mu, &out)
+			for j, s := range out {
+				for i := j*stride + p8; i < j*stride+p; i++ {
+					d := float64(xs[i]) - mu
+					s = math.FMA(d, d, s)
+				}
+				ss += s
+			}
+		}
+	}
+	for ; k < n; k++ {
+		ss += sqDev64(x[k*stride:k*stride+p], mu)
+	}
+	return ss
+}
+
 // normInto is: for i, v := range x { y[i] = (v - mu) * is }.
 func normInto[T Float](x, y []T, mu, is T) {
 	y = y[:len(x)]
 	if is32[T]() && len(x) > 0 {
-		bnNormAVX(f32p(x), f32p(y), len(x), float32(mu), float32(is))
+		if useAVX512 {
+			bnNorm512(f32p(x), f32p(y), len(x), float32(mu), float32(is))
+		} else {
+			bnNormAVX(f32p(x), f32p(y), len(x), float32(mu), float32(is))
+		}
 		return
 	}
 	for i, v := range x {
@@ -166,13 +233,7 @@ func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy []T, s T, d
 	m := float64(n * p)
 	parallelFor(c, grain(3*n*p), func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			var sdy, sdyx float64
-			for b := 0; b < n; b++ {
-				k := (b*c + ch) * p
-				s0, s1 := sumDot64(dy[k:k+p], xhat[k:k+p])
-				sdy += s0
-				sdyx += s1
-			}
+			sdy, sdyx := sumDot64Planes(dy[ch*p:], xhat[ch*p:], n, p, c*p)
 			if dbeta != nil {
 				dbeta[ch] += T(float64(s) * sdy)
 			}
@@ -186,24 +247,36 @@ func BatchNormBackward[T Float](n, c, p int, xhat, invstd, gamma, dy []T, s T, d
 			mdy, mdyx := T(sdy/m), T(sdyx/m)
 			for b := 0; b < n; b++ {
 				k := (b*c + ch) * p
-				dyr := dy[k : k+p]
-				xh, dxr := xhat[k:k+len(dyr)], dx[k:k+len(dyr)]
-				if is32[T]() && len(dyr) > 0 {
-					bnDxAVX(f32p(dyr), f32p(xh), f32p(dxr), len(dyr), float32(scale), float32(mdy), float32(mdyx), acc)
-					continue
-				}
-				if acc {
-					for q, d := range dyr {
-						dxr[q] += scale * (d - mdy - xh[q]*mdyx)
-					}
-					continue
-				}
-				for q, d := range dyr {
-					dxr[q] = scale * (d - mdy - xh[q]*mdyx)
-				}
+				bnDxInto(dy[k:k+p], xhat[k:k+p], dx[k:k+p], scale, mdy, mdyx, acc)
 			}
 		}
 	})
+}
+
+// bnDxInto is: for q, d := range dy { v := scale * (d - mdy - xh[q]*mdyx);
+// dx[q] = v (+ dx[q] if acc) }.
+func bnDxInto[T Float](dy, xh, dx []T, scale, mdy, mdyx T, acc bool) {
+	if len(dy) == 0 {
+		return
+	}
+	xh, dx = xh[:len(dy)], dx[:len(dy)]
+	if is32[T]() {
+		if useAVX512 {
+			bnDx512(f32p(dy), f32p(xh), f32p(dx), len(dy), float32(scale), float32(mdy), float32(mdyx), acc)
+		} else {
+			bnDxAVX(f32p(dy), f32p(xh), f32p(dx), len(dy), float32(scale), float32(mdy), float32(mdyx), acc)
+		}
+		return
+	}
+	if acc {
+		for q, d := range dy {
+			dx[q] += scale * (d - mdy - xh[q]*mdyx)
+		}
+		return
+	}
+	for q, d := range dy {
+		dx[q] = scale * (d - mdy - xh[q]*mdyx)
+	}
 }
 
 // BatchNormEval is evaluation-mode batch normalization with running

@@ -66,11 +66,24 @@ func source[T Float](g Geom, reluIn bool, x, buf []T) ([]T, int) {
 // loops need no bounds tests.
 //
 // Every path adds the taps to the output in (kh, kw) order starting from 0,
-// the order of the reference, so they round alike.
+// the order of the reference, so they round alike. Where stride 1 with
+// dilation 1 is not special-cased, each product is rounded before it is
+// added (T(…): never fused, whatever GOAMD64), which dw2x512, the AVX-512
+// kernel for stride 2, computes too.
 func dwPlane[T Float](g Geom, reluIn bool, x, w, y, buf []T) {
 	src, pw := source(g, reluIn, x, buf)
 	oh, ow := g.OutH(), g.OutW()
 	s, d := g.Stride, g.Dil
+	if is32[T]() && useAVX512 && s == 2 && g.K <= 5 && oh > 0 && ow > 0 {
+		var offs [25]int
+		kk := g.K * g.K
+		for t := range kk {
+			offs[t] = t/g.K*d*pw + t%g.K*d
+		}
+		_ = src[(oh-1)*s*pw+offs[kk-1]+s*(ow-1)]
+		dw2x512(f32p(src), s*pw, &offs[0], f32p(w[:kk]), kk, f32p(y[:oh*ow]), oh, ow, g.K == 3)
+		return
+	}
 	switch {
 	case g.K == 3 && s == 1 && d == 1:
 		w = w[:9]
@@ -96,9 +109,9 @@ func dwPlane[T Float](g Geom, reluIn bool, x, w, y, buf []T) {
 			r2 := src[(i*s+2*d)*pw:]
 			for j := range yr {
 				b := j * s
-				yr[j] = r0[b]*w0 + r0[b+d]*w1 + r0[b+2*d]*w2 +
-					r1[b]*w3 + r1[b+d]*w4 + r1[b+2*d]*w5 +
-					r2[b]*w6 + r2[b+d]*w7 + r2[b+2*d]*w8
+				yr[j] = T(r0[b]*w0) + T(r0[b+d]*w1) + T(r0[b+2*d]*w2) +
+					T(r1[b]*w3) + T(r1[b+d]*w4) + T(r1[b+2*d]*w5) +
+					T(r2[b]*w6) + T(r2[b+d]*w7) + T(r2[b+2*d]*w8)
 			}
 		}
 	case g.K == 5:
@@ -118,7 +131,7 @@ func dwPlane[T Float](g Geom, reluIn bool, x, w, y, buf []T) {
 				}
 				for j := range yr {
 					b := j * s
-					yr[j] = yr[j] + r[b]*w0 + r[b+d]*w1 + r[b+2*d]*w2 + r[b+3*d]*w3 + r[b+4*d]*w4
+					yr[j] = yr[j] + T(r[b]*w0) + T(r[b+d]*w1) + T(r[b+2*d]*w2) + T(r[b+3*d]*w3) + T(r[b+4*d]*w4)
 				}
 			}
 		}
@@ -131,7 +144,7 @@ func dwPlane[T Float](g Geom, reluIn bool, x, w, y, buf []T) {
 					wv := w[kh*g.K+kw]
 					r := src[(i*s+kh*d)*pw+kw*d:]
 					for j := range yr {
-						yr[j] += r[j*s] * wv
+						yr[j] += T(r[j*s] * wv)
 					}
 				}
 			}

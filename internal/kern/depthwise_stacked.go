@@ -49,9 +49,14 @@ func corrRow[T Float](w []T, d int, s, t []T, acc bool) {
 	}
 	s = s[:n+(k-1)*d]
 	if is32[T]() && (k == 3 || k == 5) {
-		if k == 3 {
+		switch {
+		case k == 3 && useAVX512:
+			corr3x512(f32p(w), d, f32p(s), f32p(t), n, acc)
+		case k == 3:
 			corr3AVX(f32p(w), d, f32p(s), f32p(t), n, acc)
-		} else {
+		case useAVX512:
+			corr5x512(f32p(w), d, f32p(s), f32p(t), n, acc)
+		default:
 			corr5AVX(f32p(w), d, f32p(s), f32p(t), n, acc)
 		}
 		return
@@ -65,7 +70,7 @@ func corrRow[T Float](w []T, d int, s, t []T, acc bool) {
 	}
 }
 
-// depthwiseStacked is DepthwiseConv for float32 with AVX2 and stride 1.
+// depthwiseStacked is DepthwiseConv for float32 on the vector paths (AVX2, AVX-512) and stride 1.
 func depthwiseStacked[T Float](g Geom, reluIn bool, x, w, y []T) {
 	oh, ow, kk := g.OutH(), g.OutW(), g.K*g.K
 	ph, pw, nt := stackDims(g)
@@ -86,16 +91,16 @@ func depthwiseStacked[T Float](g Geom, reluIn bool, x, w, y []T) {
 	})
 }
 
-// depthwiseBackwardStacked is DepthwiseConvBackward for float32 with AVX2
-// and Pad <= Dil·(K-1). The filter gradient of a tap is one dot product of
-// dy, laid out at the stack's pitch with zeros between planes, with the
-// shifted stack of x; the zeros meet values of x outside the tap's windows,
-// which is exact unless those are infinite or NaN. dx is the correlation of
-// dy, padded by Dil·(K-1)-Pad, with the flipped filter: a stacked forward
-// again. A stride s > 1 is the stride-1 convolution keeping every s-th
-// output, so its gradients are those of stride 1 for dy spread onto every
-// s-th position with zeros between (s² times the arithmetic, in vector
-// passes instead of the scalar scatter).
+// depthwiseBackwardStacked is DepthwiseConvBackward for float32 on the
+// vector paths and Pad <= Dil·(K-1). The filter gradient of a tap is one
+// dot product of dy, laid out at the stack's pitch with zeros between
+// planes, with the shifted stack of x; the zeros meet values of x outside
+// the tap's windows, which is exact unless those are infinite or NaN. dx
+// is the correlation of dy, padded by Dil·(K-1)-Pad, with the flipped
+// filter: a stacked forward again. A stride s > 1 is the stride-1
+// convolution keeping every s-th output, so its gradients are those of
+// stride 1 for dy spread onto every s-th position with zeros between (s²
+// times the arithmetic, in vector passes instead of the scalar scatter).
 func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T, acc bool) {
 	oh, ow, kk := g.OutH(), g.OutW(), g.K*g.K
 	st := g.Stride

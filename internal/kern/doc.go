@@ -20,25 +20,73 @@
 // whatever GOMAXPROCS is. Scratch memory comes from pools: a call allocates
 // only its closure (1 to 4 small allocations).
 //
-// On amd64 with AVX2 and FMA (checked with CPUID at start), float32 runs on
-// vector primitives in Go assembly (simd_amd64.s): axpy, scal, dot, ReLU,
-// the ReLU mask, 3- and 5-tap rows, BatchNorm's normalize, dx and float64
-// sums. The GEMMs behind pointwise and dense convolutions are rows of
-// axpys; stride-1 depthwise convolution and average pooling stack the N
-// planes of a channel into one tall padded plane and make each kernel row
-// one vector pass over the whole stack (depthwise_stacked.go,
-// pool_stacked.go). max_pool_3x3 stacks chunks of planes too
-// (maxpool_stacked.go): the forward is one 9-tap VMAXPS pass, and the
-// backward finds each window's first maximal tap, then gathers dy into each
-// input, with no scatter. Stride-2 depthwise backward and max pooling run
-// the stride-1 vector passes with dy (and y) spread onto every other
-// position. dots shares each load of one vector among up to 8 dot products
-// (depthwise filter gradient, pointwise weight gradient), and padAVX pads a
-// whole plane in one pass. Fused multiply-adds round differently from the plain
-// loops, so float32 results differ from the reference by rounding (the
-// tests hold both paths to it) but are the same on every run of a given
-// machine. float64, the noasm build tag and other architectures use the
-// plain Go loops, which TestPlainPaths also runs on AVX2 machines.
+// Three paths run the float32 kernels, chosen once at start and named by
+// Path: plain (the Go loops), avx2 (AVX2 and FMA assembly, simd_amd64.s)
+// and avx512 (AVX-512 assembly, simd512_amd64.s, and the AVX2 kernels it
+// has no counterpart of). The default is the widest that the CPU has
+// (CPUID leaf 7: AVX2; AVX512F, BW, DQ and VL, with BMI2) and the OS saves
+// (XCR0: YMM; opmask and ZMM state). The environment variable
+// DARTS_KERNELS=plain, avx2 or avx512 asks for a narrower one; asking for
+// one the machine lacks gives the widest it has, and an empty or unknown
+// value the widest. float64, the noasm build tag and other architectures
+// take the plain loops. TestOtherPaths runs the reference tests on every
+// path the machine has besides the default one.
+//
+// The AVX2 path's vector primitives are axpy, scal, dot, ReLU, the ReLU
+// mask, 3- and 5-tap rows, BatchNorm's normalize, dx and float64 sums. The
+// GEMMs behind pointwise and dense convolutions are 4x8 register tiles
+// (gemm4AVX) and rows of axpys; stride-1 depthwise convolution and average
+// pooling stack the N planes of a channel into one tall padded plane and
+// make each kernel row one vector pass over the whole stack
+// (depthwise_stacked.go, pool_stacked.go). max_pool_3x3 stacks chunks of
+// planes too (maxpool_stacked.go): the forward is one 9-tap VMAXPS pass,
+// and the backward finds each window's first maximal tap, then gathers dy
+// into each input, with no scatter. Stride-2 depthwise backward and max
+// pooling run the stride-1 vector passes with dy (and y) spread onto every
+// other position. dots shares each load of one vector among up to 8 dot
+// products (depthwise filter gradient, pointwise weight gradient), and
+// padAVX pads a whole plane in one pass. Fused multiply-adds round
+// differently from the plain loops, so float32 results differ from the
+// reference by rounding (the tests hold every path to it) but are the same
+// on every run.
+//
+// The AVX-512 path runs 16 lanes at a time in ZMM registers, the last n%16
+// elements of a row under an opmask instead of a scalar loop: the GEMM
+// tile (4 rows by 32, then 16 columns, then a masked tail that stands in
+// for the AVX2 path's Go loop over the columns past a multiple of 8), the
+// 3- and 5-tap rows, padding, axpy and scal, ReLU and its mask,
+// BatchNorm's normalize and dx, and max_pool_3x3's passes and NaN check.
+// It also covers two parts the AVX2 path leaves to Go or to one chain of
+// adds: the stride-2 depthwise forward of the reduction cells (dw2x512
+// gathers each tap's even source elements with VPERMT2PS), and BatchNorm's
+// float64 sums over the planes of a channel, whose independent add chains
+// sumDot64x4 and sqDev64x4 interleave 4 planes at a time.
+//
+// The avx512 path gives the avx2 path's bits for every float32 kernel,
+// forward and backward, so that a search on an AVX-512 machine repeats the
+// same search on an AVX2 one: TestAVX512*SameBits compare them bit for bit,
+// and a short search (darts search --limit 320 --epochs 2 --eval-limit 64:
+// 10 steps of MNIST) gave a byte-identical alphas.jsonl and checkpoint on
+// both paths and with the build before the AVX-512 kernels. Each
+// AVX-512 kernel computes every element with the operations of its AVX2
+// counterpart, in the same order, only for more elements at once. Where the
+// AVX2 path is a Go loop (the GEMM's last columns, the stride-2 depthwise
+// forward), the loop rounds each product explicitly (T(a*b)), so that no
+// GOAMD64 level fuses it, and the AVX-512 kernel rounds as it does; only
+// the sign and payload of a NaN from those loops may differ (which of two
+// NaN operands an add passes on is the compiler's choice).
+//
+// The reductions keep the AVX2 kernels on the avx512 path: dot and dot8
+// (the filter and weight gradients, dots) and sumDot64 for Dot (a mixed
+// op's alpha gradients). Their bits are set by their lanes: dot8AVX keeps
+// 8 partial sums a row, each a chain of dependent adds that bounds it
+// (with the FMA ports), and an AVX-512 kernel that kept those chains
+// would have to pack two rows' chains into one ZMM register, a shuffle for
+// each multiply-add it saves.
+// Summing in 16 lanes instead (commit 8c69648, reverted by 7db1c94) made
+// dots 20-35% faster on the mnist-small shapes but the mnist-small
+// forward+backward only 2.5% (not significant): too little for searches
+// that would drift apart from the AVX2 machines' in the last bits.
 //
 // Measured, float32, one goroutine (GOMAXPROCS=1: the 2-vCPU machine was
 // shared, so these are ±30%), commit fe9c4c2 (before stacked planes and the
@@ -78,4 +126,69 @@
 // of 92ad02c ran the pointwise forward at 9-13 GFLOP/s on 2 cores). The
 // whole-network numbers, with the commands that produce them, are in the
 // project notes (PERFORMANCE) and supernet/bench_test.go.
+//
+// Round 3 (the avx512 path): the avx2 and avx512 paths of one build (commit
+// 7db1c94, whose kernels are those of d32c719), interleaved run by run, on
+// an "Intel(R) Xeon(R) Processor" (lscpu; family 6, model 207: Emerald
+// Rapids) of 2 vCPUs shared with other jobs (load average 8 to 12
+// throughout). Wall times were ±30-120%, so these are CPU times (cpu-ns/op
+// of the kernel benchmarks; cpu-ms/op), which the other jobs disturb less;
+// still ±10-40%, medians of n runs:
+//
+//	go test -c -o kern.test ./internal/kern/
+//	for i in $(seq 10); do for p in avx2 avx512; do
+//		DARTS_KERNELS=$p GOMAXPROCS=1 ./kern.test -test.run '^$' -test.benchtime 100ms \
+//			-test.bench '^Benchmark(DepthwiseConv|Pointwise|Conv|Pool|BatchNorm|ReLU|WeightedSum|DepthwiseSmall)$' >> $p.txt
+//	done; done
+//	benchstat avx2.txt avx512.txt
+//
+//	kernel (N=32), CPU µs per call, n=10       avx2   avx512
+//	Pointwise 16→16 P256 (ReLU in)       fwd    156       54   -66% (p=0.015)
+//	                                     bwd    444      286   -36% (p=0.015)
+//	Pointwise 64→64 P64                  fwd    604      195   -68% (p=0.000)
+//	                                     bwd   2500     1705   -32% (p=0.004)
+//	Pointwise 16→16 P1024                fwd    748      356   -52% (p=0.000)
+//	                                     bwd   1692     1217   -28% (p=0.001)
+//	Depthwise C32 7x7 K3 (ReLU in)       fwd    271      167    ~   (p=0.052)
+//	                                     bwd    706      453   -36% (p=0.002)
+//	Depthwise C32 7x7 K5 dil 2           fwd    608      450   -26% (p=0.023)
+//	                                     bwd   1448     1058   -27% (p=0.029)
+//	Depthwise C16 14x14 K5               bwd   1206      896   -26% (p=0.001)
+//	Depthwise C8 28x28 K3                fwd    406      316    ~   (p=0.165)
+//	                                     bwd    961      736   -23% (p=0.009)
+//	Depthwise C16 16x16 K3 S2            fwd    333      161   -52% (p=0.000)
+//	Depthwise C16 16x16 K5 S2            fwd    932      332   -64% (p=0.000)
+//	Depthwise C16 16x16 K3 dil 2         fwd    392      259   -34% (p=0.000)
+//	Conv C3→48 32x32 K3                  fwd   4861     2735   -44% (p=0.015)
+//	                                     bwd  10721     8519   -21% (p=0.011)
+//	MaxPool C16 16x16 K3 S1              bwd    860      587   -32% (p=0.002)
+//	MaxPool C16 16x16 K3 S2              fwd    237      183   -23% (p=0.003)
+//	AvgPool C16 16x16 K3 S1              fwd    402      332    ~   (p=0.052)
+//	BatchNorm C16 16x16                train    387      347    ~   (p=0.063)
+//	                                     bwd     97       81    ~   (p=0.190)
+//	geomean of all 54 benchmarks                600      439   -27%
+//
+// ReLU, WeightedSum and BatchNorm's eval (memory-bound) did not move. The
+// whole network, forward and backward at the mnist-small preset, and whole
+// search steps:
+//
+//	go test -c -o supernet.test ./supernet/
+//	for i in $(seq 8); do for p in avx2 avx512; do
+//		DARTS_KERNELS=$p ./supernet.test -test.run '^$' -test.bench RunMNISTSmall -test.benchtime 3x >> $p.txt
+//	done; done
+//	go test -c -o bilevel.test ./bilevel/
+//	for i in $(seq 6); do for p in avx2 avx512; do
+//		DARTS_KERNELS=$p ./bilevel.test -test.run '^$' -test.bench SearchStep -test.benchtime 3x >> $p.txt
+//	done; done
+//
+//	                                            avx2   avx512
+//	RunMNISTSmall, CPU ms per call, n=8         1434     1228   ~   (p=0.065)
+//	SearchStep order=1, s per step, n=6         2.89     2.33   ~   (p=0.18, ±64-105%)
+//	SearchStep order=2, s per step, n=6         8.34     6.46   ~   (p=0.18, ±61-122%)
+//
+// Two earlier runs of the RunMNISTSmall loop (n=8 each, with the avx512
+// kernels of d32c719) gave 1993 → 1528 (-23%, p=0.010) and 1883 → 1365
+// (-27%, p=0.002); the same search steps timed in CPU time, in a program
+// outside the repository, gave 2278 → 1955 ms a step for order=1 (-14%,
+// p=0.000, n=10) and 6403 → 4827 for order=2 (-25%, p=0.026, n=6).
 package kern

@@ -183,7 +183,9 @@ func gemmNT[T Float](m, n, k int, a, b, c []T) {
 // gemmNNVec is gemmNN for float32 with AVX2: tiles of 4 rows by 8 columns
 // of c keep their sums in registers across p (gemm4AVX), so each vector
 // of b loaded serves 4 fused multiply-adds; leftover rows are vector axpys
-// and leftover columns plain loops. Every sum runs over p in order.
+// and leftover columns plain loops, whose products are rounded before the
+// add. Every sum runs over p in order. With AVX-512, gemm4x512 computes
+// the same bits for whole 4-row tiles, the leftover columns included.
 func gemmNNVec[T Float](m, n, k int, a, b, c []T, acc bool) {
 	a, b, c = a[:m*k], b[:k*n], c[:m*n]
 	if k == 0 {
@@ -194,6 +196,11 @@ func gemmNNVec[T Float](m, n, k int, a, b, c []T, acc bool) {
 	}
 	n8 := n &^ 7
 	i := 0
+	if useAVX512 {
+		for ; i+4 <= m; i += 4 {
+			gemm4x512(k, f32p(a[i*k:]), k, f32p(b), n, f32p(c[i*n:]), n, n, n8, acc)
+		}
+	}
 	for ; i+4 <= m; i += 4 {
 		if n8 > 0 {
 			gemm4AVX(k, f32p(a[i*k:]), k, f32p(b), n, f32p(c[i*n:]), n, n8, acc)
@@ -206,7 +213,7 @@ func gemmNNVec[T Float](m, n, k int, a, b, c []T, acc bool) {
 					s = cr[j]
 				}
 				for p, av := range ar {
-					s += av * b[p*n+j]
+					s += T(av * b[p*n+j]) // rounded: never fused, as gemm4x512 assumes
 				}
 				cr[j] = s
 			}

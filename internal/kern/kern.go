@@ -270,7 +270,7 @@ func padReLU[T Float](x []T, h, w, p int, dst []T) {
 	pw := w + 2*p
 	if is32[T]() && h > 0 && w > 0 {
 		dst = dst[:(h+2*p)*pw]
-		padAVX(f32p(x[:h*w]), h, w, f32p(dst), p, 0, true)
+		padVec(f32p(x[:h*w]), h, w, f32p(dst), p, 0, true)
 		return
 	}
 	zero(dst[:p*pw])
@@ -290,7 +290,7 @@ func padFill[T Float](x []T, h, w, p int, dst []T, v T) {
 		// One vector pass; per-row calls cost more than the copying on
 		// the short rows of small planes.
 		dst = dst[:(h+2*p)*pw]
-		padAVX(f32p(x[:h*w]), h, w, f32p(dst), p, float32(v), false)
+		padVec(f32p(x[:h*w]), h, w, f32p(dst), p, float32(v), false)
 		return
 	}
 	fill(dst[:p*pw], v)
@@ -301,6 +301,15 @@ func padFill[T Float](x []T, h, w, p int, dst []T, v T) {
 		fill(row[p+w:], v)
 	}
 	fill(dst[(h+p)*pw:(h+2*p)*pw], v)
+}
+
+// padVec is padAVX or pad512.
+func padVec(x *float32, h, w int, dst *float32, p int, v float32, relu bool) {
+	if useAVX512 {
+		pad512(x, h, w, dst, p, v, relu)
+		return
+	}
+	padAVX(x, h, w, dst, p, v, relu)
 }
 
 func fill[T Float](x []T, v T) {
@@ -345,7 +354,11 @@ func maskOut[T Float](x, src, dst []T, acc bool) {
 	n := len(x)
 	src, dst = src[:n], dst[:n]
 	if is32[T]() {
-		maskAVX(f32p(x), f32p(src), f32p(dst), n, acc)
+		if useAVX512 {
+			mask512(f32p(x), f32p(src), f32p(dst), n, acc)
+		} else {
+			maskAVX(f32p(x), f32p(src), f32p(dst), n, acc)
+		}
 		return
 	}
 	if unsafe.Sizeof(x[0]) == 4 {

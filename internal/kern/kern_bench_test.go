@@ -3,7 +3,9 @@ package kern
 import (
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Measured numbers are in doc.go.
@@ -16,6 +18,29 @@ func benchData(n int) []float32 {
 // (a multiply-add counts 2; a comparison or add in pooling and batch norm 1).
 func reportFlops(b *testing.B, flops float64) {
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// cpuTime is the user+system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loop runs f in the benchmark loop and reports its rate for flops
+// operations per call, and cpu-ns/op: the CPU time of all threads per call,
+// which other jobs on a shared machine disturb less than the wall time of
+// sec/op (compare it at GOMAXPROCS=1, where the kernels run on one thread).
+func loop(b *testing.B, flops float64, f func()) {
+	b.ReportAllocs()
+	c0 := cpuTime()
+	for b.Loop() {
+		f()
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+	reportFlops(b, flops)
 }
 
 var benchGeoms = []Geom{
@@ -32,33 +57,17 @@ func BenchmarkDepthwiseConv(b *testing.B) {
 		dy, dx, dw := benchData(g.outLen()), make([]float32, g.inLen()), make([]float32, len(w))
 		flops := 2 * float64(g.outLen()*g.K*g.K)
 		b.Run(g.String()+"/fwd", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				DepthwiseConv(g, false, x, w, y)
-			}
-			reportFlops(b, flops)
+			loop(b, flops, func() { DepthwiseConv(g, false, x, w, y) })
 		})
 		b.Run(g.String()+"/bwd", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				DepthwiseConvBackward(g, false, x, w, dy, dx, dw, true)
-			}
-			reportFlops(b, 2*flops)
+			loop(b, 2*flops, func() { DepthwiseConvBackward(g, false, x, w, dy, dx, dw, true) })
 		})
 		// As in SepConv and DilConv: ReLU fused into the read, dx overwritten.
 		b.Run(g.String()+"/reluIn/fwd", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				DepthwiseConv(g, true, x, w, y)
-			}
-			reportFlops(b, flops)
+			loop(b, flops, func() { DepthwiseConv(g, true, x, w, y) })
 		})
 		b.Run(g.String()+"/reluIn/bwd", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				DepthwiseConvBackward(g, true, x, w, dy, dx, dw, false)
-			}
-			reportFlops(b, 2*flops)
+			loop(b, 2*flops, func() { DepthwiseConvBackward(g, true, x, w, dy, dx, dw, false) })
 		})
 	}
 }
@@ -75,18 +84,10 @@ func BenchmarkPointwise(b *testing.B) {
 		flops := 2 * float64(c.n*c.cin*c.cout*c.p)
 		name := fmt.Sprintf("N%d_%dto%d_P%d", c.n, c.cin, c.cout, c.p)
 		b.Run(name+"/fwd", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				Pointwise(c.n, c.cin, c.cout, c.p, true, x, w, y)
-			}
-			reportFlops(b, flops)
+			loop(b, flops, func() { Pointwise(c.n, c.cin, c.cout, c.p, true, x, w, y) })
 		})
 		b.Run(name+"/bwd", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				PointwiseBackward(c.n, c.cin, c.cout, c.p, true, x, w, dy, dx, dw, true)
-			}
-			reportFlops(b, 2*flops)
+			loop(b, 2*flops, func() { PointwiseBackward(c.n, c.cin, c.cout, c.p, true, x, w, dy, dx, dw, true) })
 		})
 	}
 }
@@ -108,18 +109,10 @@ func BenchmarkConv(b *testing.B) {
 		flops := 2 * float64(ylen*g.C*g.K*g.K)
 		name := fmt.Sprintf("%s_Cout%d", g, c.cout)
 		b.Run(name+"/fwd", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				Conv(g, c.cout, x, w, y)
-			}
-			reportFlops(b, flops)
+			loop(b, flops, func() { Conv(g, c.cout, x, w, y) })
 		})
 		b.Run(name+"/bwd", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				ConvBackward(g, c.cout, x, w, dy, dx, dw, true)
-			}
-			reportFlops(b, 2*flops)
+			loop(b, 2*flops, func() { ConvBackward(g, c.cout, x, w, dy, dx, dw, true) })
 		})
 	}
 }
@@ -138,18 +131,10 @@ func BenchmarkPool(b *testing.B) {
 			{"Avg", func() { AvgPool(g, x, y) }, func() { AvgPoolBackward(g, dy, dx) }},
 		} {
 			b.Run(k.name+"/"+g.String()+"/fwd", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					k.fwd()
-				}
-				reportFlops(b, flops)
+				loop(b, flops, func() { k.fwd() })
 			})
 			b.Run(k.name+"/"+g.String()+"/bwd", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					k.bwd()
-				}
-				reportFlops(b, flops)
+				loop(b, flops, func() { k.bwd() })
 			})
 		}
 	}
@@ -162,43 +147,24 @@ func BenchmarkBatchNorm(b *testing.B) {
 	m, v, is := make([]float32, c), make([]float32, c), make([]float32, c)
 	dy, dx, dg, db := benchData(len(x)), make([]float32, len(x)), make([]float32, c), make([]float32, c)
 	b.Run("train", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			BatchNormTrain(n, c, p, 1e-5, x, gamma, beta, y, xh, m, v, is)
-		}
-		reportFlops(b, 6*float64(len(x))) // sum, squared deviation, normalize and affine
+		// sum, squared deviation, normalize and affine
+		loop(b, 6*float64(len(x)), func() { BatchNormTrain(n, c, p, 1e-5, x, gamma, beta, y, xh, m, v, is) })
 	})
 	b.Run("bwd", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			BatchNormBackward(n, c, p, xh, is, gamma, dy, 1, dx, dg, db, true)
-		}
-		reportFlops(b, 7*float64(len(x)))
+		loop(b, 7*float64(len(x)), func() { BatchNormBackward(n, c, p, xh, is, gamma, dy, 1, dx, dg, db, true) })
 	})
 	b.Run("eval", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			BatchNormEval(n, c, p, 1e-5, x, m, v, gamma, beta, y)
-		}
-		reportFlops(b, 3*float64(len(x)))
+		loop(b, 3*float64(len(x)), func() { BatchNormEval(n, c, p, 1e-5, x, m, v, gamma, beta, y) })
 	})
 }
 
 func BenchmarkReLU(b *testing.B) {
 	x, y, dx := benchData(32*16*256), make([]float32, 32*16*256), make([]float32, 32*16*256)
 	b.Run("fwd", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			ReLU(x, y)
-		}
-		reportFlops(b, float64(len(x)))
+		loop(b, float64(len(x)), func() { ReLU(x, y) })
 	})
 	b.Run("bwd", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			ReLUBackward(x, y, dx)
-		}
-		reportFlops(b, float64(len(x)))
+		loop(b, float64(len(x)), func() { ReLUBackward(x, y, dx) })
 	})
 }
 
@@ -212,11 +178,7 @@ func BenchmarkWeightedSum(b *testing.B) {
 		xs[i], a[i] = benchData(n+i), float32(i)/7
 	}
 	y := make([]float32, n)
-	b.ReportAllocs()
-	for b.Loop() {
-		WeightedSum(a, xs, y, false)
-	}
-	reportFlops(b, 2*7*n)
+	loop(b, 2*7*n, func() { WeightedSum(a, xs, y, false) })
 }
 
 // BenchmarkDepthwiseSmall is the depthwise convolution on the small planes
@@ -233,16 +195,10 @@ func BenchmarkDepthwiseSmall(b *testing.B) {
 		dy, dx, dw := benchData(g.outLen()), make([]float32, g.inLen()), make([]float32, len(w))
 		flops := 2 * float64(g.outLen()*g.K*g.K)
 		b.Run(g.String()+"/fwd", func(b *testing.B) {
-			for b.Loop() {
-				DepthwiseConv(g, true, x, w, y)
-			}
-			reportFlops(b, flops)
+			loop(b, flops, func() { DepthwiseConv(g, true, x, w, y) })
 		})
 		b.Run(g.String()+"/bwd", func(b *testing.B) {
-			for b.Loop() {
-				DepthwiseConvBackward(g, true, x, w, dy, dx, dw, false)
-			}
-			reportFlops(b, 2*flops)
+			loop(b, 2*flops, func() { DepthwiseConvBackward(g, true, x, w, dy, dx, dw, false) })
 		})
 	}
 }

@@ -853,23 +853,6 @@ func TestVectorPrimitives(t *testing.T) {
 	}
 }
 
-// TestPlainPaths runs the reference tests again with the vector paths off,
-// so that the pure Go fallback is tested on machines that have AVX2 too.
-func TestPlainPaths(t *testing.T) {
-	if !useAVX {
-		t.Skip("vector paths are off already")
-	}
-	useAVX = false
-	defer func() { useAVX = true }()
-	t.Run("window", TestWindowKernelsMatchReference)
-	t.Run("reluIn", TestDepthwiseReLUInMatchesReference)
-	t.Run("pointwise", TestPointwiseMatchesReference)
-	t.Run("batchnorm", TestBatchNormMatchesReference)
-	t.Run("primitives", TestVectorPrimitives)
-	t.Run("dots", TestDots)
-	t.Run("pad", TestPad)
-}
-
 // TestMaxPoolStackedTiesAndNaN holds the float32 max_pool_3x3 of normal and
 // reduction cells (the stacked vector path with AVX2) to the reference on inputs full
 // of ties (few distinct values), with planes of -Inf and a NaN, over enough

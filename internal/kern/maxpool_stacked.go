@@ -31,8 +31,16 @@ func stackedMax[T Float](g Geom) bool {
 // float32 per buffer).
 func maxChunk(g Geom) int { return max(1, 4096/((g.H+2)*(g.W+2))) }
 
-// hasNaN reports whether x holds a NaN (float32 with AVX2 only).
-func hasNaN[T Float](x []T) bool { return len(x) > 0 && hasNaNAVX(f32p(x), len(x)) }
+// hasNaN reports whether x holds a NaN (float32 on the vector paths only).
+func hasNaN[T Float](x []T) bool {
+	if len(x) == 0 {
+		return false
+	}
+	if useAVX512 {
+		return hasNaN512(f32p(x), len(x))
+	}
+	return hasNaNAVX(f32p(x), len(x))
+}
 
 // stackPlanes pads the planes of x into s after a margin of pw+1, the border
 // and margins set to v.
@@ -87,7 +95,11 @@ func maxPoolStacked[T Float](g Geom, x, y []T) {
 			}
 			np := b - a
 			stackPlanes(g, xs, s, T(math.Inf(-1)))
-			max9AVX(f32p(s), pw, f32p(t), np*pp)
+			if useAVX512 {
+				max9x512(f32p(s), pw, f32p(t), np*pp)
+			} else {
+				max9AVX(f32p(s), pw, f32p(t), np*pp)
+			}
 			for k := 0; k < np; k++ {
 				for i := 0; i < oh; i++ {
 					yr, tr := ys[(k*oh+i)*ow:][:ow], t[k*pp+(st*i+1)*pw+1:]
@@ -125,11 +137,16 @@ func maxPoolBackwardStacked[T Float](g Geom, x, y, dy, dx []T, acc bool) {
 			stackOut(g, y[a*ohw:b*ohw], ms, nan)
 			stackOut(g, dy[a*ohw:b*ohw], ds, 0)
 			n := np * pp
-			maxCodeAVX(f32p(xs), pw, f32p(ms[mg:]), f32p(cs[mg:]), n)
 			// The margins of cs are never written: what they hold is
 			// masked with the zero margins of ds.
-			t := ms[:n] // ms is read only by maxCodeAVX
-			maxScatterAVX(f32p(cs), f32p(ds), pw, f32p(t), n)
+			t := ms[:n] // ms is read only by maxCode
+			if useAVX512 {
+				maxCode512(f32p(xs), pw, f32p(ms[mg:]), f32p(cs[mg:]), n)
+				maxScatter512(f32p(cs), f32p(ds), pw, f32p(t), n)
+			} else {
+				maxCodeAVX(f32p(xs), pw, f32p(ms[mg:]), f32p(cs[mg:]), n)
+				maxScatterAVX(f32p(cs), f32p(ds), pw, f32p(t), n)
+			}
 			for k := 0; k < np; k++ {
 				for i := 0; i < g.H; i++ {
 					o := (a+k)*hw + i*g.W

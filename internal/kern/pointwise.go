@@ -32,7 +32,11 @@ func Pointwise[T Float](n, cin, cout, p int, reluIn bool, x, w, y []T) {
 func reluInto[T Float](x, y []T) {
 	y = y[:len(x)]
 	if len(x) > 0 && is32[T]() {
-		reluAVX(f32p(x), f32p(y), len(x))
+		if useAVX512 {
+			relu512(f32p(x), f32p(y), len(x))
+		} else {
+			reluAVX(f32p(x), f32p(y), len(x))
+		}
 		return
 	}
 	for i, v := range x {

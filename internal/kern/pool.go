@@ -51,7 +51,7 @@ func maxArg[T Float](g Geom, x []T, i, j int) int {
 // over in-bounds positions only (padding is never selected). NaN propagates,
 // as in PyTorch's CPU kernel. The one difference from PyTorch is the sign of
 // a zero maximum: for a window holding both -0 and +0, y is +0 (on the
-// float32 AVX2 path of 3x3 windows, whichever VMAXPS keeps) where PyTorch
+// float32 vector paths of 3x3 windows, whichever VMAXPS keeps) where PyTorch
 // keeps whichever comes first; the backward treats ±0 as equal either way.
 // y must not overlap x.
 func MaxPool[T Float](g Geom, x, y []T) {

@@ -42,7 +42,7 @@ func Axpy[T Float](a T, x, y []T, acc bool) {
 }
 
 // Dot is Σ x[i]*y[i] summed in float64 in a fixed order, whatever
-// GOMAXPROCS is: for float32 with AVX2 each product is exact in float64 and
+// GOMAXPROCS is: for float32 on the vector paths each product is exact in float64 and
 // the sums run in 8 lanes (a serial float64 sum waits on each add); else
 // each product is rounded to T and summed in index order.
 func Dot[T Float](x, y []T) float64 {

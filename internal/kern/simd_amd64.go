@@ -2,9 +2,10 @@
 
 package kern
 
-// The float32 vector primitives in simd_amd64.s use AVX2 and FMA, when the
-// CPU and the OS support them; the pure Go loops are the fallback (and the
-// only path with the noasm build tag or on other architectures).
+// The float32 vector primitives in simd_amd64.s use AVX2 and FMA, those in
+// simd512_amd64.s AVX-512, when the CPU and the OS support them (path.go
+// picks the path); the pure Go loops are the fallback (and the only path
+// with the noasm build tag or on other architectures).
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv0() (eax uint32)
@@ -64,7 +65,29 @@ func hasAVX2FMA() bool {
 	return b7&(1<<5) != 0
 }
 
-var useAVX = hasAVX2FMA()
+// hasAVX512 reports whether the CPU has AVX512F, BW, DQ and VL (CPUID leaf 7
+// EBX bits 16, 30, 17, 31; and BMI2, bit 8, for the tail masks) and the OS saves the opmask and all 32 ZMM
+// registers (XCR0 bits 5 to 7, with XMM and YMM: bits 1 and 2). Call it only
+// once hasAVX2FMA holds.
+func hasAVX512() bool {
+	if xgetbv0()&0xe6 != 0xe6 {
+		return false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	const bmi2, f, dq, bw, vl = 1 << 8, 1 << 16, 1 << 17, 1 << 30, 1 << 31
+	return b7&(bmi2|f|dq|bw|vl) == bmi2|f|dq|bw|vl
+}
+
+// detectPath returns the widest kernel path the CPU and OS support.
+func detectPath() int {
+	switch {
+	case !hasAVX2FMA():
+		return pathPlain
+	case !hasAVX512():
+		return pathAVX2
+	}
+	return pathAVX512
+}
 
 //go:noescape
 func hasNaNAVX(x *float32, n int) bool
@@ -83,3 +106,68 @@ func dot8AVX(x *float32, ys *[8]*float32, n int, out *[8]float32)
 
 //go:noescape
 func padAVX(x *float32, h, w int, dst *float32, p int, v float32, relu bool)
+
+// The AVX-512 kernels of simd512_amd64.s, each giving the same bits as its
+// AVX2 counterpart (same name with AVX).
+
+//go:noescape
+func axpy512(a float32, x, y *float32, n int)
+
+//go:noescape
+func scal512(a float32, x, y *float32, n int)
+
+//go:noescape
+func relu512(x, y *float32, n int)
+
+//go:noescape
+func mask512(x, src, dst *float32, n int, acc bool)
+
+//go:noescape
+func bnNorm512(x, y *float32, n int, mu, is float32)
+
+//go:noescape
+func bnDx512(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool)
+
+//go:noescape
+func corr3x512(w *float32, d int, s, t *float32, n int, acc bool)
+
+//go:noescape
+func corr5x512(w *float32, d int, s, t *float32, n int, acc bool)
+
+//go:noescape
+func pad512(x *float32, h, w int, dst *float32, p int, v float32, relu bool)
+
+//go:noescape
+func hasNaN512(x *float32, n int) bool
+
+//go:noescape
+func max9x512(s *float32, pw int, y *float32, n int)
+
+//go:noescape
+func maxCode512(s *float32, pw int, m, code *float32, n int)
+
+//go:noescape
+func maxScatter512(code, d *float32, pw int, dx *float32, n int)
+
+// gemm4x512 is gemm4AVX over all n columns, the last n-n8 computed as
+// gemmNNVec's Go loop computes them.
+//
+//go:noescape
+func gemm4x512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, n, n8 int, acc bool)
+
+// sumDot64x4 is sumDot64AVX on 4 planes at once (n a multiple of 8),
+// giving each plane sumDot64AVX's bits.
+//
+//go:noescape
+func sumDot64x4(x, y *float32, stride, n int, out *[8]float64)
+
+// sqDev64x4 is sqDev64AVX on 4 planes at once (n a multiple of 8), giving
+// each plane sqDev64AVX's bits.
+//
+//go:noescape
+func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64)
+
+// dw2x512 is dwPlane's stride-2 loops, with their bits.
+//
+//go:noescape
+func dw2x512(src *float32, rs int, offs *int, w *float32, k int, y *float32, oh, ow int, first bool)

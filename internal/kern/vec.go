@@ -4,11 +4,12 @@ import "unsafe"
 
 // The vector primitives the float32 fast paths are built from. With AVX2
 // and FMA (simd_amd64.s) they run 8 lanes at a time and fuse each multiply
-// with its add; otherwise, and always for float64, they are the plain loops
-// in their doc comments. Either way a given machine gives the same bits on
-// every run.
+// with its add, with AVX-512 (simd512_amd64.s) 16 lanes with the same bits
+// (dotT and dots keep the AVX2 kernels: see doc.go); otherwise, and always
+// for float64, they are the plain loops in their doc comments. Either way a
+// given path gives the same bits on every run.
 
-// is32 reports whether T is float32 and the AVX2 paths are on.
+// is32 reports whether T is float32 and the vector paths (AVX2, AVX-512) are on.
 func is32[T Float]() bool {
 	var z T
 	return useAVX && unsafe.Sizeof(z) == 4
@@ -23,7 +24,11 @@ func axpy[T Float](a T, x, y []T) {
 	}
 	y = y[:len(x)]
 	if is32[T]() {
-		axpyAVX(float32(a), f32p(x), f32p(y), len(x))
+		if useAVX512 {
+			axpy512(float32(a), f32p(x), f32p(y), len(x))
+		} else {
+			axpyAVX(float32(a), f32p(x), f32p(y), len(x))
+		}
 		return
 	}
 	for i, v := range x {
@@ -38,7 +43,11 @@ func scal[T Float](a T, x, y []T) {
 	}
 	y = y[:len(x)]
 	if is32[T]() {
-		scalAVX(float32(a), f32p(x), f32p(y), len(x))
+		if useAVX512 {
+			scal512(float32(a), f32p(x), f32p(y), len(x))
+		} else {
+			scalAVX(float32(a), f32p(x), f32p(y), len(x))
+		}
 		return
 	}
 	for i, v := range x {
