@@ -37,11 +37,6 @@ type SearchConfig struct {
 	Search   bilevel.Settings     `json:"search"`
 	Params   int                  `json:"params"`
 	Started  string               `json:"started"`
-
-	// MethodOptions are the method's own settings by name, as a sweep file
-	// gives them (darts: "order", 1 or 2, which sets Search.Order). A new
-	// run applies them before validating; config.json keeps them as given.
-	MethodOptions map[string]json.RawMessage `json:"method_options,omitempty"`
 }
 
 // TrainConfig is config.json of a training run (a genotype retrained from

@@ -2,10 +2,8 @@ package job
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"sort"
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
@@ -46,35 +44,6 @@ func methodFor(conf SearchConfig) (bilevel.Method[float32], error) {
 		Network: conf.Network, Search: conf.Search, Options: conf.MethodOptions, Limit: conf.Data.Limit})
 }
 
-// applyMethodOptions applies conf.MethodOptions to conf's settings.
-func applyMethodOptions(conf *SearchConfig) error {
-	name := conf.Method
-	if name == "" {
-		name = "darts"
-	}
-	keys := make([]string, 0, len(conf.MethodOptions))
-	for k := range conf.MethodOptions {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := conf.MethodOptions[k]
-		switch {
-		case name == "darts" && k == "order":
-			var order int
-			if err := json.Unmarshal(v, &order); err != nil || order != 1 && order != 2 {
-				return fmt.Errorf("method darts: option order %s: need 1 (first order) or 2 (second order)", v)
-			}
-			conf.Search.Order = order
-		case name == "darts":
-			return fmt.Errorf("method darts: unknown option %q (known: order)", k)
-		default:
-			return fmt.Errorf("method %s: unknown option %q", name, k)
-		}
-	}
-	return nil
-}
-
 // Search runs the search conf describes in o.Dir, writing the run
 // directory (see package rundir), or resumes the one there. Cancelling ctx
 // checkpoints and returns an *InterruptedError. Settings that cannot make a
@@ -95,9 +64,6 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	} else {
 		if err := CheckNewRun(o.Dir); err != nil {
 			return err
-		}
-		if err := applyMethodOptions(&conf); err != nil {
-			return &ConfigError{err}
 		}
 		if err := conf.Search.Validate(); err != nil {
 			return &ConfigError{err}

@@ -28,15 +28,16 @@
 // SETTINGS is a partial Settings object, in Settings's JSON:
 //
 //	{
-//	  "method": "darts",                  // the search method, by name
-//	  "method_options": {"order": 2},     // its own options, passed to it unread
+//	  "method": "darts",                  // the search method, by name (package method's registry)
+//	  "method_options": {"tau_max": 10},  // its own options, numbers by name (`darts methods` lists them)
+//	  "budget": "quick",                  // the budget its recipe is scaled to: "quick" or "reference"
 //	  "random_cell": false,               // true: no search, a random cell (the baseline)
 //	  "seed": 1,                          // the search's seed, or the random cell's
 //	  "search": {
 //	    "data":     { datasets.Options },  // "name", "limit", "train_portion", "data_dir", ...
 //	    "network":  { supernet.Config },   // "space", "layers", "init_channels", "steps", ...
 //	    "ops":      "darts",               // a named op set or op names separated by commas
-//	    "settings": { bilevel.Settings }   // "epochs", "batch_size", "learning_rate", ...
+//	    "settings": { bilevel.Settings }   // "epochs", "batch_size", "order", "learning_rate", ...
 //	  },
 //	  "retrain": {                        // absent: no retraining
 //	    "data": { datasets.Options },
@@ -45,12 +46,17 @@
 //	  }
 //	}
 //
-// A member's settings are Defaults (those of `darts search` and, once a
-// "retrain" object appears, `darts train`), then base, then each axis's
-// value in grid order, each applied as a JSON merge patch (RFC 7386:
-// objects merge key by key, null deletes, anything else replaces). Every
+// A member's settings are Defaults (the recipe of its method on its
+// search space at its budget and order, as `darts search --method M
+// --space S --budget B --order O` has it, and, once a "retrain" object
+// appears, `darts train`'s), then base, then each axis's value in grid
+// order, each applied as a JSON merge patch (RFC 7386: objects merge key
+// by key, null deletes, anything else replaces). The method, budget,
+// search.network.space and search.settings.order that choose the recipe
+// are those the patches end with (default: darts, quick, darts, 1). Every
 // key must be a setting (a misspelt one is an error naming it and what
-// exists there), except inside method_options, which is the method's. The
+// exists there), except inside method_options, which are the method's
+// and checked against its options. The
 // seeds follow "seed" and the candidate ops "search.ops", so
 // search.settings.seed, search.data.seed and search.network.primitives
 // cannot be set; the retraining's own seed is retrain.settings.seed (0
@@ -65,8 +71,8 @@
 // values, each a label and a SETTINGS patch:
 //
 //	{"axis": "method", "values": [
-//	  {"label": "darts-1st", "set": {"method": "darts", "method_options": {"order": 1}}},
-//	  {"label": "darts-2nd", "set": {"method": "darts", "method_options": {"order": 2}}},
+//	  {"label": "darts-1st", "set": {"method": "darts", "search": {"settings": {"order": 1}}}},
+//	  {"label": "darts-2nd", "set": {"method": "darts", "search": {"settings": {"order": 2}}}},
 //	  {"label": "random",    "set": {"random_cell": true}}
 //	]}
 //
@@ -79,8 +85,9 @@
 // commas ("method=darts-2nd,seed=3"), its directory is OUT/NAME, and its
 // settings and both are a pure function of the file and i. A random cell
 // reads no search setting, so it leaves out of its name the axes whose
-// value sets only method, method_options, search.data or search.settings;
-// grid points that then share a name are one member, at the first index.
+// value sets only method, method_options, budget, search.data or
+// search.settings; grid points that then share a name are one member, at
+// the first index.
 //
 // A member's directory holds member.json (its resolved settings, written
 // when it first starts; running it later with other settings is refused),

@@ -235,10 +235,10 @@ func joinLabels(ls []Label) string {
 	return strings.Join(parts, ",")
 }
 
-// searchOnly are the settings a random cell does not read: the method and
-// the search's data and hyperparameters (it reads the search's network
-// and ops, its space).
-var searchOnly = []string{"method", "method_options", "search.data", "search.settings"}
+// searchOnly are the settings a random cell does not read: the method,
+// its options, the budget its search is scaled to and the search's data
+// and hyperparameters (it reads the search's space and ops).
+var searchOnly = []string{"method", "method_options", "budget", "search.data", "search.settings"}
 
 // onlySearch reports whether the patch p sets nothing but searchOnly
 // settings (and sets something).

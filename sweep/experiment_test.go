@@ -51,8 +51,8 @@ func TestExpandOrder(t *testing.T) {
 	}
 	m := e.Members[3] // darts-2nd, seed 2
 	s := m.Settings
-	if s.Method != "darts" || string(s.MethodOptions["order"]) != "2" || s.Seed != 2 || s.RandomCell {
-		t.Errorf("member 3: method %q options %s seed %d random %v", s.Method, s.MethodOptions, s.Seed, s.RandomCell)
+	if s.Method != "darts" || s.Search.Settings.Order != 2 || s.Seed != 2 || s.RandomCell || s.Budget != "quick" {
+		t.Errorf("member 3: method %q order %d seed %d random %v budget %q", s.Method, s.Search.Settings.Order, s.Seed, s.RandomCell, s.Budget)
 	}
 	def := bilevel.DefaultSettings()
 	if s.Search.Settings.Epochs != 2 || s.Search.Settings.BatchSize != 16 || s.Search.Settings.LR != def.LR || s.Search.Settings.ArchLR != def.ArchLR {
@@ -161,7 +161,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"name": "a b"}`, `name "a b": only letters, digits and . _ + - (it names directories)`},
 		{`{"name": ".x"}`, `name ".x": may not start with a dot`},
 		{`{"name": "x", "base": {"search": {"settings": {"epoch": 3}}}}`, "search.settings.epoch: unknown setting (search.settings has: arch_adam, arch_beta1"},
-		{`{"name": "x", "base": {"serch": {}}}`, "serch: unknown setting (the top level has: method, method_options, random_cell, retrain, search, seed)"},
+		{`{"name": "x", "base": {"serch": {}}}`, "serch: unknown setting (the top level has: budget, method, method_options, random_cell, retrain, search, seed)"},
 		{`{"name": "x", "base": {"search": {"settings": {"epochs": "six"}}}}`, "search.settings.epochs: string is not a whole number"},
 		{`{"name": "x", "base": {"seed": -1}}`, "seed: number -1 is not a whole number ≥ 0"},
 		{`{"name": "x", "base": {"search": {"settings": {"seed": 3}}}}`, `search.settings.seed: cannot be set (the search's seed is the member's: set "seed")`},
@@ -170,7 +170,11 @@ func TestParseErrors(t *testing.T) {
 		{`{"name": "x", "base": {"search": {"settings": {"epochs": 0}}}}`, "member run: search.settings: epochs 0: need at least 1"},
 		{`{"name": "x", "base": {"search": {"data": {"name": "imagenet"}}}}`, `search.data.name: "imagenet" is not a dataset (known: `},
 		{`{"name": "x", "base": {"search": {"ops": "none,conv_9x9"}}}`, "search.ops: "},
-		{`{"name": "x", "base": {"method": ""}}`, "method: empty"},
+		{`{"name": "x", "base": {"method": "dratz"}}`, `method "dratz": unknown (known: darts`},
+		{`{"name": "x", "base": {"method_options": {"tau": 1}}}`, "method_options: "},
+		{`{"name": "x", "base": {"method_options": {"tau": "hot"}}}`, "method_options: string is not a number"},
+		{`{"name": "x", "base": {"budget": "huge"}}`, `budget "huge": unknown`},
+		{`{"name": "x", "base": {"search": {"network": {"space": "nowhere"}}}}`, `"nowhere"`},
 		{`{"name": "x", "base": {"random_cell": true}}`, `random_cell: a random cell needs a "retrain" section`},
 		{`{"name": "x", "base": {"retrain": {"layers": 0}}}`, "retrain: layers 0, init_channels 16: need at least 1 of each"},
 		{`{"name": "x", "base": {"retrain": {"settings": {"drop_path_prob": 1}}}}`, "retrain.settings: drop path probability 1: need 0 ≤ p < 1"},
@@ -207,7 +211,11 @@ func TestDefaultName(t *testing.T) {
 	if e.Name != "my-exp" || e.Out != filepath.Join("runs", "my-exp") || len(e.Members) != 1 || e.Members[0].Name != "run" {
 		t.Errorf("name %q out %q members %+v", e.Name, e.Out, e.Members)
 	}
-	if d := Defaults(); e.Members[0].Settings.Search.Settings != d.Search.Settings || e.Members[0].Settings.Retrain != nil {
+	d, err := Defaults("darts", "darts", 1, "quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Members[0].Settings.Search.Settings != d.Search.Settings || e.Members[0].Settings.Retrain != nil || d.Search.Settings.Epochs != 6 || d.Search.Data.Limit != 4000 {
 		t.Errorf("an empty file's member: %+v, want the defaults without retraining", e.Members[0].Settings)
 	}
 }
@@ -270,9 +278,9 @@ func TestCompareFiles(t *testing.T) {
 	}
 	for i, m := range e.Members {
 		s := m.Settings
-		order := map[int]string{0: "1", 1: "2"}[i/3]
-		if s.Seed != uint64(i%3+1) || (i < 6) == s.RandomCell || i < 6 && string(s.MethodOptions["order"]) != order {
-			t.Errorf("member %d %s: seed %d random %v options %s", i, m.Name, s.Seed, s.RandomCell, s.MethodOptions)
+		order := map[int]int{0: 1, 1: 2}[i/3]
+		if s.Seed != uint64(i%3+1) || (i < 6) == s.RandomCell || i < 6 && s.Search.Settings.Order != order {
+			t.Errorf("member %d %s: seed %d random %v order %d", i, m.Name, s.Seed, s.RandomCell, s.Search.Settings.Order)
 		}
 		if d := s.Search.Data; d.Name != "mnist" || d.Limit != 4000 || s.Search.Settings.Epochs != 6 || s.Search.Settings.BatchSize != 32 ||
 			s.Search.Network.Layers != 5 || s.Search.Network.C != 8 || s.Search.Ops != "darts" {
@@ -293,5 +301,60 @@ func TestCompareFiles(t *testing.T) {
 				t.Errorf("%s: %s is retrained at another budget than %s", f, m.Name, e.Members[0].Name)
 			}
 		}
+	}
+}
+
+// TestMethodRecipes: a member starts from its method's recipe on its
+// space at its budget and order, whichever patch chooses them. The values
+// are the reference code's: quark0/darts cnn/train_search.py (50 epochs
+// of batch 64, 8 cells of 16 channels, SGD 0.025 → 0.001, weight decay
+// 3e-4, the architecture step first) and AutoDL-Projects' NAS-Bench-201
+// DARTS-V1/V2 (50 epochs of batch 64, C 16, N 5, Nesterov, weight decay
+// 5e-4; V1 takes the weight step first, V2 the architecture step).
+func TestMethodRecipes(t *testing.T) {
+	e := mustParse(t, `{"name": "rec", "base": {"budget": "reference"},
+	  "grid": [
+	    {"axis": "space", "key": "search.network.space", "values": ["darts", "nas-bench-201"]},
+	    {"axis": "order", "key": "search.settings.order", "values": [1, 2]}]}`)
+	for _, m := range e.Members {
+		s := m.Settings
+		st, n := s.Search.Settings, s.Search.Network
+		if s.Method != "darts" || s.Budget != "reference" || st.Epochs != 50 || st.BatchSize != 64 || st.LR != 0.025 || st.LRMin != 0.001 ||
+			st.ArchLR != 3e-4 || st.ArchWeightDecay != 1e-3 || s.Search.Data.Limit != 0 {
+			t.Errorf("%s: method %q budget %q settings %+v limit %d", m.Name, s.Method, s.Budget, st, s.Search.Data.Limit)
+		}
+		order := 1
+		if strings.HasSuffix(m.Name, "order=2") {
+			order = 2
+		}
+		switch {
+		case strings.Contains(m.Name, "space=darts"):
+			if n.Space != "darts" || n.Layers != 8 || n.C != 16 || st.WeightDecay != 3e-4 || st.Nesterov || st.WeightFirst || st.Order != order {
+				t.Errorf("%s: network %+v settings %+v", m.Name, n, st)
+			}
+		default:
+			if n.Space != "nas-bench-201" || n.C != 16 || n.CellsPerStage != 5 || st.WeightDecay != 5e-4 || !st.Nesterov || st.WeightFirst != (order == 1) || st.Order != order {
+				t.Errorf("%s: network %+v settings %+v", m.Name, n, st)
+			}
+		}
+	}
+	// The quick budget (the default) is a smaller search of the same
+	// hyperparameters.
+	q := mustParse(t, `{"name": "q"}`).Members[0].Settings.Search
+	if q.Settings.Epochs >= 50 || q.Settings.LR != 0.025 || q.Settings.ArchLR != 3e-4 || q.Network.Layers >= 8 {
+		t.Errorf("quick: settings %+v network %+v", q.Settings, q.Network)
+	}
+	// A budget axis is search-only: the random cells are one per seed.
+	b := mustParse(t, `{"name": "b", "base": {"retrain": {}},
+	  "grid": [
+	    {"axis": "method", "values": [{"label": "darts", "set": {"method": "darts"}}, {"label": "random", "set": {"random_cell": true}}]},
+	    {"key": "budget", "values": ["quick", "reference"]},
+	    {"key": "seed", "values": [1, 2]}]}`)
+	var names []string
+	for _, m := range b.Members {
+		names = append(names, m.Name)
+	}
+	if got := strings.Join(names, " "); got != "method=darts,budget=quick,seed=1 method=darts,budget=quick,seed=2 method=darts,budget=reference,seed=1 method=darts,budget=reference,seed=2 method=random,seed=1 method=random,seed=2" {
+		t.Errorf("members %s", got)
 	}
 }

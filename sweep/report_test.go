@@ -32,7 +32,7 @@ func TestNewStat(t *testing.T) {
 func reportExperiment(t *testing.T) *Experiment {
 	return mustParse(t, `{"name": "rep", "out": `+jsonString(t.TempDir())+`, "base": {"retrain": {}},
 	  "grid": [
-	    {"axis": "method", "values": [{"label": "a", "set": {"method": "darts"}}, {"label": "b", "set": {"method_options": {"order": 2}}},
+	    {"axis": "method", "values": [{"label": "a", "set": {"method": "darts"}}, {"label": "b", "set": {"search": {"settings": {"order": 2}}}},
 	                                 {"label": "random", "set": {"random_cell": true}}]},
 	    {"axis": "ep", "key": "retrain.settings.epochs", "values": [1, 2]},
 	    {"key": "seed", "values": [1, 2]}]}`)

@@ -152,7 +152,7 @@ func Run(ctx context.Context, m Member, o RunOptions) (res Result, skipped bool,
 		st.Seed = s.Seed
 		data := s.Search.Data
 		data.Seed = s.Seed
-		conf := job.SearchConfig{Command: o.Command, Method: s.Method, MethodOptions: s.MethodOptions,
+		conf := job.SearchConfig{Command: o.Command, Method: s.Method, MethodOptions: s.MethodOptions, Budget: s.Budget,
 			Data: data, Network: cfg, Search: st}
 		stage("search", st.Epochs)
 		if err := job.Search(ctx, conf, job.SearchOptions{Dir: dir, Resume: resume, NoPlots: true, Report: o.Report, ResumeCommand: o.Command}); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/job"
 	"github.com/darts-go/darts/rundir"
@@ -28,7 +29,7 @@ func oneMember(t *testing.T, out string) *Experiment {
 	    "retrain": {"data": {"name": "synthetic", "shape": [1, 8, 8], "classes": 3, "limit": 64},
 	                "layers": 3, "init_channels": 4, "settings": {"epochs": 1, "batch_size": 16}}},
 	  "grid": [{"axis": "method", "values": [
-	    {"label": "darts", "set": {"method": "darts", "method_options": {"order": 1}}},
+	    {"label": "darts", "set": {"method": "darts", "search": {"settings": {"order": 1}}}},
 	    {"label": "random", "set": {"random_cell": true}}]}]}`)
 	return e
 }
@@ -230,5 +231,35 @@ func TestRunClearsUnstartedStage(t *testing.T) {
 	as, err := rundir.ReadAlphas(rundir.AlphasPath(dir))
 	if err != nil || len(as) != 3 {
 		t.Errorf("alphas: %d lines, %v; want epochs 0..2", len(as), err)
+	}
+}
+
+// TestRunSecondOrder: search.settings.order reaches the search a member
+// runs: the order-2 member's run records the unrolled architecture step,
+// the order-1 member's the first-order one (what job.TestMethodOptions
+// held on the branch before the method registry took the options over).
+func TestRunSecondOrder(t *testing.T) {
+	e := mustParse(t, `{"name": "ord", "out": `+jsonString(t.TempDir())+`,
+	  "base": {"search": {"data": {"name": "synthetic", "shape": [1, 8, 8], "classes": 3, "limit": 64},
+	               "network": {"layers": 3, "init_channels": 4}, "ops": "none,max_pool_3x3,skip_connect",
+	               "settings": {"epochs": 1, "batch_size": 16}}},
+	  "grid": [{"key": "search.settings.order", "values": [1, 2]}]}`)
+	want := map[int]string{1: (&bilevel.FirstOrder[float32]{}).Name(), 2: (&bilevel.SecondOrder[float32]{}).Name()}
+	if want[1] == want[2] {
+		t.Fatalf("the two steps have one name %q", want[1])
+	}
+	for i, order := range []int{1, 2} {
+		m := e.Members[i]
+		if _, _, err := Run(context.Background(), m, RunOptions{NoPlots: true}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := job.ReadSearchConfig(filepath.Join(m.Dir, SearchDir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Search.Order != order || got.Record.ArchStep != want[order] || got.Method != "darts" || got.Budget != "quick" {
+			t.Errorf("member %s: order %d, arch step %q, method %q, budget %q; want order %d, %q, darts, quick",
+				m.Name, got.Search.Order, got.Record.ArchStep, got.Method, got.Budget, order, want[order])
+		}
 	}
 }

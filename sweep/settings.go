@@ -13,21 +13,25 @@ import (
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/method"
 	"github.com/darts-go/darts/retrain"
 	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 )
 
-// Settings are one member's settings, resolved: Defaults, then the file's
-// base, then the value of each grid axis, applied as JSON merge patches
-// (RFC 7386) in that order.
+// Settings are one member's settings, resolved: the defaults (the
+// method's recipe, see Defaults), then the file's base, then the value of
+// each grid axis, applied as JSON merge patches (RFC 7386) in that order.
 type Settings struct {
-	// Method names the search method, passed to package job as it is
-	// ("darts"); MethodOptions are its own settings, passed through
-	// unread (darts: {"order": 2}), so that a method added to job's
-	// registry needs no change here.
-	Method        string                     `json:"method"`
-	MethodOptions map[string]json.RawMessage `json:"method_options,omitempty"`
+	// Method names the search method in package method's registry
+	// ("darts"); MethodOptions are its own options (package method's,
+	// numbers by name: GDAS's "tau_max"), passed to it as they are, so
+	// that a method added to the registry needs no change here.
+	Method        string         `json:"method"`
+	MethodOptions method.Options `json:"method_options,omitempty"`
+	// Budget is the method's budget the defaults are scaled to ("quick",
+	// minutes on 2 cores, or "reference", the method's paper setting).
+	Budget string `json:"budget"`
 	// RandomCell makes the member a random baseline: no search; the cell
 	// is derive.Random(Seed, ...) over the space of Search.Network and
 	// Search.Ops, retrained as Retrain says.
@@ -64,24 +68,36 @@ type RetrainSettings struct {
 	Settings     retrain.TrainSettings `json:"settings"`
 }
 
-// Defaults are the settings a member starts from: those of `darts search`
-// with no flags (first-order DARTS on 4000 MNIST images, 6 epochs, batch
-// 32, 5 cells of 8 channels, the DARTS ops, seed 2) and, for a member
-// whose file has a "retrain" section, those of `darts train` (MNIST, 10
-// epochs, batch 64, 8 cells of 16 channels, retraining seed 0).
-func Defaults() Settings {
-	st := bilevel.DefaultSettings()
-	st.Epochs, st.BatchSize = 6, 32
+// Defaults are the settings a member of method name on space sp (with
+// the architecture gradient of that order) starts from at budget: the
+// method's recipe (package method: its network, search settings, options
+// and data limit, as `darts search --method NAME --space SP --budget B`
+// has them), on MNIST with half the training set for search-train, seed
+// 2; and, for a member whose file has a "retrain" section, those of
+// `darts train` on the DARTS space (MNIST, 10 epochs, batch 64, 8 cells of
+// 16 channels, retraining seed 0).
+func Defaults(name, sp string, order int, budget string) (Settings, error) {
+	spec, err := method.Lookup(name)
+	if err != nil {
+		return Settings{}, err
+	}
+	rec, err := spec.Recipe(method.Query{Space: sp, Order: order}, budget)
+	if err != nil {
+		return Settings{}, err
+	}
+	st := rec.Search
 	return Settings{
-		Method: "darts",
-		Seed:   st.Seed,
+		Method:        spec.Name,
+		MethodOptions: rec.Options,
+		Budget:        rec.Budget,
+		Seed:          st.Seed,
 		Search: SearchSettings{
-			Data:     datasets.Options{Name: "mnist", TrainPortion: 0.5, Limit: 4000},
-			Network:  supernet.Config{Layers: 5, C: 8, Steps: 4},
-			Ops:      "darts",
+			Data:     datasets.Options{Name: "mnist", TrainPortion: 0.5, Limit: rec.Limit},
+			Network:  rec.Network,
+			Ops:      strings.Join(rec.Network.Primitives, ","),
 			Settings: st,
 		},
-	}
+	}, nil
 }
 
 func defaultRetrain() RetrainSettings {
@@ -232,14 +248,47 @@ func toTree(v any) any {
 	return t
 }
 
-// resolve applies the patches to Defaults and decodes the result. The
-// retrain defaults join when a patch has a "retrain" object.
+// resolve applies the patches to the defaults of the method, space,
+// order and budget they choose, and decodes the result. The retrain
+// defaults join when a patch has a "retrain" object.
 func resolve(patches []any) (Settings, error) {
-	tree := toTree(Defaults())
+	var chosen any = map[string]any{}
 	for _, p := range patches {
 		if err := checkKeys(p, reflect.TypeFor[Settings](), ""); err != nil {
 			return Settings{}, err
 		}
+		chosen = mergePatch(chosen, p)
+	}
+	var pick struct {
+		Method string `json:"method"`
+		Budget string `json:"budget"`
+		Search struct {
+			Network struct {
+				Space string `json:"space"`
+			} `json:"network"`
+			Settings struct {
+				Order int `json:"order"`
+			} `json:"settings"`
+		} `json:"search"`
+	}
+	if b, err := json.Marshal(chosen); err != nil || json.Unmarshal(b, &pick) != nil {
+		pick.Method = "" // a mistyped value is reported below, by the full decoding
+	}
+	if pick.Method == "" {
+		pick.Method = method.DARTS
+	}
+	if pick.Budget == "" {
+		pick.Budget = method.Quick
+	}
+	if pick.Search.Network.Space == "" {
+		pick.Search.Network.Space = space.DARTSName
+	}
+	def, err := Defaults(pick.Method, pick.Search.Network.Space, pick.Search.Settings.Order, pick.Budget)
+	if err != nil {
+		return Settings{}, err
+	}
+	tree := toTree(def)
+	for _, p := range patches {
 		if po, ok := p.(map[string]any); ok {
 			if r, ok := po["retrain"].(map[string]any); ok && r != nil {
 				if t := tree.(map[string]any); t["retrain"] == nil {
@@ -286,8 +335,12 @@ func typeName(t reflect.Type) string {
 // packages validate, the datasets and ops exist, and a random cell has a
 // retraining.
 func (s Settings) validate() error {
-	if s.Method == "" {
-		return errors.New("method: empty (the search method's name, e.g. \"darts\")")
+	spec, err := method.Lookup(s.Method)
+	if err != nil {
+		return fmt.Errorf("method: %w", err)
+	}
+	if err := spec.CheckOptions(s.MethodOptions); err != nil {
+		return fmt.Errorf("method_options: %w", err)
 	}
 	if err := checkDataset("search.data", s.Search.Data); err != nil {
 		return err
@@ -341,8 +394,9 @@ func (s Settings) network() (supernet.Config, error) {
 }
 
 // randomSpace is the space a random cell is drawn from (the search's, with
-// its ops) and the rule that derives it: the DARTS rule in the DARTS space,
-// argmax per edge in NAS-Bench-201's, as the methods' own derivations.
+// its ops) and the rule that derives it: the space's reference rule
+// (derive.DefaultRule: DARTS's top-2 in the DARTS space, argmax per edge
+// in NAS-Bench-201's), as the methods' own derivations.
 func (s Settings) randomSpace() (space.Space, derive.Rule, error) {
 	cfg, err := s.network()
 	if err != nil {
@@ -353,11 +407,5 @@ func (s Settings) randomSpace() (space.Space, derive.Rule, error) {
 	if err != nil {
 		return space.Space{}, nil, fmt.Errorf("search.network.space: %w", err)
 	}
-	switch cfg.Space {
-	case space.DARTSName:
-		return sp, derive.DARTSRule, nil
-	case space.NB201Name:
-		return sp, derive.ArgmaxRule, nil
-	}
-	return space.Space{}, nil, fmt.Errorf("search.network.space %q: no random-cell rule for it", cfg.Space)
+	return sp, derive.DefaultRule(cfg.Space), nil
 }

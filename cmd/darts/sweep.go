@@ -154,10 +154,7 @@ func sweepPlan(args []string, stdout io.Writer) error {
 	fmt.Fprintln(tw, "index\tstatus\tkind\tgroup\tdirectory")
 	for i, p := range list {
 		st := e.Members[i].Settings
-		kind := "search " + st.Method
-		for _, k := range sortedOptionKeys(st.MethodOptions) {
-			kind += " " + k + "=" + string(st.MethodOptions[k])
-		}
+		kind := planKind(st)
 		if st.RandomCell {
 			kind = "random cell"
 		}
@@ -169,14 +166,22 @@ func sweepPlan(args []string, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-// sortedOptionKeys lists a method's options in order.
-func sortedOptionKeys(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
+// planKind is how plan names a searched member: the method, order=2 for a
+// second-order search, and the method's options in order of name.
+func planKind(st sweep.Settings) string {
+	kind := "search " + st.Method
+	if st.Search.Settings.Order == 2 {
+		kind += " order=2"
+	}
+	keys := make([]string, 0, len(st.MethodOptions))
+	for k := range st.MethodOptions {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	return keys
+	for _, k := range keys {
+		kind += " " + k + "=" + strconv.FormatFloat(st.MethodOptions[k], 'g', -1, 64)
+	}
+	return kind
 }
 
 const runHelp = `Usage: darts sweep run FILE [--index I | --jobs N] [--threads T]

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/darts-go/darts/method"
+	"github.com/darts-go/darts/sweep"
 )
 
 // sweepFile writes an experiment of three members (first-order DARTS with
@@ -274,5 +277,21 @@ func TestSweepJobsInterrupted(t *testing.T) {
 	log, _ := os.ReadFile(filepath.Join("runs", "cmd", "method=darts,seed=1", "sweep.log"))
 	if !strings.Contains(string(log), "resuming runs/cmd/method=darts,seed=1/search at epoch") {
 		t.Errorf("member 0 did not resume its search:\n%s", log)
+	}
+}
+
+// TestPlanKind: plan names a searched member's method, order=2 and its
+// options by name, in order, as numbers without trailing zeros.
+func TestPlanKind(t *testing.T) {
+	var st sweep.Settings
+	st.Method = "gdas"
+	st.Search.Settings.Order = 1
+	st.MethodOptions = method.Options{"tau_min": 0.1, "tau_max": 10, "k": 4}
+	if got, want := planKind(st), "search gdas k=4 tau_max=10 tau_min=0.1"; got != want {
+		t.Errorf("order 1: %q, want %q", got, want)
+	}
+	st.Method, st.MethodOptions, st.Search.Settings.Order = "darts", nil, 2
+	if got, want := planKind(st), "search darts order=2"; got != want {
+		t.Errorf("order 2: %q, want %q", got, want)
 	}
 }
