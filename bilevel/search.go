@@ -113,6 +113,11 @@ type Method[T Float] struct {
 	Relax relax.Relaxation[T] // nil: the network's (softmax by default)
 	Arch  ArchStep[T]         // nil: FirstOrder or SecondOrder by Settings.Order
 	Rule  derive.Rule         // nil: the space's (derive.DefaultRule)
+	// Select, if set, chooses the genotype (Genotype, after every epoch)
+	// instead of Rule: RSPS scores sampled architectures with the trained
+	// weights, its architecture tensors being unused. It must leave the
+	// search's state as it found it.
+	Select func(s *Search[T]) (derive.Genotype, error)
 }
 
 // Search is a search in progress: the network, the data, both optimizers,
@@ -465,8 +470,11 @@ func (s *Search[T]) Alphas(epoch int) rundir.Alphas {
 }
 
 // Genotype derives the genotype of the current architecture tensors with
-// the method's rule.
+// the method's rule, or is the method's Select.
 func (s *Search[T]) Genotype() (derive.Genotype, error) {
+	if s.Method.Select != nil {
+		return s.Method.Select(s)
+	}
 	a := s.Alphas(s.Epoch)
 	return derive.Derive(a.Space, s.Method.Rule, a.CellWeights())
 }

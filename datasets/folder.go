@@ -449,7 +449,7 @@ func decodeItems(items []folderItem, need int, o Options, extra *folderExtra) ([
 		for i, e := range errs {
 			if e != nil {
 				if !o.SkipBad {
-					return nil, fmt.Errorf("%s: %w (Options.SkipBad skips such files)", chunk[i].path, e)
+					return nil, fmt.Errorf("%s: %w (--skip-bad, Options.SkipBad, leaves such files out)", chunk[i].path, e)
 				}
 				extra.skipped++
 				if len(extra.skippedFiles) < maxSkippedListed {

@@ -542,7 +542,7 @@ func TestFolderSkipBad(t *testing.T) {
 	}
 	// Without SkipBad the first bad file in load order is the error.
 	_, err = Load(Options{Name: "folder", DataDir: dir, TestPortion: 0.5})
-	wantErr(t, err, "(Options.SkipBad skips such files)")
+	wantErr(t, err, "(--skip-bad, Options.SkipBad, leaves such files out)")
 
 	// A class whose every image is bad is an error even with SkipBad.
 	dir = writeClassFolder(t, map[string]int{"a": 4})

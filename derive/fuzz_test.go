@@ -9,6 +9,10 @@ import (
 
 func addSeeds(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
+	// The shipped genotypes: quark0/darts genotypes.py's text as it is
+	// (NASNet's and AmoebaNet's multi-line form with trailing commas).
+	shipped, _ := filepath.Glob(filepath.Join("..", "genotypes", "*"))
+	files = append(files, shipped...)
 	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)

@@ -16,9 +16,25 @@ import (
 // few hundred bytes, so anything this large is the wrong file.
 const maxGenotypeBytes = 1 << 20
 
-// ReadFile reads a genotype file in any form Parse accepts. Errors name the
-// file.
+// ReadFile reads a genotype file in any form Parse accepts, or, as
+// FILE:NAME, the genotype NAME of a Python module of genotypes such as the
+// original DARTS code's cnn/genotypes.py (NAME = Genotype(...) among other
+// Python; see Assignments). Errors name the file.
 func ReadFile(path string) (Genotype, error) {
+	if file, name, ok := splitNamed(path); ok {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return Genotype{}, err
+		}
+		if len(data) > maxGenotypeBytes {
+			return Genotype{}, fmt.Errorf("%s: larger than %d bytes", file, maxGenotypeBytes)
+		}
+		g, err := ParseAssignment(string(data), name)
+		if err != nil {
+			return Genotype{}, fmt.Errorf("%s: %w", file, err)
+		}
+		return g, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Genotype{}, err // already names the file
@@ -91,6 +107,26 @@ func readAll(r io.Reader) ([]byte, error) {
 }
 
 func parseText(data []byte) (Genotype, error) {
+	g, err := parseOne(data)
+	if err == nil {
+		return g, nil
+	}
+	// A module of genotypes, such as genotypes.py, is not one Genotype(...).
+	as, aerr := Assignments(string(data))
+	switch {
+	case aerr != nil || len(as) == 0 || len(as) == 1 && strings.TrimSpace(as[0].Text) == strings.TrimSpace(string(bytes.TrimPrefix(data, []byte("\ufeff")))):
+		return Genotype{}, err
+	case len(as) == 1:
+		g, err := parseOne([]byte(as[0].Text))
+		if err != nil {
+			return Genotype{}, fmt.Errorf("%s (line %d): %w", as[0].Name, as[0].Line, err)
+		}
+		return g, nil
+	}
+	return Genotype{}, fmt.Errorf("genotype text: the module holds %d genotypes (%s); name one as FILE:NAME", len(as), names(as))
+}
+
+func parseOne(data []byte) (Genotype, error) {
 	p := &textParser{src: string(bytes.TrimPrefix(data, []byte("\ufeff"))), line: 1, col: 1}
 	if err := p.tokenize(); err != nil {
 		return Genotype{}, err

@@ -107,7 +107,7 @@ func TestParseTextErrors(t *testing.T) {
 		{"Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', '\\x4", `truncated \x escape`},
 		{"Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1)]" + tail + " @", `unexpected character '@'`},
 		// Structural errors come from Validate.
-		{"Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_9x9', 1)]" + tail, `normal cell: node 0 input 1: unknown op "sep_conv_9x9" (known: avg_pool_3x3, dil_conv_3x3`},
+		{"Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_9x9', 1)]" + tail, `normal cell: node 0 input 1: unknown op "sep_conv_9x9" (known: avg_pool_3x3, conv_7x1_1x7, dil_conv_3x3`},
 		{"Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 2)]" + tail, `normal cell: pair 1 (node 0): input 2 out of range 0..1`},
 		{"Genotype(normal=[('sep_conv_3x3', 0)], normal_concat=[2], reduce=[('max_pool_3x3', 0)], reduce_concat=[2])", `normal cell: 1 pairs, want an even number`},
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/derive"
+	"github.com/darts-go/darts/internal/kern"
 	"github.com/darts-go/darts/method"
 	"github.com/darts-go/darts/retrain"
 	"github.com/darts-go/darts/rundir"
@@ -17,11 +18,26 @@ import (
 // Version is the program version recorded in every config.json.
 const Version = "darts-go 0.2"
 
+// KernelPath names the path the float32 kernels of this process take
+// (internal/kern: "plain", "avx2", ...), which decides the last bits of
+// every result; config.json records it as "kernels".
+func KernelPath() string { return kern.Path() }
+
+// noteKernels warns, on resume, when this process's kernel path is not the
+// one the run recorded: the run goes on, but its results differ in the
+// last bits from an uninterrupted run's.
+func noteKernels(recorded string, rep Reporter) {
+	if now := KernelPath(); recorded != "" && recorded != now && rep != nil {
+		rep.Note("warning: the run was started with the %s kernels and resumes with the %s ones: results differ in the last bits from an uninterrupted run's", recorded, now)
+	}
+}
+
 // SearchConfig is config.json of a search run: every setting, resolved
 // (defaults included), so that the run can be resumed and reproduced from
 // it alone. Keys are snake_case throughout.
 type SearchConfig struct {
 	Program string `json:"program"`
+	Kernels string `json:"kernels,omitempty"`
 	Command string `json:"command"`
 	Method  string `json:"method"`
 	// MethodOptions are the method's own settings (package method), its
@@ -43,6 +59,7 @@ type SearchConfig struct {
 // scratch).
 type TrainConfig struct {
 	Program   string                  `json:"program"`
+	Kernels   string                  `json:"kernels,omitempty"`
 	Command   string                  `json:"command"`
 	Genotype  derive.Genotype         `json:"genotype"`
 	From      string                  `json:"genotype_file"`

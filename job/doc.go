@@ -8,6 +8,9 @@
 // saves the checkpoint and returns an *InterruptedError. It also reopens a
 // finished training run to evaluate it (OpenTraining), as `darts eval`.
 //
-// It wires the other packages together and reports progress through a
-// Reporter; it parses no flags and prints nothing itself.
+// It wires the other packages together, reports progress through a
+// Reporter and hands every finished epoch to an optional OnEpoch hook (the
+// darts command's TensorBoard log); it parses no flags and prints nothing
+// itself. config.json records the program version and the kernel path
+// (KernelPath).
 package job

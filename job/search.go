@@ -31,6 +31,9 @@ type SearchOptions struct {
 	// PeakRSS, if set, gives the process's peak resident memory in bytes
 	// for the epoch lines.
 	PeakRSS func() (uint64, bool)
+	// OnEpoch, if set, is called after every finished epoch, once its files,
+	// checkpoint and plots are written (a TensorBoard log, say).
+	OnEpoch func(Epoch)
 }
 
 // methodFor builds the search method conf names (package method's
@@ -61,6 +64,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 		if err := ExtendEpochs(o.Epochs, &conf.Search.Epochs); err != nil {
 			return &OptionError{err}
 		}
+		noteKernels(conf.Kernels, rep)
 	} else {
 		if err := CheckNewRun(o.Dir); err != nil {
 			return err
@@ -68,7 +72,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 		if err := conf.Search.Validate(); err != nil {
 			return &ConfigError{err}
 		}
-		conf.Program = Version
+		conf.Program, conf.Kernels = Version, KernelPath()
 	}
 	data, err := datasets.Load(conf.Data)
 	if err != nil {
@@ -79,6 +83,9 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 		cfg.InputC, cfg.InputH, cfg.InputW = data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2]
 		cfg.Classes = data.Info.Classes
 		conf.Network = cfg.WithDefaults()
+	}
+	if spec, err := method.Lookup(conf.Method); err == nil && spec.Stages != nil {
+		return searchStages(ctx, conf, o, spec, data, rep)
 	}
 	net, err := supernet.NewNetwork[float32](conf.Network, conf.Search.Seed)
 	if err != nil {
@@ -99,6 +106,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	conf.Method, conf.Record = s.Method.Name, s.Method.Record()
 
 	out := o.Dir
+	var done Epoch // the epoch Finish wrote, for OnEpoch
 	loop := &Loop{Dir: out, Ckpt: filepath.Join(out, bilevel.CheckpointFile), State: s, Report: rep,
 		Epochs: conf.Search.Epochs, Resume: o.ResumeCommand,
 		Pos: func() (int, int) { return s.Epoch, s.Step },
@@ -120,6 +128,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 			if err := WriteGenotype(out, g); err != nil {
 				return "", err
 			}
+			done = Epoch{Metrics: m, Alphas: &a, Genotype: g}
 			rss := ""
 			if o.PeakRSS != nil {
 				if b, ok := o.PeakRSS(); ok {
@@ -134,15 +143,18 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 				m.Epoch, conf.Search.Epochs, m.TrainLoss, 100*m.TrainAcc, m.ValLoss, 100*m.ValAcc, m.LR, m.Seconds, rss, g, warn), nil
 		},
 		After: func() {
-			if o.NoPlots {
-				return
-			}
-			if _, warns, err := plots.All(out, "", "png"); err != nil {
-				rep.Note("warning: plots: %v", err)
-			} else {
-				for _, w := range warns {
-					rep.Note("warning: plots: %s", w)
+			if !o.NoPlots {
+				if written, warns, err := plots.All(out, "", "png"); err != nil {
+					rep.Note("warning: plots: %v", err)
+				} else {
+					done.Plots = written
+					for _, w := range warns {
+						rep.Note("warning: plots: %s", w)
+					}
 				}
+			}
+			if o.OnEpoch != nil {
+				o.OnEpoch(done)
 			}
 		},
 	}
@@ -152,6 +164,7 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 	}
 	rep.Note("search: %s, %d search-train / %d search-val images of %dx%dx%d, %d classes",
 		data.Info.Name, data.Info.Train, data.Info.Val, data.Info.Shape[0], data.Info.Shape[1], data.Info.Shape[2], data.Info.Classes)
+	noteSkipped(rep, data.Info)
 	shape := fmt.Sprintf("%d layers", net.Cfg.Layers)
 	if net.Cfg.Space == space.NB201Name {
 		shape = fmt.Sprintf("nas-bench-201, 3 stages of %d cells", net.Cfg.CellsPerStage)

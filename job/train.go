@@ -28,6 +28,9 @@ type TrainOptions struct {
 	Report                          Reporter
 	// ResumeCommand is the command that resumes the run, for messages.
 	ResumeCommand string
+	// OnEpoch, if set, is called after every finished epoch, once its files
+	// and checkpoint are written (a TensorBoard log, say).
+	OnEpoch func(Epoch)
 }
 
 // Training is a training job built and ready to run: its resolved config,
@@ -53,11 +56,12 @@ func BuildTraining(conf TrainConfig, o TrainOptions) (*Training, error) {
 		if err := ExtendEpochs(o.Epochs, &conf.Train.Epochs); err != nil {
 			return nil, &OptionError{err}
 		}
+		noteKernels(conf.Kernels, o.Report)
 	} else {
 		if err := conf.Train.Validate(); err != nil {
 			return nil, &ConfigError{err}
 		}
-		conf.Program = Version
+		conf.Program, conf.Kernels = Version, KernelPath()
 	}
 	data, err := datasets.Load(conf.Data)
 	if err != nil {
@@ -108,6 +112,7 @@ func (t *Training) Run(ctx context.Context) error {
 	t.Trainer = tr
 	defer tr.Close()
 	out := o.Dir
+	var done Epoch // the epoch Finish wrote, for OnEpoch
 	loop := &Loop{Dir: out, Ckpt: filepath.Join(out, retrain.TrainCheckpointFile), State: tr, Report: rep,
 		Epochs: conf.Train.Epochs, Resume: o.ResumeCommand,
 		Pos: func() (int, int) { return tr.Epoch, tr.Step },
@@ -121,9 +126,15 @@ func (t *Training) Run(ctx context.Context) error {
 			if err := retrain.SaveWeights(filepath.Join(out, retrain.WeightsFile), net, m.Epoch); err != nil {
 				return "", err
 			}
+			done = Epoch{Metrics: m, Genotype: conf.Genotype}
 			return fmt.Sprintf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  lr %.5f  drop path %.3f  %.0fs",
 				m.Epoch, conf.Train.Epochs, m.TrainLoss, 100*m.TrainAcc, *m.TestLoss, 100**m.TestAcc, m.LR,
 				conf.Train.DropPath*float64(m.Epoch-1)/float64(conf.Train.Epochs), m.Seconds), nil
+		},
+		After: func() {
+			if o.OnEpoch != nil {
+				o.OnEpoch(done)
+			}
 		},
 	}
 	genotype := func() error { return WriteGenotype(out, conf.Genotype) }
@@ -133,6 +144,7 @@ func (t *Training) Run(ctx context.Context) error {
 	info := t.Data.Info
 	rep.Note("train: %s, %d training / %d test images of %dx%dx%d, %d classes",
 		info.Name, info.Train+info.Val, info.Test, info.Shape[0], info.Shape[1], info.Shape[2], info.Classes)
+	noteSkipped(rep, info)
 	aux := ""
 	if conf.AuxParams > 0 {
 		aux = fmt.Sprintf(" (+%s in the auxiliary head, training only)", Thousands(conf.AuxParams))

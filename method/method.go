@@ -92,6 +92,10 @@ type Spec struct {
 	Doc     string
 	Spaces  []string // the spaces it has a reference recipe for
 	Options []Option
+	// Stages, if set, makes the method a search in stages (P-DARTS): the
+	// plan of the stages of a resolved recipe, each stage's recipe built
+	// by Build. nil: one search of the recipe.
+	Stages func(r Recipe) (*Staging, error)
 	// Reference returns the reference recipe on a space (Spaces only).
 	Reference func(q Query) (Recipe, error)
 	// Quick, if set, adjusts a recipe WithBudget has scaled to the quick

@@ -21,6 +21,7 @@ const (
 	KindSepConv                // DARTS SepConv: (ReLU, dw k×k, pw 1×1, BN) twice, stride on the first
 	KindDilConv                // DARTS DilConv: ReLU, dw k×k dilated, pw 1×1, BN
 	KindReLUConvBN             // ReLU, dense k×k conv, BN (NAS-Bench-201's nor_conv)
+	KindConvKx1                // DARTS conv_7x1_1x7: ReLU, 1×k conv (stride on the width), k×1 conv (stride on the height), BN
 	KindCustom                 // registered with its own constructors
 )
 
@@ -79,6 +80,7 @@ var builtins = []Spec{
 	{Name: "dil_conv_5x5", Kind: KindDilConv, K: 5, Dil: 2},
 	{Name: "nor_conv_1x1", Kind: KindReLUConvBN, K: 1},
 	{Name: "nor_conv_3x3", Kind: KindReLUConvBN, K: 3},
+	{Name: "conv_7x1_1x7", Kind: KindConvKx1, K: 7},
 }
 
 func init() {
@@ -125,6 +127,9 @@ type Args struct {
 	// the batch's in eval mode too (PyTorch's track_running_stats=False,
 	// an option of NAS-Bench-201's search).
 	Untracked bool
+	// SkipDropout, if set, follows every stride-1 skip_connect with its
+	// dropout (P-DARTS's search network); nil: the plain identity.
+	SkipDropout *Dropout
 }
 
 // Build makes the candidate op called name with its registered
@@ -178,7 +183,9 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 			m = &seq[T]{mods: []Module[T]{pl, bn(p("bn"), a.C, false)}}
 		}
 	case KindSkip:
-		if a.Stride == 1 {
+		if a.Stride == 1 && a.SkipDropout != nil {
+			m = newDropSkip[T](ctx, a.SkipDropout)
+		} else if a.Stride == 1 {
 			m = identity[T]{}
 		} else {
 			fr, err := newFactorizedReduce[T](ctx, p("fr"), a.C, a.C, a.Affine)
@@ -205,6 +212,16 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 			&relu[T]{},
 			newDWConv[T](p("dw"), a.C, spec.K, a.Stride, spec.Dil*(spec.K-1)/2, spec.Dil),
 			newPWConv[T](p("pw"), a.C, a.C, false),
+			bn(p("bn"), a.C, a.Affine),
+		}}
+	case KindConvKx1:
+		// operations.py: nn.Conv2d(C, C, (1,7), stride=(1, stride),
+		// padding=(0, 3)), then nn.Conv2d(C, C, (7,1), stride=(stride, 1),
+		// padding=(3, 0)), neither with a bias.
+		m = &seq[T]{mods: []Module[T]{
+			&relu[T]{},
+			newConvRect[T](p("conv_1x7"), a.C, a.C, 1, spec.K, 1, a.Stride, 0, spec.K/2),
+			newConvRect[T](p("conv_7x1"), a.C, a.C, spec.K, 1, a.Stride, 1, spec.K/2, 0),
 			bn(p("bn"), a.C, a.Affine),
 		}}
 	case KindReLUConvBN:
@@ -300,6 +317,8 @@ func initModule[T Float](ctx *Ctx, m Module[T]) {
 		if m.b != nil {
 			fillUniform(ctx.Rand, m.b.Value, m.cin)
 		}
+	case *convRect[T]:
+		fillUniform(ctx.Rand, m.w.Value, m.cin*m.kh*m.kw)
 	case *conv[T]:
 		fillUniform(ctx.Rand, m.w.Value, m.cin*m.k*m.k)
 		if m.b != nil {

@@ -4,7 +4,7 @@
 //   - the Module layer: one module per file, each a differentiable
 //     function of one NCHW activation with a hand-written backward held
 //     to finite differences by the test beside it (relu.go, dwconv.go,
-//     pwconv.go, conv.go, batchnorm.go, pool.go, identity.go, zero.go,
+//     pwconv.go, conv.go, conv_rect.go, batchnorm.go, pool.go, identity.go, zero.go,
 //     seq.go, factorized_reduce.go, linear.go), initialized as PyTorch
 //     0.3.1 does;
 //   - the candidate operations of the search spaces (candidates.go: the

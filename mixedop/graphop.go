@@ -94,6 +94,10 @@ func (g *Graph[T]) Param(p *Param[T]) (*G.Node, error) {
 // their gradient nodes then hold stale values.
 func (g *Graph[T]) SetParamGrads(on bool) { *g.noParamGrads = !on }
 
+// ParamGrads reports whether the parameters' gradients are on (see
+// SetParamGrads).
+func (g *Graph[T]) ParamGrads() bool { return !*g.noParamGrads }
+
 // Params lists every parameter that has a node in g, in creation order.
 func (g *Graph[T]) Params() []*Param[T] { return g.params }
 
@@ -120,8 +124,10 @@ func (g *Graph[T]) Apply(b Block[T], needGrad []bool, inputs ...*G.Node) (*G.Nod
 	}
 	op := &blockOp[T]{b: b, id: opIDs.Add(1), nIn: len(inputs), needGrad: needGrad, params: b.Params(), noParamGrads: g.noParamGrads}
 	op.gradT = make([]*tensor.Dense, len(op.params))
+	op.gradS = make([][]T, len(op.params))
 	for i, p := range op.params {
 		op.gradT[i] = tensor.New(tensor.WithBacking(p.Grad), tensor.WithShape(append([]int(nil), p.Shape...)...))
+		op.gradS[i] = p.Grad
 	}
 	var shapes []tensor.Shape
 	for _, c := range children {
@@ -153,6 +159,10 @@ type blockOp[T Float] struct {
 	typ      hm.Type     // made once: gorgonia asks for it on every run
 	params   []*Param[T] // b.Params(), made once
 	inArg    [][]T
+	shapeArg []tensor.Shape
+	// skip[i], when set by a Machine, leaves input i's gradient out of
+	// the backward of the running program: nothing reads it.
+	skip []bool
 	// noParamGrads is the graph's switch (Graph.SetParamGrads).
 	noParamGrads *bool
 	held         [][]T // parameters' Grad while detached
@@ -165,6 +175,7 @@ type blockOp[T Float] struct {
 	dinArg      [][]T
 	dinT        []*tensor.Dense
 	gradT       []*tensor.Dense
+	gradS       [][]T // the slices gradT are headers over
 	scratch     [][]T
 }
 
@@ -214,9 +225,8 @@ func (op *blockOp[T]) Do(vals ...G.Value) (G.Value, error) {
 	if op.inArg == nil {
 		op.inArg = make([][]T, op.nIn)
 	}
-	in := op.inArg
-	if op.shapes == nil {
-		op.shapes = make([]tensor.Shape, op.nIn)
+	if op.shapeArg == nil {
+		op.shapeArg = make([]tensor.Shape, op.nIn)
 	}
 	for i := 0; i < op.nIn; i++ {
 		d, ok := vals[i].(*tensor.Dense)
@@ -227,9 +237,19 @@ func (op *blockOp[T]) Do(vals ...G.Value) (G.Value, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: input %d has dtype %v", op.b.Name(), i, d.Dtype())
 		}
-		in[i] = s
-		op.shapes[i] = d.Shape()
+		op.inArg[i] = s
+		op.shapeArg[i] = d.Shape()
 	}
+	return op.forward(op.inArg, op.shapeArg)
+}
+
+// forward runs the block on the activation inputs in (of the given
+// shapes) and returns the output tensor, a header over the block's buffer.
+func (op *blockOp[T]) forward(in [][]T, shapes []tensor.Shape) (*tensor.Dense, error) {
+	if op.shapes == nil {
+		op.shapes = make([]tensor.Shape, op.nIn)
+	}
+	copy(op.shapes, shapes)
 	out, err := op.b.Forward(in, op.shapes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op.b.Name(), err)
@@ -247,7 +267,7 @@ func (op *blockOp[T]) Do(vals ...G.Value) (G.Value, error) {
 			}
 		}
 	}
-	if op.out == nil || len(op.outBuf) != len(out) || &op.outBuf[0] != &out[0] {
+	if op.out == nil || len(op.outBuf) != len(out) || (len(out) > 0 && &op.outBuf[0] != &out[0]) {
 		shape, err := op.b.OutShape(op.shapes)
 		if err != nil {
 			return nil, err
@@ -274,7 +294,8 @@ func (op *blockOp[T]) backward(dy []T) error {
 	din := op.dinArg
 	setter, set := op.b.(gradSetter[T])
 	for i := 0; i < op.nIn; i++ {
-		if !op.needGrad[i] {
+		if !op.needGrad[i] || (op.skip != nil && op.skip[i]) {
+			din[i] = nil
 			continue
 		}
 		n := op.shapes[i].TotalSize()
@@ -322,6 +343,14 @@ func (op *blockOp[T]) gradValue(idx int) G.Value {
 		return op.dinT[idx]
 	}
 	return op.gradT[idx-op.nIn]
+}
+
+// gradData is the slice behind gradValue(idx).
+func (op *blockOp[T]) gradData(idx int) (*tensor.Dense, []T) {
+	if idx < op.nIn {
+		return op.dinT[idx], op.din[idx]
+	}
+	return op.gradT[idx-op.nIn], op.gradS[idx-op.nIn]
 }
 
 func (op *blockOp[T]) ReturnsPtr() bool     { return false }

@@ -35,6 +35,7 @@ type Mixed[T Float] struct {
 	dxs       [][]T // per-op input gradients of the running backward
 	sdys      [][]T // per-op s·dy for modules from other packages
 	dalpha    []T
+	params    [][]*Param[T] // per op, its parameters
 	scratches []kern.Scratch
 	coef      []T // WeightedSum arguments
 	terms     [][]T
@@ -84,15 +85,35 @@ func (m *Mixed[T]) plan() {
 		i := m.order[t]
 		m.outs[i] = m.ops[i].Forward(m.x, m.in)
 	}
+	m.params = make([][]*Param[T], len(m.ops))
+	for i, op := range m.ops {
+		if op != nil {
+			m.params[i] = op.Params()
+		}
+	}
 	m.bwdTask = func(t int) {
 		i := m.order[t]
 		m.dalpha[i] = T(kern.Dot(m.dy, m.outs[i]))
+		if !m.needDX && detached(m.params[i]) {
+			return // the op's backward would compute nothing anyone reads
+		}
 		var dx []T
 		if m.needDX {
 			dx = m.dxs[i]
 		}
 		backwardOf(m.ops[i], m.dy, m.w[i], dx, false, &m.sdys[i])
 	}
+}
+
+// detached reports whether every parameter's gradient is detached (nil:
+// Graph.SetParamGrads(false)).
+func detached[T Float](ps []*Param[T]) bool {
+	for _, p := range ps {
+		if p.Grad != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // cost is a rough relative cost of a candidate's forward and backward, to
@@ -111,6 +132,8 @@ func cost[T Float](m Module[T]) int {
 		return 2 * m.cin
 	case *conv[T]:
 		return 2 * m.cin * m.k * m.k
+	case *convRect[T]:
+		return 2 * m.cin * m.kh * m.kw
 	case *factorizedReduce[T]:
 		return m.cin + 8
 	case *pool[T]:

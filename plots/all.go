@@ -23,8 +23,12 @@ import (
 //	cell_<cell>       CellDiagram, per cell of the genotype (genotype.json, else
 //	                  derived from the last alphas line): cell_normal, cell_reduce;
 //	                  a NAS-Bench-201 run's one cell is "cell"
+//	strategies        Strategies, of every selection made on the run's supernet
+//	                  (select/*/select.jsonl: darts select), or of the selection
+//	                  runDir itself is (its select.jsonl)
 //
-// A training run (darts train) has curves and cell diagrams only.
+// A training run (darts train) has curves and cell diagrams only; a
+// selection directory its strategy figure and the chosen cell.
 //
 // Missing or damaged files do not stop it: a missing file, a truncated last
 // line, or a bad line (after which only the lines before it are used)
@@ -59,10 +63,13 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 
 	metrics, merr := rundir.ReadMetrics(rundir.MetricsPath(runDir))
 	// A training run (darts train: metrics with test accuracy) has no
-	// alphas; their absence is then no warning.
+	// alphas; their absence is then no warning. A selection directory
+	// (darts select) has neither.
 	training := len(metrics) > 0 && metrics[0].TestAcc != nil
+	_, serr := os.Stat(rundir.SelectPath(runDir))
+	selection := serr == nil
 	alphas, aerr := rundir.ReadAlphas(rundir.AlphasPath(runDir))
-	if !(training && errors.Is(aerr, os.ErrNotExist)) {
+	if !((training || selection) && errors.Is(aerr, os.ErrNotExist)) {
 		noteReadErr(aerr, rundir.AlphasFile, len(alphas), "alpha evolution, weight heatmaps and skip count", warn)
 	}
 	var derived *derive.Genotype
@@ -90,7 +97,9 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 		}
 	}
 
-	noteReadErr(merr, rundir.MetricsFile, len(metrics), "learning curves", warn)
+	if !(selection && errors.Is(merr, os.ErrNotExist)) {
+		noteReadErr(merr, rundir.MetricsFile, len(metrics), "learning curves", warn)
+	}
 	if len(metrics) > 0 {
 		jobs = append(jobs, job{"curves", func() (*Figure, error) { return Curves(metrics) }})
 	}
@@ -121,6 +130,22 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 			}
 			jobs = append(jobs, job{name, func() (*Figure, error) { return CellDiagram(*geno, c.Name) }})
 		}
+	}
+
+	selDirs := rundir.SelectRuns(runDir)
+	if selection {
+		selDirs = []string{runDir}
+	}
+	var sels []Selection
+	for _, d := range selDirs {
+		cs, err := rundir.ReadCandidates(rundir.SelectPath(d))
+		noteReadErr(err, filepath.Join(filepath.Base(d), rundir.SelectFile), len(cs), "candidates after it in the strategies figure", warn)
+		if len(cs) > 0 {
+			sels = append(sels, Selection{Label: filepath.Base(d), Candidates: cs})
+		}
+	}
+	if len(sels) > 0 {
+		jobs = append(jobs, job{"strategies", func() (*Figure, error) { return Strategies(sels) }})
 	}
 
 	if len(jobs) == 0 {

@@ -20,6 +20,7 @@ var opColors = map[string]color.RGBA{
 	"nor_conv_1x1": {0xe6, 0x9f, 0x00, 0xff}, // orange (NAS-Bench-201)
 	"nor_conv_3x3": {0x8c, 0x56, 0x4b, 0xff}, // brown (NAS-Bench-201)
 	"sep_conv_7x7": {0x0b, 0x3d, 0x12, 0xff}, // darkest green
+	"conv_7x1_1x7": {0xf0, 0xe4, 0x42, 0xff}, // yellow (AmoebaNet)
 }
 
 // extraColors serve unknown op names, picked by a hash of the name so that

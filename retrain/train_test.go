@@ -3,6 +3,7 @@ package retrain
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -323,7 +324,8 @@ func TestTrainSettingsValidate(t *testing.T) {
 		{"lr min", func(s *TrainSettings) { s.LRMin = 1 }, "learning rate"},
 		{"drop path", func(s *TrainSettings) { s.DropPath = 1 }, "drop path probability 1"},
 		{"cutout", func(s *TrainSettings) { s.Cutout = -2 }, "cutout -2"},
-		{"clip", func(s *TrainSettings) { s.GradClip = 0 }, "gradient clip 0"},
+		{"clip", func(s *TrainSettings) { s.GradClip = -1 }, "gradient clip -1"},
+		{"clip inf", func(s *TrainSettings) { s.GradClip = math.Inf(1) }, "gradient clip +Inf"},
 	} {
 		s := ok
 		tc.f(&s)

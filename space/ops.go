@@ -19,12 +19,12 @@ var (
 )
 
 // builtinOps are the operations darts-go implements: the DARTS primitives
-// (quark0/darts genotypes.py PRIMITIVES, plus sep_conv_7x7 of its NASNet
-// and AmoebaNet cells) and NAS-Bench-201's.
+// (quark0/darts genotypes.py PRIMITIVES, plus sep_conv_7x7 and
+// conv_7x1_1x7 of its NASNet and AmoebaNet cells) and NAS-Bench-201's.
 var builtinOps = []string{
 	"none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
 	"sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7",
-	"dil_conv_3x3", "dil_conv_5x5",
+	"dil_conv_3x3", "dil_conv_5x5", "conv_7x1_1x7",
 	"nor_conv_1x1", "nor_conv_3x3",
 }
 

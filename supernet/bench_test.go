@@ -44,7 +44,11 @@ func cpuTime() time.Duration {
 // shape (the architecture and the weight step each cost one of these). Next
 // to ns/op it reports cpu-ms/op, the CPU time of all threads, which other
 // jobs on a shared machine disturb less than wall time.
-func benchRun(b *testing.B, cfg supernet.Config, batch int) {
+func benchRun(b *testing.B, cfg supernet.Config, batch int) { benchRunGrads(b, cfg, batch, true) }
+
+// benchRunGrads is benchRun with the weights' gradients on or off (off: the
+// alphas-only backward of a first-order architecture step).
+func benchRunGrads(b *testing.B, cfg supernet.Config, batch int, weightGrads bool) {
 	n, err := supernet.NewNetwork[float32](cfg, 1)
 	if err != nil {
 		b.Fatal(err)
@@ -54,6 +58,7 @@ func benchRun(b *testing.B, cfg supernet.Config, batch int) {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	r.SetWeightGrads(weightGrads)
 	x, y := batchOf(cfg, batch)
 	if _, err := r.Run(x, y); err != nil {
 		b.Fatal(err)
@@ -72,6 +77,10 @@ func benchRun(b *testing.B, cfg supernet.Config, batch int) {
 // BenchmarkRunMNISTSmall is one forward+backward of the mnist-small preset
 // (1×28×28, 10 classes, 5 layers, 8 channels, batch 32).
 func BenchmarkRunMNISTSmall(b *testing.B) { benchRun(b, mnistSmall, 32) }
+
+// BenchmarkRunMNISTSmallArch is BenchmarkRunMNISTSmall with only the
+// alphas' gradients (a first-order architecture step's pass).
+func BenchmarkRunMNISTSmallArch(b *testing.B) { benchRunGrads(b, mnistSmall, 32, false) }
 
 // BenchmarkRunCIFARSmall is one forward+backward of the cifar-small preset
 // (3×32×32, 10 classes, 8 layers, 16 channels, batch 32).

@@ -41,6 +41,17 @@ type Config struct {
 	// ArchInit is the distribution of the architecture tensors' initial
 	// values; nil is DARTS's 1e-3·N(0, 1).
 	ArchInit *ArchInit `json:"arch_init,omitempty"`
+	// EdgeOps, if set, gives every edge of a cell type its own subset of
+	// Primitives (a P-DARTS stage): EdgeOps[cell][e] lists the ops edge e
+	// of that cell type holds, in Primitives order. The architecture
+	// tensors keep one column per primitive; the edge weights are the
+	// softmax over each edge's ops (relax.MaskedSoftmax), 0 for the others.
+	// A cell type it leaves out has every op on every edge. The DARTS
+	// space only.
+	EdgeOps map[string][][]string `json:"edge_ops,omitempty"`
+	// SkipDropout, if set, follows every stride-1 skip connection with
+	// P-DARTS's scheduled dropout; nil: none. The DARTS space only.
+	SkipDropout *SkipDropout `json:"skip_dropout,omitempty"`
 }
 
 // ArchInit is a normal distribution N(Mean, Std²) for the initial values of
@@ -122,6 +133,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("arch_init N(%g, %g²): need a finite mean and a standard deviation of 0 or more", a.Mean, a.Std)
 	}
 	if c.Space == space.NB201Name {
+		if c.EdgeOps != nil || c.SkipDropout != nil {
+			return fmt.Errorf("space %s: edge_ops and skip_dropout are settings of the darts space", c.Space)
+		}
 		if err := validateNB201(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.CellsPerStage); err != nil {
 			return err
 		}
@@ -144,7 +158,10 @@ func (c Config) Validate() error {
 	case len(c.Primitives) == 0:
 		return fmt.Errorf("no candidate ops")
 	}
-	return c.validateOps()
+	if err := c.validateOps(); err != nil {
+		return err
+	}
+	return c.validateStage()
 }
 
 func (c Config) validateOps() error {

@@ -553,8 +553,8 @@ func (n *Discrete[T]) cellOutShape(c *discreteCell[T], in1 mixedop.Shape) mixedo
 // given batch size holds: parameters with their gradients and momentum,
 // plus activations. It counts, per example, every op's output times the
 // number of buffers of that size its forward and backward keep (sep_conv
-// 17, dil_conv 8, FactorizedReduce 12, pools 2, identity 1, preprocessing
-// 4), plus 2 (output and gradient) per drop-path, sum and concat node.
+// 17, dil_conv 8, conv_7x1_1x7 6, FactorizedReduce 12, pools 2, identity
+// 1, preprocessing 4), plus 2 (output and gradient) per drop-path, sum and concat node.
 // It counts live buffers only: measured peak RSS of darts train was 1.2-1.6
 // times this (DARTS_V2 on 1x28x28 at batch 64: L5 C8 444 MB estimated,
 // 699 MB RSS; L8 C16 1648 MB estimated, 2049 MB RSS), the rest being the
@@ -600,6 +600,8 @@ func (n *Discrete[T]) EstimateMemory(batch int) int64 {
 				f = 17
 			case spec.Kind == mixedop.KindDilConv:
 				f = 8
+			case spec.Kind == mixedop.KindConvKx1:
+				f = 6
 			case spec.Kind == mixedop.KindSkip:
 				f = 12
 			}

@@ -10,10 +10,13 @@ import (
 
 // graphRun is what Runner and DiscreteRunner share: a gorgonia graph built
 // for one batch size (gorgonia bakes the batch size into a graph), its
-// input buffer, the loss heads, and the tape machine.
+// input buffer, the loss heads, and the machine that runs it
+// (mixedop.Machine: the tape machine's order and values without its
+// per-run allocations).
 type graphRun[T Float] struct {
 	Batch   int
 	train   bool
+	bn      BNMode // eval graphs only
 	ctx     *mixedop.Ctx
 	classes int
 	g       *mixedop.Graph[T]
@@ -21,7 +24,7 @@ type graphRun[T Float] struct {
 	heads   []*crossEntropy[T] // every cross-entropy; each gets the labels
 	logits  *G.Node
 	loss    *G.Node
-	vm      G.VM
+	vm      *mixedop.Machine[T]
 }
 
 // newGraphRun makes an empty graph with its input node, of shape
@@ -46,9 +49,11 @@ func (r *graphRun[T]) crossEntropy(logits *G.Node) (*G.Node, error) {
 }
 
 // finish makes objective (a (1)-shaped node) the loss, builds the backward
-// pass of a training graph (every parameter in g) and the tape machine. It
-// returns the gradient node of each of g.Params(), nil for eval graphs.
-func (r *graphRun[T]) finish(logits, objective *G.Node) ([]*G.Node, error) {
+// pass of a training graph (every parameter in g) and the machine, whose
+// lite program (run while the weights' gradients are off) computes the loss,
+// the logits and the gradients of the parameters in lite. It returns the
+// gradient node of each of g.Params(), nil for eval graphs.
+func (r *graphRun[T]) finish(logits, objective *G.Node, lite ...*mixedop.Param[T]) ([]*G.Node, error) {
 	r.logits = logits
 	var err error
 	if r.loss, err = G.Sum(objective); err != nil {
@@ -80,7 +85,20 @@ func (r *graphRun[T]) finish(logits, objective *G.Node) ([]*G.Node, error) {
 			grads[i] = gs[k]
 		}
 	}
-	r.vm = G.NewTapeMachine(r.g.G)
+	var outs []*G.Node
+	if r.train && len(lite) > 0 {
+		outs = []*G.Node{r.loss, r.logits}
+		for i, p := range r.g.Params() {
+			for _, q := range lite {
+				if p == q && grads[i] != nil {
+					outs = append(outs, grads[i])
+				}
+			}
+		}
+	}
+	if r.vm, err = r.g.NewMachine(outs...); err != nil {
+		return nil, err
+	}
 	return grads, nil
 }
 
@@ -97,20 +115,28 @@ func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
 		h.labels = y
 	}
 	prev := r.ctx.Training
-	r.ctx.Training = r.train
+	r.ctx.Training = r.train || r.bn != BNRunning
 	defer func() { r.ctx.Training = prev }()
-	r.vm.Reset()
-	if err := r.vm.RunAll(); err != nil {
+	if err := r.vm.Run(!r.g.ParamGrads()); err != nil {
 		return Result{}, err
 	}
-	return Result{
-		Loss:    float64(r.loss.Value().Data().(T)),
-		Correct: countCorrect(r.logits.Value().Data().([]T), y, r.classes),
-	}, nil
+	lv, err := r.vm.Value(r.loss)
+	if err != nil {
+		return Result{}, err
+	}
+	loss, ok := lv.Data().(T)
+	if !ok {
+		return Result{}, fmt.Errorf("the loss is %T, want a scalar %v", lv.Data(), mixedop.Dtype[T]())
+	}
+	logits, err := r.vm.Data(r.logits)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Loss: float64(loss), Correct: countCorrect(logits, y, r.classes)}, nil
 }
 
-// Close releases the tape machine.
-func (r *graphRun[T]) Close() error { return r.vm.Close() }
+// Close releases the machine.
+func (r *graphRun[T]) Close() error { return nil }
 
 // countCorrect counts the rows of logits (N×k) whose arg-max is the label;
 // ties go to the lower class, as torch.max does.

@@ -107,6 +107,10 @@ type DARTSCell struct {
 	CPP, CP, C               int
 	Reduction, ReductionPrev bool
 	Ops                      []string
+	// EdgeOps and SkipDropout are CellOptions': each edge's own
+	// candidates, P-DARTS's dropout after skip connections.
+	EdgeOps     [][]string
+	SkipDropout *mixedop.Dropout
 }
 
 // NewDARTSCell builds the search cell d describes, its inputs preprocessed
@@ -119,5 +123,6 @@ func NewDARTSCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, d DARTSCel
 	if err != nil {
 		return nil, err
 	}
-	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: true})
+	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: true,
+		EdgeOps: d.EdgeOps, SkipDropout: d.SkipDropout})
 }

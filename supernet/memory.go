@@ -72,7 +72,7 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 				if cell.Reduction && topo.Edges[e].Input < topo.Inputs {
 					stride = 2
 				}
-				for _, p := range n.Space.Ops {
+				for _, p := range cell.Edges[e].Primitives {
 					act += opBuffers(p, stride) * node
 				}
 				act += 2 * node // the edge's sum and its input gradient

@@ -65,6 +65,9 @@ func NewNetwork[T Float](cfg Config, seed uint64) (*Network[T], error) {
 	if cfg.Space == space.NB201Name {
 		build = n.buildNB201
 	}
+	if cfg.EdgeOps != nil {
+		n.Relax = relax.MaskedSoftmax[T]{Masks: cfg.EdgeMasks()}
+	}
 	if err := build(r); err != nil {
 		return nil, err
 	}
@@ -78,6 +81,18 @@ func NewNetwork[T Float](cfg Config, seed uint64) (*Network[T], error) {
 		}
 		for i := range p.Value {
 			p.Value[i] = T(ai.Mean + ai.Std*r.NormFloat64())
+		}
+		// The columns of ops an edge does not hold (Config.EdgeOps) are
+		// drawn, so that the other draws do not depend on EdgeOps, then
+		// zeroed: no pass reads them.
+		if mask, ok := cfg.EdgeMasks()[t.Name]; ok {
+			for e, row := range mask {
+				for k, on := range row {
+					if !on {
+						p.Value[e*cols+k] = 0
+					}
+				}
+			}
 		}
 		n.arch = append(n.arch, &Arch[T]{Tensor: t, Param: p, Rows: rows, Cols: cols})
 	}
@@ -112,6 +127,7 @@ func (n *Network[T]) buildDARTS(r *rng.Rand) error {
 	n.stem = mixedop.NewConvBN[T](ctx, "stem", cfg.InputC, cfg.StemMultiplier*cfg.C, 3, 1, 1, true)
 	normal, _ := n.Space.CellType("normal")
 	reduce, _ := n.Space.CellType("reduce")
+	dropout := n.skipDropout()
 	plans, cp, err := planCells(cfg.StemMultiplier*cfg.C, cfg.C, cfg.InputH, cfg.InputW, cfg.Layers,
 		func(red bool) int { return len(normal.Cell.Concat) })
 	if err != nil {
@@ -124,7 +140,8 @@ func (n *Network[T]) buildDARTS(r *rng.Rand) error {
 			ct = reduce
 		}
 		cell, err := NewDARTSCell[T](ctx, prefix, ct.Name, DARTSCell{Topology: ct.Cell, CPP: pl.CPP, CP: pl.CP, C: pl.C,
-			Reduction: pl.Reduction, ReductionPrev: pl.ReductionPrev, Ops: n.Space.Ops})
+			Reduction: pl.Reduction, ReductionPrev: pl.ReductionPrev, Ops: n.Space.Ops,
+			EdgeOps: cfg.edgeColumns(ct.Name), SkipDropout: dropout})
 		if err != nil {
 			return err
 		}
@@ -209,6 +226,9 @@ func (n *Network[T]) usedTensors() map[string]bool {
 // logits node. Architecture tensors no cell reads (the normal cell of a
 // network of fewer than three cells) are left out of the graph.
 func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
+	if _, ok := n.Relax.(relax.MaskedSoftmax[T]); n.Cfg.EdgeOps != nil && !ok {
+		return nil, fmt.Errorf("a supernet whose edges hold some of the ops (edge_ops) needs the masked softmax (relax.MaskedSoftmax), not %s", n.Relax.Name())
+	}
 	used := n.usedTensors()
 	weights := map[string]*G.Node{}
 	for _, a := range n.arch {

@@ -17,6 +17,7 @@ type Runner[T Float] struct {
 	Net    *Network[T]
 	archP  []*mixedop.Param[T] // the architecture tensors in the graph
 	alphaG []*G.Node           // their gradient nodes
+	saved  [][]T               // BNBatch: the running statistics, put back after each run
 }
 
 // NewRunner builds the graph of n for batches of size batch. With train,
@@ -36,7 +37,7 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	grads, err := r.finish(logits, l)
+	grads, err := r.finish(logits, l, n.ArchParams()...)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +60,36 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 // first-order architecture step needs.
 func (r *Runner[T]) SetWeightGrads(on bool) { r.g.SetParamGrads(on) }
 
+// BNMode is how the BatchNorms of an eval Runner normalize.
+type BNMode int
+
+const (
+	// BNRunning normalizes with the running statistics (eval mode, the
+	// default).
+	BNRunning BNMode = iota
+	// BNBatch normalizes with each batch's own statistics, as training
+	// does, and leaves the running statistics as they were: how a
+	// candidate is scored with a one-shot supernet's shared weights,
+	// whose running statistics are a mixture over every architecture
+	// trained.
+	BNBatch
+	// BNBatchUpdate normalizes with each batch's statistics and updates
+	// the running ones, as a training-mode forward does, without a
+	// backward pass: what re-estimating them for one candidate takes.
+	BNBatchUpdate
+)
+
+// SetBN sets how an eval Runner's BatchNorms normalize in the following
+// runs (a training Runner always uses batch statistics).
+func (r *Runner[T]) SetBN(m BNMode) {
+	r.bn = m
+	if m == BNBatch && r.saved == nil {
+		for _, p := range r.Net.State() {
+			r.saved = append(r.saved, make([]T, len(p.Value)))
+		}
+	}
+}
+
 // Result is what one run of a batch gives.
 type Result struct {
 	Loss    float64 // mean cross-entropy
@@ -70,13 +101,24 @@ type Result struct {
 // and architecture tensor's Grad holds dLoss/dparam for this batch (zero for
 // a tensor no cell reads).
 func (r *Runner[T]) Run(x []float32, y []int) (Result, error) {
+	if !r.train && r.bn == BNBatch {
+		state := r.Net.State()
+		for i, p := range state {
+			copy(r.saved[i], p.Value)
+		}
+		defer func() {
+			for i, p := range state {
+				copy(p.Value, r.saved[i])
+			}
+		}()
+	}
 	res, err := r.run(x, y)
 	if err != nil || !r.train {
 		return res, err
 	}
 	for i, a := range r.archP {
-		g, ok := r.alphaG[i].Value().Data().([]T)
-		if !ok || len(g) != len(a.Grad) {
+		g, err := r.vm.Data(r.alphaG[i])
+		if err != nil || len(g) != len(a.Grad) {
 			return Result{}, fmt.Errorf("gradient of %s has an unexpected type or size", a.Name)
 		}
 		copy(a.Grad, g)

@@ -154,3 +154,91 @@ func TestWeightGradsOff(t *testing.T) {
 		t.Error("the second batch gave the same alpha gradients as the first: the test proves nothing")
 	}
 }
+
+// TestEvalRunnerBNModes: an eval runner in BNBatch mode gives exactly the
+// training runner's loss (both normalize with the batch's statistics) and
+// leaves the running statistics alone; in BNBatchUpdate mode it leaves
+// them where the training runner's forward does; in BNRunning (default)
+// it differs from both.
+func TestEvalRunnerBNModes(t *testing.T) {
+	cfg := supernet.Config{InputC: 1, InputH: 8, InputW: 8, Classes: 3, C: 2, Layers: 3,
+		Primitives: []string{"none", "max_pool_3x3", "skip_connect", "sep_conv_3x3"}}
+	n, err := supernet.NewNetwork[float64](cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch = 8
+	train, err := n.NewRunner(batch, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer train.Close()
+	eval, err := n.NewRunner(batch, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eval.Close()
+	r := rng.New(1)
+	x := make([]float32, batch*64)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	y := []int{0, 1, 2, 0, 1, 2, 0, 1}
+	snapshot := func() [][]float64 {
+		var s [][]float64
+		for _, p := range n.State() {
+			s = append(s, append([]float64(nil), p.Value...))
+		}
+		return s
+	}
+	restore := func(s [][]float64) {
+		for i, p := range n.State() {
+			copy(p.Value, s[i])
+		}
+	}
+	equal := func(a, b [][]float64) bool {
+		for i := range a {
+			for j := range a[i] {
+				if a[i][j] != b[i][j] {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	before := snapshot()
+	want, err := train.Run(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterTrain := snapshot()
+	if equal(before, afterTrain) {
+		t.Fatal("the training forward left the running statistics unchanged")
+	}
+	restore(before)
+	running, err := eval.Run(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval.SetBN(supernet.BNBatch)
+	got, err := eval.Run(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want || !equal(snapshot(), before) {
+		t.Errorf("BNBatch: %+v (statistics kept: %v), training forward %+v", got, equal(snapshot(), before), want)
+	}
+	if running.Loss == want.Loss {
+		t.Error("BNRunning gave the batch-statistics loss")
+	}
+	eval.SetBN(supernet.BNBatchUpdate)
+	if got, err = eval.Run(x, y); err != nil || got != want {
+		t.Errorf("BNBatchUpdate: %+v, %v; training forward %+v", got, err, want)
+	}
+	if !equal(snapshot(), afterTrain) {
+		t.Error("BNBatchUpdate: running statistics not where the training forward leaves them")
+	}
+	if !n.Ctx.Training {
+		t.Error("an eval run left the network in eval mode")
+	}
+}

@@ -29,6 +29,12 @@ type CellOptions struct {
 	PoolBN       bool     // BatchNorm (affine=False) after pools, as DARTS
 	ConvBias     bool     // convolutions of ReLUConvBN ops with a bias, as NAS-Bench-201's search cells
 	NoTrackStats bool     // BatchNorm without running statistics
+	// EdgeOps, if set, are the candidates of each edge, in column order,
+	// instead of Ops ('none' for a column the edge does not compute).
+	EdgeOps [][]string
+	// SkipDropout, if set, follows the stride-1 skip connections with
+	// P-DARTS's dropout (mixedop.Dropout).
+	SkipDropout *mixedop.Dropout
 }
 
 // NewSearchCell builds a cell of topology topo whose inputs go through pre
@@ -42,13 +48,21 @@ func NewSearchCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, topo spac
 	if len(pre) != topo.Inputs {
 		return nil, fmt.Errorf("%s: %d preprocessing modules for %d inputs", prefix, len(pre), topo.Inputs)
 	}
+	if o.EdgeOps != nil && len(o.EdgeOps) != len(topo.Edges) {
+		return nil, fmt.Errorf("%s: candidates for %d edges, the cell has %d", prefix, len(o.EdgeOps), len(topo.Edges))
+	}
 	c := &SearchCell[T]{Prefix: prefix, Type: cellType, Topology: topo, Reduction: o.Reduction, pre: pre}
 	for e, ed := range topo.Edges {
+		ops := o.Ops
+		if o.EdgeOps != nil {
+			ops = o.EdgeOps[e]
+		}
 		stride := 1
 		if o.Reduction && ed.Input < topo.Inputs {
 			stride = 2
 		}
-		m, err := mixedop.NewMixed[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), o.Ops, e, mixedop.Args{C: o.C, Stride: stride, PoolBN: o.PoolBN, ConvBias: o.ConvBias, Untracked: o.NoTrackStats})
+		m, err := mixedop.NewMixed[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), ops, e, mixedop.Args{C: o.C, Stride: stride, PoolBN: o.PoolBN, ConvBias: o.ConvBias, Untracked: o.NoTrackStats,
+			SkipDropout: o.SkipDropout})
 		if err != nil {
 			return nil, err
 		}

@@ -28,7 +28,8 @@ func init() {
 type benchPreset struct {
 	Shape                 [3]int
 	Classes, Layers, C, B int
-	hidden                bool // for tests: not listed in the help
+	Ops                   []string // search mode: the candidate ops (nil: DARTS's)
+	hidden                bool     // for tests: not listed in the help
 }
 
 var benchPresets = map[string]benchPreset{
@@ -51,6 +52,7 @@ func benchPresetNames() string {
 // benchResult is what darts bench measures; --json prints it as one object.
 type benchResult struct {
 	Preset        string    `json:"preset"`
+	Mode          string    `json:"mode"`
 	Order         int       `json:"order"`
 	Steps         int       `json:"steps"`
 	Warmup        int       `json:"warmup"`
@@ -65,11 +67,20 @@ type benchResult struct {
 	CPUPerStepS   float64   `json:"cpu_s_per_step"`
 	AllocsPerStep float64   `json:"allocs_per_step"`
 	BytesPerStep  float64   `json:"alloc_bytes_per_step"`
+	Layers        int       `json:"layers"`
+	InitChannels  int       `json:"init_channels"`
+	Ops           []string  `json:"ops,omitempty"`       // search mode
+	Genotype      string    `json:"genotype,omitempty"`  // train mode
+	DropPath      *float64  `json:"drop_path,omitempty"` // train mode
+	Auxiliary     *bool     `json:"auxiliary,omitempty"` // train mode
 }
 
-const benchHelp = `Usage: darts bench [flags]
+const benchHelp = `Usage: darts bench [--mode search|train] [flags]
 
-Times search steps of a benchmark preset (listed below) on synthetic data
+Times search steps (--mode search, the default) or retraining steps
+(--mode train --genotype FILE) of a benchmark preset (listed below).
+
+Search mode times search steps of the preset on synthetic data
 of the preset's shape: the same bilevel.Search steps as darts search (an
 architecture step on a search-val batch, then a weight step on a
 search-train batch), first --warmup untimed steps, then --steps timed ones.
@@ -78,6 +89,19 @@ images, i.e. batch / median step), the process's peak resident memory, the
 supernet's weight count, GOMAXPROCS, the process CPU time per timed step
 (a check on a busy machine: near threads × step time when the cores are the
 bench's alone) and the heap allocations per timed step.
+
+Train mode times the training steps of darts train (retrain.Trainer: the
+genotype's network with the auxiliary head and drop path on every
+non-identity op, forward, backward, gradient clip 5, SGD with momentum 0.9
+and weight decay 3e-4 at the learning rate 0.025) on synthetic data of the
+preset's shape, with the preset's layers, channels and batch; params
+counts the network's weights without the auxiliary head (as darts train
+--dry-run). The drop-path probability is --drop-path at every step (darts
+train ramps it up from 0 over the epochs; the bench runs the second of two
+epochs of twice the probability, hence --drop-path below 0.5).
+
+--layers, --init-channels, --batch-size and (search mode) --ops change the
+preset's network and batch, for scaling sweeps (tools/bench/scaling.py).
 
 Presets:
   mnist-small  1x28x28, 10 classes, 5 layers, 8 init channels, batch 32
@@ -88,6 +112,8 @@ Examples:
   darts bench --preset mnist-small --order 2 --steps 5 --json
   GOMAXPROCS=1 darts bench --preset cifar-small --steps 3
   darts bench --threads 1 --json
+  darts bench --mode train --genotype genotypes/darts-v2.json --preset cifar-small
+  darts bench --batch-size 64 --init-channels 16 --ops none,max_pool_3x3,sep_conv_3x3
 
 Flags:
 `
@@ -102,8 +128,20 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		warmup       int
 		asJSON       bool
 		seed         uint64
+		mode         string
+		bt           benchTrainFlags
+		layers, c, b int
+		ops          []string
 	)
 	fs.StringVar(&preset, "preset", "mnist-small", "benchmark `name`: "+benchPresetNames())
+	fs.StringVar(&mode, "mode", "search", "what to time: search (search steps) or train (retraining steps of --genotype)")
+	fs.StringVar(&bt.genotype, "genotype", "", "train mode: the genotype to retrain (a file or a literal, as darts train --genotype)")
+	fs.Float64Var(&bt.dropPath, "drop-path", 0.2, "train mode: drop-path probability `p` of every step (0 ≤ p < 0.5)")
+	fs.BoolVar(&bt.auxiliary, "auxiliary", true, "train mode: the auxiliary head (weight 0.4), as train.py --auxiliary")
+	fs.IntVar(&layers, "layers", 0, "cells `N` (0: the preset's)")
+	fs.IntVar(&c, "init-channels", 0, "initial channels `N` (0: the preset's)")
+	fs.IntVar(&b, "batch-size", 0, "batch size `N` (0: the preset's)")
+	fs.StringSliceVar(&ops, "ops", nil, "search mode: the candidate `ops` of every edge, separated by commas (default DARTS's 8)")
 	fs.IntVar(&order, "order", 1, "architecture gradient: 1 first order, 2 second order (unrolled)")
 	fs.IntVar(&steps, "steps", 5, "timed search steps")
 	fs.IntVar(&warmup, "warmup", 2, "untimed search steps before them")
@@ -127,9 +165,38 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		return usageErrorf("--steps %d: need at least 1", steps)
 	case warmup < 0:
 		return usageErrorf("--warmup %d: need 0 or more", warmup)
+	case layers < 0:
+		return usageErrorf("--layers %d: need 0 (the preset's) or more", layers)
+	case c < 0:
+		return usageErrorf("--init-channels %d: need 0 (the preset's) or more", c)
+	case b < 0:
+		return usageErrorf("--batch-size %d: need 0 (the preset's) or more", b)
+	case mode != "search" && mode != "train":
+		return usageErrorf("--mode %q: want search or train", mode)
+	case mode == "train" && bt.genotype == "":
+		return usageErrorf("--mode train needs --genotype FILE")
+	case mode == "train" && fs.Changed("ops"):
+		return usageErrorf("--ops: a setting of search mode (train mode's ops are --genotype's)")
+	case mode == "train" && fs.Changed("order"):
+		return usageErrorf("--order: a setting of search mode")
+	case mode == "search" && (fs.Changed("genotype") || fs.Changed("drop-path") || fs.Changed("auxiliary")):
+		return usageErrorf("--genotype, --drop-path and --auxiliary are settings of --mode train")
 	}
+	if layers > 0 {
+		p.Layers = layers
+	}
+	if c > 0 {
+		p.C = c
+	}
+	if b > 0 {
+		p.B = b
+	}
+	p.Ops = ops
 	if err := setThreads(); err != nil {
 		return err
+	}
+	if mode == "train" {
+		return benchTrain(stdout, stderr, preset, p, bt, steps, warmup, seed, asJSON)
 	}
 
 	total := warmup + steps
@@ -141,7 +208,10 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers}
+	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers, Primitives: p.Ops}
+	if err := cfg.WithDefaults().Validate(); err != nil {
+		return usageErrorf("--ops/--layers/--init-channels: %v", err)
+	}
 	net, err := supernet.NewNetwork[float32](cfg, seed)
 	if err != nil {
 		return err
@@ -154,8 +224,8 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	}
 	defer s.Close()
 
-	res := benchResult{Preset: preset, Order: order, Steps: steps, Warmup: warmup, Batch: p.B,
-		Params: net.NumParams(), Threads: runtime.GOMAXPROCS(0)}
+	res := benchResult{Preset: preset, Mode: "search", Order: order, Steps: steps, Warmup: warmup, Batch: p.B,
+		Params: net.NumParams(), Threads: runtime.GOMAXPROCS(0), Layers: p.Layers, InitChannels: p.C, Ops: p.Ops}
 	bar := newProgress(stderr, fmt.Sprintf("bench %s order %d", preset, order), total)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -27,6 +27,19 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--steps", "x"}, `"x" for "--steps"`},
 		{[]string{"--nope"}, "--nope"},
 		{[]string{"stray"}, `"stray"`},
+		{[]string{"--mode", "retrain"}, `--mode "retrain"`},
+		{[]string{"--mode", "train"}, "--mode train needs --genotype"},
+		{[]string{"--mode", "train", "--genotype", "../../genotypes/darts-v2.json", "--drop-path", "0.5"}, "--drop-path 0.5"},
+		{[]string{"--mode", "train", "--genotype", "../../genotypes/darts-v2.json", "--ops", "none,skip_connect"}, "--ops"},
+		{[]string{"--mode", "train", "--genotype", "../../genotypes/darts-v2.json", "--order", "2"}, "--order"},
+		{[]string{"--mode", "train", "--genotype", "no-such-file.json"}, "no-such-file.json"},
+		{[]string{"--mode", "train", "--genotype", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"}, "nas-bench-201"},
+		{[]string{"--genotype", "../../genotypes/darts-v2.json"}, "--mode train"},
+		{[]string{"--drop-path", "0.1"}, "--mode train"},
+		{[]string{"--layers", "-1"}, "--layers -1"},
+		{[]string{"--init-channels", "-3"}, "--init-channels -3"},
+		{[]string{"--batch-size", "-2"}, "--batch-size -2"},
+		{[]string{"--ops", "none,conv_9x9"}, "conv_9x9"},
 	}
 	for _, c := range cases {
 		err := bench(io.Discard, io.Discard, c.args)
@@ -116,6 +129,67 @@ func TestBenchJSON(t *testing.T) {
 				t.Errorf("bench %v: step %g below the minimum %g", args, s, r.MinStepS)
 			}
 		}
+	}
+}
+
+// TestBenchTrainJSON times retraining steps of DARTS_V2 at mnist-small's
+// shape. Its parameter count is PyTorch's: model.py's NetworkCIFAR of
+// DARTS_V2 with 5 layers and 8 channels on 1×28×28 counts 36,586 weights
+// without the auxiliary head (tools/bench/torch_darts.py, whose count
+// check_torch_darts.py holds to darts train --dry-run's).
+func TestBenchTrainJSON(t *testing.T) {
+	args := []string{"--mode", "train", "--genotype", "../../genotypes/darts-v2.json", "--steps", "2", "--warmup", "1",
+		"--drop-path", "0.3", "--batch-size", "8", "--json"}
+	var out bytes.Buffer
+	if err := bench(&out, io.Discard, args); err != nil {
+		t.Fatal(err)
+	}
+	var r benchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v in %s", err, out.String())
+	}
+	switch {
+	case r.Mode != "train" || r.Preset != "mnist-small" || r.Genotype != "../../genotypes/darts-v2.json":
+		t.Errorf("mode %q preset %q genotype %q", r.Mode, r.Preset, r.Genotype)
+	case r.Params != 36586:
+		t.Errorf("params %d, PyTorch's NetworkCIFAR has 36586", r.Params)
+	case r.Layers != 5 || r.InitChannels != 8 || r.Batch != 8:
+		t.Errorf("layers %d, init channels %d, batch %d; want the preset's 5 and 8 and --batch-size 8", r.Layers, r.InitChannels, r.Batch)
+	case r.DropPath == nil || *r.DropPath != 0.3 || r.Auxiliary == nil || !*r.Auxiliary:
+		t.Errorf("drop path %v, auxiliary %v", r.DropPath, r.Auxiliary)
+	case len(r.StepS) != 2 || !(r.MinStepS > 0 && r.MinStepS <= r.MedianStepS):
+		t.Errorf("step times %v, min %g, median %g", r.StepS, r.MinStepS, r.MedianStepS)
+	case math.Abs(r.ImagesPerS*r.MedianStepS-8) > 1e-9:
+		t.Errorf("%g images/s at a median step of %g s, batch 8", r.ImagesPerS, r.MedianStepS)
+	case !(r.AllocsPerStep > 0):
+		t.Errorf("allocs per step %g", r.AllocsPerStep)
+	}
+}
+
+// TestBenchSearchShape checks that --layers, --init-channels, --batch-size
+// and --ops reach the supernet: its weight count is that of a network
+// built with them.
+func TestBenchSearchShape(t *testing.T) {
+	p := benchPresets["tiny"]
+	ops := []string{"none", "max_pool_3x3", "sep_conv_3x3"}
+	net, err := supernet.NewNetwork[float32](supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2],
+		Classes: p.Classes, C: 6, Layers: 4, Primitives: ops}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	args := []string{"--preset", "tiny", "--layers", "4", "--init-channels", "6", "--batch-size", "2", "--ops", strings.Join(ops, ","),
+		"--steps", "1", "--warmup", "0", "--json"}
+	if err := bench(&out, io.Discard, args); err != nil {
+		t.Fatal(err)
+	}
+	var r benchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Params != net.NumParams() || r.Batch != 2 || r.Layers != 4 || r.InitChannels != 6 || strings.Join(r.Ops, ",") != strings.Join(ops, ",") || r.Mode != "search" {
+		t.Errorf("got params %d batch %d layers %d channels %d ops %v mode %q; want %d, 2, 4, 6, %v, search",
+			r.Params, r.Batch, r.Layers, r.InitChannels, r.Ops, r.Mode, net.NumParams(), ops)
 	}
 }
 

@@ -48,6 +48,7 @@ func runData(args []string) error {
 		datasetF = fs.String("dataset", "mnist", "dataset `name`: "+strings.Join(datasets.Names(), ", "))
 	)
 	fs.StringVar(&o.DataDir, "data-dir", "", "read the dataset's files from `dir` instead of the default place")
+	folder := addFolderFlags(fs)
 	fs.Float64Var(&o.TrainPortion, "train-portion", 0.5, "fraction of the training set used for search-train; the rest is search-val")
 	fs.IntVar(&o.Limit, "limit", 0, "use only the first `N` training examples (and at most N test examples); 0 = all")
 	fs.Uint64Var(&seed, "seed", 0, "seed of the synthetic dataset's content")
@@ -56,12 +57,15 @@ func runData(args []string) error {
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
-			printHelp(os.Stdout, fs, fmt.Sprintf(dataHelp, strings.Join(datasets.Names(), ", ")))
+			printHelp(os.Stdout, fs, withFolderHelp(fmt.Sprintf(dataHelp, strings.Join(datasets.Names(), ", "))))
 		}
 		return err
 	}
 	o.Name, o.Seed = *datasetF, seed
 	if err := checkDataFlags(&o, shape); err != nil {
+		return err
+	}
+	if err := folder.apply(fs, &o); err != nil {
 		return err
 	}
 	if o.Name != "synthetic" {
@@ -106,6 +110,7 @@ func runData(args []string) error {
 	fmt.Fprintf(w, "test          %d\n", in.Test)
 	fmt.Fprintf(w, "mean          %s\n", formatFloats(in.Mean))
 	fmt.Fprintf(w, "std           %s\n", formatFloats(in.Std))
+	printFolderInfo(w, in)
 	fmt.Fprintf(w, "loaded in     %s; one normalized pass over all splits in %s\n",
 		loaded.Round(time.Millisecond), pass.Round(time.Millisecond))
 	return nil

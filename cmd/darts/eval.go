@@ -21,9 +21,16 @@ Rebuilds the network of a training run (darts train) from RUN/config.json,
 loads its weights (RUN/weights.dgo, or --weights FILE) and evaluates it on
 the test split of the run's dataset, with BatchNorm's running statistics.
 
+With --logits it also writes the logits of the images it evaluated as a
+float32 .npy array (N×classes), and with --images those images (N×C×H×W,
+pixels in [0, 1] before normalization, the input of 'darts export --format
+onnx'), so that another tool's predictions can be compared with darts-go's;
+--limit N evaluates only the first N test images.
+
 Examples:
   darts eval --run runs/train
   darts eval --run runs/train --weights other/weights.dgo
+  darts eval --run runs/train --limit 100 --logits logits.npy --images images.npy
 
 Flags:
 `
@@ -40,7 +47,9 @@ func eval(args []string, stdout io.Writer) error {
 	fs.StringVar(&run, "run", "", "training run `dir`")
 	fs.StringVar(&weights, "weights", "", "weights `file` (default RUN/weights.dgo)")
 	fs.StringVar(&dataDir, "data-dir", "", "read the dataset's files from `dir` instead of the run's setting")
+	folder := addFolderFlags(fs)
 	fs.IntVar(&batch, "batch-size", 0, "evaluation batch size (default: the run's)")
+	outs := addEvalOutputFlags(fs)
 	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
@@ -57,6 +66,9 @@ func eval(args []string, stdout io.Writer) error {
 	if batch < 0 {
 		return usageErrorf("--batch-size %d: need a positive size", batch)
 	}
+	if err := outs.check(); err != nil {
+		return err
+	}
 	tr, err := job.OpenTraining(run, weights)
 	if err != nil {
 		return err
@@ -68,9 +80,18 @@ func eval(args []string, stdout io.Writer) error {
 	if dataDir != "" {
 		conf.Data.DataDir = dataDir
 	}
+	if err := folder.apply(fs, &conf.Data); err != nil {
+		return err
+	}
 	data, err := datasets.Load(conf.Data)
 	if err != nil {
 		return err
+	}
+	if err := checkEvalData(os.Stderr, tr, data.Info); err != nil {
+		return err
+	}
+	if outs.used() {
+		return evalAndWrite(stdout, tr, data, batch, outs)
 	}
 	loss, acc, err := retrain.Evaluate(tr.Net, data.Test, batch)
 	if err != nil {

@@ -11,10 +11,11 @@ import (
 )
 
 func init() {
-	register(&command{Name: "export", Summary: "convert a genotype file to JSON, DARTS text or Graphviz DOT", Run: runExport})
+	register(&command{Name: "export", Summary: "convert a genotype to JSON, DARTS text or Graphviz DOT; a trained model to ONNX or PyTorch", Run: runExport})
 }
 
 const exportHelp = `Usage: darts export --genotype FILE --format json|darts|nb201|dot [--out FILE]
+       darts export --run TRAIN_RUN --format onnx|pytorch -o FILE
 
 Reads a genotype in any form darts understands (genotype.json, the
 original DARTS Genotype(...) text, with or without a NAME = prefix, a
@@ -31,7 +32,7 @@ writes it as:
 Examples:
   darts export --genotype runs/mnist/genotype.json --format dot | dot -Tpng -o cells.png
   darts export --genotype runs/nb201/genotype.json --format nb201
-
+` + modelExportHelp + `
 Flags:
 `
 
@@ -42,13 +43,23 @@ func export(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
 	var genotype, format, out string
 	fs.StringVar(&genotype, "genotype", "", "read the genotype from `file` (JSON, DARTS text or a NAS-Bench-201 string), or given literally")
-	fs.StringVar(&format, "format", "", "output `format`: json, darts, nb201 or dot")
-	fs.StringVar(&out, "out", "", "write to `file` (replaced atomically) instead of standard output")
+	fs.StringVar(&format, "format", "", "output `format`: json, darts, nb201 or dot (a genotype); onnx or pytorch (a trained model)")
+	fs.StringVarP(&out, "out", "o", "", "write to `file` (replaced atomically) instead of standard output")
+	model := addModelFlags(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
 			printHelp(stdout, fs, exportHelp)
 		}
 		return err
+	}
+	if isModelFormat(format) {
+		if genotype != "" {
+			return usageErrorf("--format %s exports a trained model (--run TRAIN_RUN), not a genotype file", format)
+		}
+		return exportModel(format, out, model, stdout)
+	}
+	if genotype == "" && model.run != "" {
+		genotype = rundir.GenotypeJSONPath(model.run)
 	}
 	if genotype == "" {
 		return usageErrorf("--genotype is required")
@@ -73,9 +84,9 @@ func export(args []string, stdout io.Writer) error {
 	case "dot":
 		render = func(g derive.Genotype) ([]byte, error) { return []byte(g.DOT()), nil }
 	case "":
-		return usageErrorf("--format is required (json, darts, nb201 or dot)")
+		return usageErrorf("--format is required (json, darts, nb201, dot, onnx or pytorch)")
 	default:
-		return usageErrorf("--format %q: want json, darts, nb201 or dot", format)
+		return usageErrorf("--format %q: want json, darts, nb201, dot, onnx or pytorch", format)
 	}
 
 	g, err := readGenotype(genotype)

@@ -101,7 +101,7 @@ func TestExportErrors(t *testing.T) {
 	}{
 		{[]string{"--format", "json"}, true, "--genotype is required"},
 		{[]string{"--genotype", exportV2}, true, "--format is required"},
-		{[]string{"--genotype", exportV2, "--format", "png"}, true, `--format "png": want json, darts, nb201 or dot`},
+		{[]string{"--genotype", exportV2, "--format", "png"}, true, `--format "png": want json, darts, nb201, dot, onnx or pytorch`},
 		{[]string{"--genotype", exportV2, "--format", "json", "extra"}, true, `unexpected argument "extra"`},
 		{[]string{"--genotype", exportV2, "--fromat", "json"}, true, "unknown flag: --fromat"},
 		{[]string{"--genotype", missing, "--format", "json"}, false, missing},

@@ -1,5 +1,5 @@
 // Command darts is the command-line front end of darts-go: search, methods,
-// derive, train, eval, plot, export, data and bench subcommands.
+// derive, train, eval, plot, export, data, bench and version subcommands.
 //
 // Each subcommand lives in its own file and registers itself from init with
 // register; main only dispatches. Exit codes: 0 success, 1 runtime error,
@@ -74,6 +74,9 @@ func run(args []string) int {
 	switch args[0] {
 	case "-h", "--help", "help":
 		printUsage(os.Stdout)
+		return 0
+	case "--version":
+		printVersion(os.Stdout)
 		return 0
 	}
 	c, ok := commands[args[0]]

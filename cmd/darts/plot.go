@@ -22,7 +22,11 @@ alone:
   skip_count                      skip connections in the derived normal cell per epoch
   curves                          loss, accuracy and learning rate per epoch
   cell_normal, cell_reduce        the genotype's cells as graphs
-A training run (darts train) has the curves (train and test) and the cells.
+  strategies                      score against candidates evaluated, best so far and
+                                  every candidate, of each selection on the run's
+                                  supernet (DIR/select/*: darts select)
+A training run (darts train) has the curves (train and test) and the cells;
+a selection directory (darts select --out) its strategy and chosen cells.
 A missing or damaged file (no alphas.jsonl, a truncated last line, ops
 that change between lines) is reported as a warning on standard error and
 the remaining figures are still drawn. The files written are listed on

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // progress reports how far a long job (an epoch's steps, an evaluation) has
@@ -37,14 +39,12 @@ func newProgressOn(w io.Writer, label string, total int, term bool, now func() t
 	return &progress{w: w, label: label, total: total, term: term, now: now, start: now()}
 }
 
-// isTerminal reports whether w is a character device such as a terminal.
+// isTerminal reports whether w is a terminal (term.IsTerminal: the
+// terminal ioctl succeeds), not merely a character device such as
+// /dev/null or a serial line.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Update records that done units are finished; status is a short note shown

@@ -145,6 +145,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&st.Order, "order", st.Order, "architecture gradient: 1 first order, 2 second order (unrolled)")
 	fs.StringVar(&o.Name, "dataset", "mnist", "dataset `name`: "+strings.Join(datasets.Names(), ", "))
 	fs.StringVar(&o.DataDir, "data-dir", "", "read the dataset's files from `dir`")
+	folder := addFolderFlags(fs)
 	fs.Float64Var(&o.TrainPortion, "train-portion", 0.5, "fraction of the training set used for search-train; the rest is search-val")
 	fs.IntVar(&o.Limit, "limit", rec.Limit, "use only the first `N` training examples (0 = all)")
 	fs.StringVar(&shape, "input-shape", "", "image shape `CxHxW` of --dataset synthetic")
@@ -178,10 +179,11 @@ func search(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&out, "out", "runs/search", "run directory `DIR`")
 	fs.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint (settings come from its config.json; --epochs may extend it)")
 	fs.BoolVar(&noPlots, "no-plots", false, "do not redraw RUN/plots after each epoch")
+	tb := fs.Bool("tensorboard", false, tensorboardUsage)
 	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
-			printHelp(stdout, fs, fmt.Sprintf(searchHelp, spec.Name, sel.space, rec.Budget, methodHelp(spec, rec)))
+			printHelp(stdout, fs, withFolderHelp(fmt.Sprintf(searchHelp, spec.Name, sel.space, rec.Budget, methodHelp(spec, rec))))
 		}
 		return err
 	}
@@ -191,7 +193,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 
 	var conf job.SearchConfig
 	if resume {
-		allowed := []string{"resume", "out", "epochs", "no-plots", "threads"}
+		allowed := []string{"resume", "out", "epochs", "no-plots", "threads", "tensorboard"}
 		var bad []string
 		fs.Visit(func(f *pflag.Flag) {
 			if !slices.Contains(allowed, f.Name) {
@@ -199,7 +201,7 @@ func search(args []string, stdout, stderr io.Writer) error {
 			}
 		})
 		if len(bad) > 0 {
-			return usageErrorf("%s: a resumed run keeps the settings of its config.json (only --epochs, --no-plots and --threads apply)", strings.Join(bad, ", "))
+			return usageErrorf("%s: a resumed run keeps the settings of its config.json (only --epochs, --no-plots, --tensorboard and --threads apply)", strings.Join(bad, ", "))
 		}
 	} else {
 		own, other := []string{"layers", "nodes"}, []string{"cells-per-stage", "track-stats"}
@@ -212,6 +214,9 @@ func search(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		if err := checkDataFlags(&o, shape); err != nil {
+			return err
+		}
+		if err := folder.apply(fs, &o); err != nil {
 			return err
 		}
 		prims, err := space.OpSet(ops)
@@ -245,8 +250,10 @@ func search(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := job.WithSignals(context.Background())
 	defer stop()
+	onEpoch, closeTB := tensorboardHook(*tb, out, "search", stderr)
+	defer closeTB()
 	err = job.Search(ctx, conf, job.SearchOptions{Dir: out, Resume: resume, Epochs: epochs, NoPlots: noPlots,
-		Report: newReporter(stderr), ResumeCommand: "darts search --resume --out " + out, PeakRSS: peakRSS})
+		Report: newReporter(stderr), ResumeCommand: "darts search --resume --out " + out, PeakRSS: peakRSS, OnEpoch: onEpoch})
 	return jobError(err, resume)
 }
 

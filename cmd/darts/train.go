@@ -55,6 +55,9 @@ Examples:
       --layers 20 --init-channels 36 --auxiliary --dry-run
   darts train --genotype '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|' \
       --dataset synthetic --input-shape 3x32x32 --classes 10 --dry-run
+  darts train --genotype genotypes/amoebanet.txt --dataset synthetic --input-shape 3x32x32 --classes 10 \
+      --layers 20 --init-channels 36 --auxiliary --dry-run
+  darts train --genotype path/to/darts/cnn/genotypes.py:NASNet --dataset fashion-mnist
   darts train --resume --out runs/fm-train
 
 Flags:
@@ -87,11 +90,12 @@ func train(args []string, stdout, stderr io.Writer) error {
 	both := func(what string, d, n any) string {
 		return fmt.Sprintf("%s (darts: %v; nas-bench-201: %v, at the quick budget)", what, d, n)
 	}
-	fs.StringVar(&genoPath, "genotype", "", "train the genotype in `file` (JSON, DARTS text or a NAS-Bench-201 string), or given literally ('|nor_conv_3x3~0|+|...')")
+	fs.StringVar(&genoPath, "genotype", "", "train the genotype in `file` (JSON, DARTS text or a NAS-Bench-201 string; FILE:NAME for the genotype NAME of a module such as DARTS's genotypes.py), or given literally ('|nor_conv_3x3~0|+|...')")
 	fs.StringVar(&runDir, "run", "", "train the genotype of the search run in `dir` (its genotype.json)")
 	fs.StringVar(&budget, "budget", retrain.Quick, "defaults for epochs, batch and network size: quick, or reference (the space's paper setting: darts 600 epochs of 20 cells of 36 channels; nas-bench-201 200 epochs, batch 256)")
 	fs.StringVar(&o.Name, "dataset", "mnist", "dataset `name`: "+strings.Join(datasets.Names(), ", "))
 	fs.StringVar(&o.DataDir, "data-dir", "", "read the dataset's files from `dir`")
+	folder := addFolderFlags(fs)
 	fs.IntVar(&o.Limit, "limit", 0, "use only the first `N` training and test examples (0 = all)")
 	fs.StringVar(&shape, "input-shape", "", "image shape `CxHxW` of --dataset synthetic")
 	fs.IntVar(&o.Classes, "classes", 0, "classes of --dataset synthetic")
@@ -113,10 +117,11 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&out, "out", "runs/train", "run directory `DIR`")
 	fs.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint (settings come from its config.json; --epochs may extend it)")
 	fs.BoolVar(&dryRun, "dry-run", false, "build the network, print its summary and exit")
+	tb := fs.Bool("tensorboard", false, tensorboardUsage)
 	setThreads := addThreadsFlag(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
-			printHelp(stdout, fs, trainHelp)
+			printHelp(stdout, fs, withFolderHelp(trainHelp))
 		}
 		return err
 	}
@@ -195,6 +200,9 @@ func train(args []string, stdout, stderr io.Writer) error {
 		if err := checkDataFlags(&o, shape); err != nil {
 			return err
 		}
+		if err := folder.apply(fs, &o); err != nil {
+			return err
+		}
 		if err := st.Validate(); err != nil {
 			return usageErrorf("%v", err)
 		}
@@ -213,8 +221,10 @@ func train(args []string, stdout, stderr io.Writer) error {
 		}
 		epochs = st.Epochs
 	}
+	onEpoch, closeTB := tensorboardHook(*tb, out, "train", stderr)
+	defer closeTB()
 	opts := job.TrainOptions{Dir: out, Resume: resume, Epochs: epochs, Layers: layers, CellsPerStage: cells, Channels: initC, Auxiliary: aux,
-		Report: newReporter(stderr), ResumeCommand: "darts train --resume --out " + out}
+		Report: newReporter(stderr), ResumeCommand: "darts train --resume --out " + out, OnEpoch: onEpoch}
 	t, err := job.BuildTraining(conf, opts)
 	if err != nil {
 		return jobError(err, resume)

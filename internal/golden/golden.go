@@ -31,6 +31,9 @@ type Case struct {
 	ReductionPrev bool     `json:"reduction_prev"`
 	Steps         int      `json:"steps"`
 	Multiplier    int      `json:"multiplier"`
+	// Affine is BatchNorm with learned scale and shift (the retrained
+	// network's ops; testdata/nasnet_amoebanet.json).
+	Affine bool `json:"affine"`
 	// Fields of the wave-2 cases (testdata/wave2.json; its "about").
 	InputNames  []string `json:"input_names"`
 	Constants   []Tensor `json:"constants"`

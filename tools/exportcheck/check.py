@@ -174,19 +174,29 @@ def check_events(d, man):
     name = os.path.basename(path)
     report(name.startswith("events.out.tfevents.") and len(name.split(".")[3]) == 10, "tfevents file name %s" % name)
     b = open(path, "rb").read()
-    records, pos, crc_ok = [], 0, True
-    while pos < len(b):
-        if len(b) - pos < 12:
-            crc_ok = False
+    records, pos, why = [], 0, None
+    while pos < len(b) and why is None:
+        if len(b) - pos < 16:
+            why = "record %d at byte %d: %d bytes left, a record needs at least 16" % (len(records), pos, len(b) - pos)
             break
         (n,) = struct.unpack("<Q", b[pos:pos + 8])
         (lc,) = struct.unpack("<I", b[pos + 8:pos + 12])
+        if lc != masked_crc(b[pos:pos + 8]):
+            why = "record %d at byte %d: length CRC-32C 0x%08x, want 0x%08x" % (len(records), pos, lc, masked_crc(b[pos:pos + 8]))
+            break
+        if pos + 16 + n > len(b):
+            why = "record %d at byte %d: length %d runs past the end of the file (%d bytes)" % (len(records), pos, n, len(b))
+            break
         data = b[pos + 12:pos + 12 + n]
         (dc,) = struct.unpack("<I", b[pos + 12 + n:pos + 16 + n])
-        crc_ok &= lc == masked_crc(b[pos:pos + 8]) and dc == masked_crc(data) and len(data) == n
+        if dc != masked_crc(data):
+            why = "record %d at byte %d: data CRC-32C 0x%08x, want 0x%08x" % (len(records), pos, dc, masked_crc(data))
+            break
         records.append(data)
         pos += 16 + n
-    report(crc_ok and pos == len(b), "tfevents %d records, every length and data CRC-32C (crcmod) checks" % len(records))
+    crc_ok = why is None
+    report(crc_ok, "tfevents %d records, every length and data CRC-32C (crcmod) checks" % len(records) if crc_ok
+           else "tfevents %s: %s" % (name, why))
     # protoc --decode_raw must parse every payload
     raw_ok = True
     for i, data in enumerate(records):

@@ -17,6 +17,22 @@ root=$(cd "$here/../.." && pwd)
 py=/usr/bin/python3
 export DEBIAN_FRONTEND=noninteractive
 
+# Whatever stops the script (a failed command, a missing tool) ends it with a
+# FAIL line naming the step and "exportcheck: FAIL".
+work=
+current=setup
+done_ok=
+section() { current=$*; echo "== $*"; }
+finish() {
+	local rc=$?
+	[ -n "$work" ] && rm -rf "$work"
+	if [ "$rc" -ne 0 ] && [ -z "$done_ok" ]; then
+		echo "FAIL exportcheck stopped in step \"$current\" (exit status $rc)"
+		echo "exportcheck: FAIL"
+	fi
+}
+trap finish EXIT
+
 pkgs=()
 $py -c 'import numpy' 2>/dev/null || pkgs+=(python3-numpy)
 $py -c 'import torch' 2>/dev/null || pkgs+=(python3-torch)
@@ -25,24 +41,23 @@ $py -c 'import google.protobuf' 2>/dev/null || pkgs+=(python3-protobuf)
 command -v protoc >/dev/null || pkgs+=(protobuf-compiler)
 if [ ${#pkgs[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
-		echo "verify.sh: missing ${pkgs[*]}; run as root or install them" >&2
+		echo "FAIL verify.sh: missing ${pkgs[*]}; run as root or install them"
 		exit 1
 	fi
-	echo "== apt-get install ${pkgs[*]}"
+	section "apt-get install ${pkgs[*]}"
 	apt-get update -qq
 	apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-echo "== go run ./tools/exportcheck/mkfiles"
+section "go run ./tools/exportcheck/mkfiles"
 (cd "$root" && go run ./tools/exportcheck/mkfiles "$work/files")
 echo "== numpy $($py -c 'import numpy; print(numpy.__version__)'), torch $($py -c 'import torch; print(torch.__version__)'), $(protoc --version)"
 
 status=0
 $py "$here/check.py" "$work/files" | tee "$work/check.log" || status=1
 
-echo "== negative controls"
+section "negative controls"
 neg_pass=0
 neg_fail=0
 negative() { # name, python snippet corrupting the copy in $1
@@ -75,6 +90,7 @@ failed=$(grep -c '^FAIL' "$work/check.log" || true)
 passed=$((passed + neg_pass))
 failed=$((failed + neg_fail))
 echo "exportcheck: $passed passed, $failed failed"
+done_ok=1
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
 	echo "exportcheck: FAIL"
 	exit 1

@@ -26,6 +26,22 @@ root=$(cd "$here/../.." && pwd)
 py=/usr/bin/python3
 export DEBIAN_FRONTEND=noninteractive
 
+# Whatever stops the script (a failed command, a missing tool) ends it with a
+# FAIL line naming the step and "onnxcheck: FAIL".
+work=
+current=setup
+done_ok=
+section() { current=$*; echo "== $*"; }
+finish() {
+	local rc=$?
+	[ -n "$work" ] && rm -rf "$work"
+	if [ "$rc" -ne 0 ] && [ -z "$done_ok" ]; then
+		echo "FAIL onnxcheck stopped in step \"$current\" (exit status $rc)"
+		echo "onnxcheck: FAIL"
+	fi
+}
+trap finish EXIT
+
 apt_pkgs=()
 $py -c 'import onnx' 2>/dev/null || apt_pkgs+=(python3-onnx)
 $py -c 'import numpy' 2>/dev/null || apt_pkgs+=(python3-numpy)
@@ -36,20 +52,19 @@ command -v node >/dev/null || apt_pkgs+=(nodejs)
 command -v npm >/dev/null || apt_pkgs+=(npm)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
-		echo "verify.sh: missing ${apt_pkgs[*]}; run as root or install them" >&2
+		echo "FAIL verify.sh: missing ${apt_pkgs[*]}; run as root or install them"
 		exit 1
 	fi
-	echo "== apt-get install ${apt_pkgs[*]}"
+	section "apt-get install ${apt_pkgs[*]}"
 	apt-get update -qq
 	apt-get install -y -qq "${apt_pkgs[@]}" >/dev/null
 fi
 if [ ! -d "$here/node_modules/onnxruntime-node" ]; then
-	echo "== npm ci (onnxruntime-node)"
+	section "npm ci (onnxruntime-node)"
 	(cd "$here" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 pass=0
 fail=0
 tally() { # reads check output, echoes it, counts PASS/FAIL lines
@@ -73,14 +88,14 @@ expect_fail() { # name, command...: the command must fail
 	fi
 }
 
-echo "== go run ./tools/onnxcheck/mkmodels"
+section "go run ./tools/onnxcheck/mkmodels"
 (cd "$root" && go run ./tools/onnxcheck/mkmodels "$work")
 echo "== onnx $($py -c 'import onnx; print(onnx.__version__)'), onnxruntime-node $(node -p "require('$here/node_modules/onnxruntime-node/package.json').version"), node $(node --version)"
 
-echo "== structure (onnx.checker, strict shape inference)"
+section "structure (onnx.checker, strict shape inference)"
 tally < <($py "$here/check.py" structure "$work"/*.onnx || true)
 
-echo "== onnxruntime"
+section "onnxruntime"
 for case in $($py -c 'import json,sys; print(" ".join(c["name"] for c in json.load(open(sys.argv[1]))))' "$work/manifest.json"); do
 	node "$here/run.js" "$work/$case.onnx" "$work/$case.input.npy" "$work/$case.ort" >/dev/null
 	node "$here/run.js" "$work/$case.onnx" "$work/$case.input.npy" "$work/$case.ort-noopt" --no-opt >/dev/null
@@ -89,11 +104,11 @@ tally < <($py "$here/check.py" compare "$work" ort || true)
 tally < <($py "$here/check.py" compare "$work" ort-noopt || true)
 
 if [ "${SKIP_TORCH:-0}" != 1 ]; then
-	echo "== PyTorch pooling semantics"
+	section "PyTorch pooling semantics"
 	tally < <($py "$here/check.py" torch "$work" || true)
 fi
 
-echo "== negative controls"
+section "negative controls"
 # A copy of chain.onnx whose declared output has 11 classes instead of 10.
 $py - "$work/chain.onnx" "$work/bad_shape.onnx" <<'PY'
 import sys, onnx
@@ -115,6 +130,7 @@ PY
 tally < <(expect_fail "output off by 1e-4" $py "$here/check.py" compare "$work/neg" ort)
 
 echo "onnxcheck: $pass passed, $fail failed"
+done_ok=1
 if [ "$fail" -ne 0 ] || [ "$pass" -eq 0 ]; then
 	echo "onnxcheck: FAIL"
 	exit 1
