@@ -167,15 +167,22 @@ func sweepPlan(args []string, stdout io.Writer) error {
 }
 
 // planKind is how plan names a searched member: the method, order=2 for a
-// second-order search, and the method's options in order of name.
+// second-order search, and, in order of name, the method's options whose
+// values are not its recipe's (all of them if the recipe cannot be had).
 func planKind(st sweep.Settings) string {
 	kind := "search " + st.Method
 	if st.Search.Settings.Order == 2 {
 		kind += " order=2"
 	}
+	var recipe map[string]float64
+	if d, err := sweep.Defaults(st.Method, st.Search.Network.Space, st.Search.Settings.Order, st.Budget); err == nil {
+		recipe = d.MethodOptions
+	}
 	keys := make([]string, 0, len(st.MethodOptions))
-	for k := range st.MethodOptions {
-		keys = append(keys, k)
+	for k, v := range st.MethodOptions {
+		if r, ok := recipe[k]; !ok || r != v {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {

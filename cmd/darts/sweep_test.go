@@ -280,18 +280,27 @@ func TestSweepJobsInterrupted(t *testing.T) {
 	}
 }
 
-// TestPlanKind: plan names a searched member's method, order=2 and its
-// options by name, in order, as numbers without trailing zeros.
+// TestPlanKind: plan names a searched member's method, order=2 and, by
+// name, the options it sets to other values than its recipe's (all of
+// them for a method with no recipe), as numbers without trailing zeros.
 func TestPlanKind(t *testing.T) {
 	var st sweep.Settings
-	st.Method = "gdas"
+	st.Method = "no-such-method"
 	st.Search.Settings.Order = 1
 	st.MethodOptions = method.Options{"tau_min": 0.1, "tau_max": 10, "k": 4}
-	if got, want := planKind(st), "search gdas k=4 tau_max=10 tau_min=0.1"; got != want {
-		t.Errorf("order 1: %q, want %q", got, want)
+	if got, want := planKind(st), "search no-such-method k=4 tau_max=10 tau_min=0.1"; got != want {
+		t.Errorf("no recipe: %q, want %q", got, want)
 	}
-	st.Method, st.MethodOptions, st.Search.Settings.Order = "darts", nil, 2
-	if got, want := planKind(st), "search darts order=2"; got != want {
-		t.Errorf("order 2: %q, want %q", got, want)
+	e, err := sweep.Parse(strings.NewReader(`{"name": "k", "grid": [{"axis": "m", "values": [
+	    {"label": "rsps", "set": {"method": "rsps"}},
+	    {"label": "rsps-3", "set": {"method": "rsps", "method_options": {"select_top": 3}}},
+	    {"label": "darts-2nd", "set": {"method": "darts", "search": {"settings": {"order": 2}}}}]}]}`), "k.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"search rsps", "search rsps select_top=3", "search darts order=2"} {
+		if got := planKind(e.Members[i].Settings); got != want {
+			t.Errorf("member %d: %q, want %q", i, got, want)
+		}
 	}
 }
