@@ -174,6 +174,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"name": "x", "base": {"method_options": {"tau": 1}}}`, "method_options: "},
 		{`{"name": "x", "base": {"method_options": {"tau": "hot"}}}`, "method_options: string is not a number"},
 		{`{"name": "x", "base": {"budget": "huge"}}`, `budget "huge": unknown`},
+		{`{"name": "x", "base": {"method": "p-darts", "search": {"settings": {"epochs": 1}}}}`, "member run: method p-darts: "},
 		{`{"name": "x", "base": {"search": {"network": {"space": "nowhere"}}}}`, `"nowhere"`},
 		{`{"name": "x", "base": {"random_cell": true}}`, `random_cell: a random cell needs a "retrain" section`},
 		{`{"name": "x", "base": {"retrain": {"layers": 0}}}`, "retrain: layers 0, init_channels 16: need at least 1 of each"},

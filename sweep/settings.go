@@ -332,7 +332,8 @@ func typeName(t reflect.Type) string {
 }
 
 // validate checks what can be checked before running: the settings
-// packages validate, the datasets and ops exist, and a random cell has a
+// packages validate, the datasets and ops exist, the method accepts its
+// recipe (as it is built before a search), and a random cell has a
 // retraining.
 func (s Settings) validate() error {
 	spec, err := method.Lookup(s.Method)
@@ -352,6 +353,18 @@ func (s Settings) validate() error {
 	st.Seed = s.Seed
 	if err := st.Validate(); err != nil {
 		return fmt.Errorf("search.settings: %w", err)
+	}
+	if !s.RandomCell {
+		// The method's own checks of its recipe (P-DARTS's stages against
+		// the epochs, say), as job makes it before the search starts.
+		cfg, err := s.network()
+		if err != nil {
+			return err
+		}
+		if _, err := spec.BuildRecipe(method.Recipe{Method: spec.Name, Space: cfg.Space, Budget: s.Budget,
+			Network: cfg, Search: st, Options: s.MethodOptions, Limit: s.Search.Data.Limit}); err != nil {
+			return err
+		}
 	}
 	if s.RandomCell {
 		if s.Retrain == nil {
