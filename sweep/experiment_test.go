@@ -264,24 +264,29 @@ func FuzzParse(f *testing.F) {
 }
 
 // TestCompareFiles: experiments/compare.json is what README says it is —
-// first- and second-order DARTS and random cells, 3 seeds each, searched on
-// 4000 MNIST images for 6 epochs and retrained on 20000 Fashion-MNIST
-// images for 6 epochs — and every member of it and of its smoke version
-// is retrained at one budget, so the random cells are every group's
-// baseline.
+// first- and second-order DARTS, P-DARTS, RSPS and random cells, 3 seeds
+// each, searched on 4000 MNIST images for 6 epochs and retrained on 20000
+// Fashion-MNIST images for 6 epochs — its smoke version has the same
+// members, and every member of each is retrained at one budget, so the
+// random cells are every group's baseline.
 func TestCompareFiles(t *testing.T) {
 	e, err := ReadFile("../experiments/compare.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Members) != 9 || e.Out != filepath.Join("runs", "compare") {
+	if len(e.Members) != 15 || e.Out != filepath.Join("runs", "compare") {
 		t.Fatalf("%d members in %s", len(e.Members), e.Out)
 	}
+	methods := []string{"darts", "darts", "p-darts", "rsps"}
 	for i, m := range e.Members {
 		s := m.Settings
-		order := map[int]int{0: 1, 1: 2}[i/3]
-		if s.Seed != uint64(i%3+1) || (i < 6) == s.RandomCell || i < 6 && s.Search.Settings.Order != order {
-			t.Errorf("member %d %s: seed %d random %v order %d", i, m.Name, s.Seed, s.RandomCell, s.Search.Settings.Order)
+		g := i / 3
+		order := map[int]int{1: 2}[g]
+		if order == 0 {
+			order = 1
+		}
+		if s.Seed != uint64(i%3+1) || (g < 4) == s.RandomCell || g < 4 && (s.Method != methods[g] || s.Search.Settings.Order != order) {
+			t.Errorf("member %d %s: seed %d random %v method %s order %d", i, m.Name, s.Seed, s.RandomCell, s.Method, s.Search.Settings.Order)
 		}
 		if d := s.Search.Data; d.Name != "mnist" || d.Limit != 4000 || s.Search.Settings.Epochs != 6 || s.Search.Settings.BatchSize != 32 ||
 			s.Search.Network.Layers != 5 || s.Search.Network.C != 8 || s.Search.Ops != "darts" {
@@ -292,10 +297,22 @@ func TestCompareFiles(t *testing.T) {
 			t.Errorf("member %d retrain %+v", i, s.Retrain)
 		}
 	}
+	var names []string
+	for _, m := range e.Members {
+		names = append(names, m.Name)
+	}
 	for _, f := range []string{"../experiments/compare.json", "../experiments/compare-smoke.json"} {
 		e, err := ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(e.Members) != len(names) {
+			t.Errorf("%s: %d members, compare.json %d", f, len(e.Members), len(names))
+		}
+		for i, m := range e.Members {
+			if i >= len(names) || m.Name != names[i] {
+				t.Errorf("%s: member %d is %s, not compare.json's", f, i, m.Name)
+			}
 		}
 		for _, m := range e.Members {
 			if budget(m.Settings) != budget(e.Members[0].Settings) {
