@@ -83,14 +83,14 @@ const benchHelp = `Usage: darts bench [--mode search|train] [flags]
 Times search steps (--mode search, the default) or retraining steps
 (--mode train --genotype FILE) of a benchmark preset (listed below).
 
-Search mode times search steps of the preset on synthetic data
-of the preset's shape, with the supernet of --method (its reference
-partial channels, edge normalization or auxiliary skip on the preset's
-cells and channels; the search settings stay DARTS's, without warm-up, so
-that every method is timed on the same steps): the same bilevel.Search
-steps as darts search (an
-architecture step on a search-val batch, then a weight step on a
-search-train batch), first --warmup untimed steps, then --steps timed ones.
+Search mode times search steps of the preset on synthetic data of the
+preset's shape, with the supernet of --method (its reference partial
+channels, edge normalization or auxiliary skip on the preset's cells and
+channels; the search settings stay DARTS's, without warm-up, so that every
+method is timed on the same steps): the same bilevel.Search steps as darts
+search (an architecture step on a search-val batch, then a weight step on
+a search-train batch), first --warmup untimed steps, then --steps timed
+ones.
 It prints the median and minimum step time, images per second (search-train
 images, i.e. batch / median step), the process's peak resident memory, the
 supernet's weight count, GOMAXPROCS, the process CPU time per timed step
