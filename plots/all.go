@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -117,7 +118,7 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 	switch g, err := derive.ReadFile(gpath); {
 	case err == nil:
 		geno = &g
-		if derived != nil && !g.Equal(*derived) {
+		if derived != nil && !g.Equal(*derived) && !noArchStep(runDir) {
 			warn("%s differs from the genotype derived from the last line of %s (epoch %d); the cell diagrams show %s, the alpha figures mark the derived one",
 				rundir.GenotypeJSONFile, rundir.AlphasFile, alphas[len(alphas)-1].Epoch, rundir.GenotypeJSONFile)
 		}
@@ -195,4 +196,21 @@ func noteReadErr(err error, file string, kept int, figures string, warn func(str
 	default:
 		warn("%v: skipped the %s", err, figures)
 	}
+}
+
+// noArchStep reports whether runDir's config.json says its method takes
+// no architecture step (method_parts.arch_step "none": RSPS), so that its
+// alphas.jsonl (the sampler's fixed probabilities) does not choose the
+// genotype and a genotype.json unlike the one derived from it is expected.
+func noArchStep(runDir string) bool {
+	b, err := os.ReadFile(rundir.ConfigPath(runDir))
+	if err != nil {
+		return false
+	}
+	var c struct {
+		Method struct {
+			ArchStep string `json:"arch_step"`
+		} `json:"method_parts"`
+	}
+	return json.Unmarshal(b, &c) == nil && c.Method.ArchStep == "none"
 }

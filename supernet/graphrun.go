@@ -18,6 +18,7 @@ type graphRun[T Float] struct {
 	train   bool
 	evalBN  bool   // training graphs only: BatchNorm on running statistics
 	bn      BNMode // eval graphs only
+	skip    bool   // the relaxation's weights are one-hot: Ctx.SkipZero in runs
 	ctx     *mixedop.Ctx
 	classes int
 	g       *mixedop.Graph[T]
@@ -115,13 +116,14 @@ func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
 	for _, h := range r.heads {
 		h.labels = y
 	}
-	prev := r.ctx.Training
+	prev, prevSkip := r.ctx.Training, r.ctx.SkipZero
 	if r.train {
 		r.ctx.Training = !r.evalBN
 	} else {
 		r.ctx.Training = r.bn != BNRunning
 	}
-	defer func() { r.ctx.Training = prev }()
+	r.ctx.SkipZero = r.skip
+	defer func() { r.ctx.Training, r.ctx.SkipZero = prev, prevSkip }()
 	if err := r.vm.Run(!r.g.ParamGrads()); err != nil {
 		return Result{}, err
 	}

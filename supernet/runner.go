@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/relax"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -29,6 +30,11 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 		return nil, err
 	}
 	r := &Runner[T]{graphRun: gr, Net: n}
+	if sp, ok := n.Relax.(relax.Sparse); ok {
+		// Only the ops a one-hot weight selects run (RSPS, a scored
+		// candidate), as the reference computes them.
+		r.skip = sp.SkipZero()
+	}
 	logits, err := n.Apply(r.g, x)
 	if err != nil {
 		return nil, err
