@@ -24,10 +24,12 @@ type ArchStep[T Float] interface {
 	ArchGrad(c *StepContext[T]) error
 }
 
-// StepContext is what an architecture step sees of the search: the
-// network, the step's search-train and search-val batches, a read-only
-// view of the weight optimizer, the settings and the position; Run and
-// SetWeightGrads drive the network's training-mode runners.
+// StepContext is what an architecture step (or, before the weight step, a
+// WeightPerturber) sees of the search: the network, the step's
+// search-train and search-val batches, a read-only view of the weight
+// optimizer, the settings and the position; Run, SetWeightGrads and
+// SetBatchNormEval drive the network's training-mode runners, Eval its
+// eval-mode ones.
 type StepContext[T Float] struct {
 	Net         *supernet.Network[T]
 	Train, Val  *datasets.Batch
@@ -37,6 +39,8 @@ type StepContext[T Float] struct {
 
 	s           *Search[T]
 	weightGrads bool
+	weight      bool // the context of a weight step (WeightPerturber)
+	evalBN      bool
 }
 
 // Run feeds batch b forward and backward through the training-mode runner
@@ -45,19 +49,56 @@ type StepContext[T Float] struct {
 // batch), leaving every gradient in its parameter's Grad (the weights'
 // only if SetWeightGrads allows), and checks that the loss is finite. what
 // names the pass in errors.
+//
+// In a weight step's context (WeightPerturber) the passes are of the weight
+// phase, and sub must be 1 or more: 0 is the weight step's own pass.
 func (c *StepContext[T]) Run(b *datasets.Batch, sub int, what string) (supernet.Result, error) {
-	phase := relax.PhaseArch
-	if sub > 0 {
-		phase = relax.PhaseExtra
+	p, err := c.passOf(sub, what)
+	if err != nil {
+		return supernet.Result{}, err
 	}
 	r, err := c.s.runner(b.N, true)
 	if err != nil {
 		return supernet.Result{}, fmt.Errorf("%s: %w", what, err)
 	}
 	r.SetWeightGrads(c.weightGrads)
-	defer r.SetWeightGrads(true)
-	return c.s.run(true, b, c.s.pass(phase, sub), what)
+	r.SetBatchNormEval(c.evalBN)
+	defer func() {
+		r.SetWeightGrads(true)
+		r.SetBatchNormEval(false)
+	}()
+	return c.s.run(true, b, p, what)
 }
+
+// Eval feeds batch b forward only, through the eval-mode runner of its size
+// (BatchNorm on its running statistics, no gradient), as pass sub of the
+// context's phase, and checks that the loss is finite.
+func (c *StepContext[T]) Eval(b *datasets.Batch, sub int, what string) (supernet.Result, error) {
+	p, err := c.passOf(sub, what)
+	if err != nil {
+		return supernet.Result{}, err
+	}
+	return c.s.run(false, b, p, what)
+}
+
+// passOf is the pass sub of the context's phase.
+func (c *StepContext[T]) passOf(sub int, what string) (relax.Pass, error) {
+	switch {
+	case c.weight && sub < 1:
+		return relax.Pass{}, fmt.Errorf("%s: pass %d of a weight step: its probes are numbered from 1 (0 is the weight step itself)", what, sub)
+	case c.weight:
+		return c.s.pass(relax.PhaseWeight, sub), nil
+	case sub > 0:
+		return c.s.pass(relax.PhaseExtra, sub), nil
+	}
+	return c.s.pass(relax.PhaseArch, 0), nil
+}
+
+// SetBatchNormEval makes the following Runs use BatchNorm's running
+// statistics (PyTorch's model.eval()), still differentiating, and leave the
+// statistics as they are; off, the default, Runs use batch statistics and
+// update the running ones.
+func (c *StepContext[T]) SetBatchNormEval(on bool) { c.evalBN = on }
 
 // SetWeightGrads turns the weights' gradients on (the default) or off for
 // the following Runs. Off, a run computes only the architecture tensors'

@@ -3,9 +3,10 @@
 // as DARTS does, with the method's parts plugged in (Method): the
 // relaxation on the network, the architecture step (ArchStep: FirstOrder,
 // SecondOrder, or one written elsewhere from what StepContext gives), the
-// derivation rule of its genotype, warm-up epochs and a relaxation's
-// regularizer. It checkpoints the whole search state, method included, and
-// resumes it bit for bit.
+// derivation rule of its genotype, warm-up epochs, a relaxation's
+// regularizer, and a relaxation's perturbation of the weight step's edge
+// weights (WeightPerturber, SDARTS). It checkpoints the whole search
+// state, method included, and resumes it bit for bit.
 //
 // Optimizers and schedules are package optim's; the run directory is
 // package job's.

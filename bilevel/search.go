@@ -382,9 +382,16 @@ func (s *Search[T]) regularize(r relax.Regularizer) {
 	}
 }
 
-// weightStep is the weight step: the training loss at the new alphas, its
-// gradient clipped to GradClip, and an SGD step on the weights alone.
+// weightStep is the weight step: the training loss at the new alphas
+// (under the edge weights a WeightPerturber chose, if the relaxation is
+// one), its gradient clipped to GradClip, and an SGD step on the weights
+// alone.
 func (s *Search[T]) weightStep(train *datasets.Batch) (supernet.Result, error) {
+	if p, ok := s.Net.Relax.(WeightPerturber[T]); ok {
+		if err := p.PerturbWeights(s.weightContext(train)); err != nil {
+			return supernet.Result{}, err
+		}
+	}
 	res, err := s.run(true, train, s.pass(relax.PhaseWeight, 0), "weight step")
 	if err != nil {
 		return res, err
@@ -464,7 +471,7 @@ func (s *Search[T]) Alphas(epoch int) rundir.Alphas {
 		ct, _ := sp.CellType(t.Tensor.Cell)
 		a.Tensors = append(a.Tensors, rundir.TensorAlphas{Name: t.Tensor.Name, Param: t.Tensor.Param, Cell: t.Tensor.Cell,
 			Rows: rundir.EdgeRows(ct.Cell), Cols: append([]string(nil), t.Tensor.Cols...), Alpha: rows,
-			Weights: s.Net.Relax.Weights(t.Tensor, rows)})
+			Weights: s.Net.ArchWeights(t, rows)})
 	}
 	return a
 }

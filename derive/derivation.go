@@ -53,10 +53,20 @@ func RegisterRule(r Rule) error {
 	return nil
 }
 
-// RuleByName returns the registered rule called name.
+// ruleParsers read the names of parameterized rules ("threshold-0.7")
+// that are not registered one by one.
+var ruleParsers []func(name string) (Rule, bool)
+
+// RuleByName returns the registered rule called name, or the
+// parameterized rule the name describes (Threshold's "threshold-<T>").
 func RuleByName(name string) (Rule, error) {
 	if r, ok := rules[name]; ok {
 		return r, nil
+	}
+	for _, parse := range ruleParsers {
+		if r, ok := parse(name); ok {
+			return r, nil
+		}
 	}
 	var names []string
 	for n := range rules {

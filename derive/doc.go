@@ -2,8 +2,9 @@
 // a search derives (general DAG cells: any number of cell inputs, any
 // number of inputs per node, any concat list), the derivation rules that
 // turn architecture weights into them (DARTS's top-2 without 'none',
-// argmax per edge with 'none', ... as Rule values), and their formats: the
-// original DARTS Genotype(...) text and its JSON, the general JSON, the
+// argmax per edge with 'none', FairDARTS's threshold, ... as Rule values),
+// and their formats: the original DARTS Genotype(...) text and its JSON,
+// FairDARTS's text of (op, to, from) triples, the general JSON, the
 // NAS-Bench-201 string and Graphviz DOT, with parsers that take what other
 // tools write.
 //

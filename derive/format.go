@@ -11,12 +11,17 @@ import (
 
 // String returns g in its space's own text form: the original DARTS
 // Genotype(...) text for a genotype of the DARTS format, the NAS-Bench-201
-// string for one of that space, and the general JSON form otherwise.
+// string for one of that space, FairDARTS's text of triples for a DARTS
+// cell pair whose nodes have any number of inputs (FormatFairDARTS), and
+// the general JSON form otherwise.
 func (g Genotype) String() string {
 	if t, err := g.FormatDARTS(); err == nil {
 		return t
 	}
 	if t, err := g.FormatNB201(); err == nil {
+		return t
+	}
+	if t, err := g.FormatFairDARTS(); err == nil {
 		return t
 	}
 	b, _ := g.MarshalJSON()

@@ -23,6 +23,8 @@ func addSeeds(f *testing.F) {
 	f.Add([]byte(`X = Genotype([("none", 0), (u'skip_connect', -0)], list(range(0,3)), [('a\x41', 1)], [])`))
 	f.Add([]byte(`{"normal": [["none", 1], ["skip_connect", 0]], "normal_concat": [0, 2], "reduce": [["none", 0], ["none", 0]], "reduce_concat": [1]}`))
 	f.Add([]byte(`{"space": "darts", "cells": [{"name": "normal", "inputs": 2, "nodes": [[["none", 1]], []], "concat": [2]}]}`))
+	f.Add([]byte(fairDARTSa))
+	f.Add([]byte("Genotype(normal=[('sep_conv_3x3', 2, 0), ('sep_conv_3x3', 4, 3)], normal_concat=[2], reduce=[('sep_conv_3x3', 2, 0)], reduce_concat=[2])"))
 	f.Add([]byte("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|skip_connect~2|\n"))
 }
 

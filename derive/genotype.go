@@ -86,8 +86,9 @@ func (g Genotype) Clone() Genotype {
 // distinct cell names, at least one input and one node per cell, every op
 // registered (package space) and, if ops is not nil, one of ops, every pair
 // of node k reading an input or an earlier node, and each concat list
-// non-empty, without repeats, of existing states, none of them a node
-// without pairs. Errors name the cell, the node or pair and what is wrong.
+// non-empty, without repeats, of existing states, none of them a node the
+// discrete network drops (one without pairs, or whose pairs all read
+// dropped nodes: see Live). Errors name the cell, the node or pair and what is wrong.
 // Each format and each network adds its own shape rules (the DARTS text
 // keeps two pairs per node; see FromDARTS).
 func (g Genotype) Validate(ops []string) error {
@@ -129,7 +130,11 @@ func (c Cell) validate(ops []string) error {
 }
 
 func (c Cell) validateConcat(label string) error {
+	live := c.Live()
 	if len(c.Concat) == 0 {
+		if !slices.Contains(live, true) {
+			return fmt.Errorf("genotype: %s is empty: no node of the %s cell has an input (a threshold rule kept no op), so the cell computes nothing", label, c.Name)
+		}
 		return fmt.Errorf("genotype: %s is empty", label)
 	}
 	for i, s := range c.Concat {
@@ -141,6 +146,9 @@ func (c Cell) validateConcat(label string) error {
 		}
 		if s >= c.Inputs && len(c.Nodes[s-c.Inputs]) == 0 {
 			return fmt.Errorf("genotype: %s[%d]: state %d is a node without inputs", label, i, s)
+		}
+		if s >= c.Inputs && !live[s-c.Inputs] {
+			return fmt.Errorf("genotype: %s[%d]: state %d is a node whose inputs all read nodes without inputs, so it is dropped", label, i, s)
 		}
 	}
 	return nil

@@ -85,8 +85,9 @@ func Parse(r io.Reader) (Genotype, error) {
 // (u” too), lists or tuples, range(2, 6) or list(range(2, 6)) for concat,
 // positional arguments, trailing commas, # comments, any spacing, and
 // pairs grouped per node ([[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)],
-// ...]), which are flattened. The result is validated (every op
-// registered in package space).
+// ...]), which are flattened. It also reads FairDARTS's genotypes, whose
+// lists hold ('op', to, from) triples (see FromFairDARTS). The result is
+// validated (every op registered in package space).
 func ParseText(r io.Reader) (Genotype, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -456,19 +457,30 @@ func (p *textParser) genotype() (Genotype, error) {
 			return Genotype{}, p.errorf(end, "Genotype(...) has no %s", n)
 		}
 	}
-	normal, err := p.pairs("normal", args["normal"])
-	if err != nil {
-		return Genotype{}, err
-	}
 	normalConcat, err := p.ints("normal_concat", args["normal_concat"])
 	if err != nil {
 		return Genotype{}, err
 	}
-	reduce, err := p.pairs("reduce", args["reduce"])
+	reduceConcat, err := p.ints("reduce_concat", args["reduce_concat"])
 	if err != nil {
 		return Genotype{}, err
 	}
-	reduceConcat, err := p.ints("reduce_concat", args["reduce_concat"])
+	if isTripleList(args["normal"]) || isTripleList(args["reduce"]) {
+		normal, err := p.triples("normal", args["normal"])
+		if err != nil {
+			return Genotype{}, err
+		}
+		reduce, err := p.triples("reduce", args["reduce"])
+		if err != nil {
+			return Genotype{}, err
+		}
+		return FromFairDARTS(normal, normalConcat, reduce, reduceConcat)
+	}
+	normal, err := p.pairs("normal", args["normal"])
+	if err != nil {
+		return Genotype{}, err
+	}
+	reduce, err := p.pairs("reduce", args["reduce"])
 	if err != nil {
 		return Genotype{}, err
 	}
@@ -631,6 +643,31 @@ func (p *textParser) pairs(field string, v value) ([]Pair, error) {
 			}
 		}
 		return nil, p.errorf(it.tok, "%s[%d]: want ('op', input) or a list of such pairs", field, i)
+	}
+	return out, nil
+}
+
+func isTriple(v value) bool {
+	return v.kind == tokSeq && len(v.items) == 3 && v.items[0].kind == tokString && v.items[1].kind == tokInt && v.items[2].kind == tokInt
+}
+
+// isTripleList reports whether v is a non-empty list of FairDARTS's
+// ('op', to, from) triples.
+func isTripleList(v value) bool {
+	return v.kind == tokSeq && len(v.items) > 0 && isTriple(v.items[0])
+}
+
+// triples converts a list of ('op', to, from) triples into Triples.
+func (p *textParser) triples(field string, v value) ([]Triple, error) {
+	if v.kind != tokSeq {
+		return nil, p.errorf(v.tok, "%s: want a list of ('op', to, from) triples", field)
+	}
+	out := []Triple{}
+	for i, it := range v.items {
+		if !isTriple(it) {
+			return nil, p.errorf(it.tok, "%s[%d]: want ('op', to, from) as the rest of the FairDARTS genotype", field, i)
+		}
+		out = append(out, Triple{Op: it.items[0].s, To: it.items[1].n, From: it.items[2].n})
 	}
 	return out, nil
 }

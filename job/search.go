@@ -47,6 +47,26 @@ func methodFor(conf SearchConfig) (bilevel.Method[float32], error) {
 		Network: conf.Network, Search: conf.Search, Options: conf.MethodOptions, Limit: conf.Data.Limit})
 }
 
+// resolveMethod makes a new run's network and settings carry its method's
+// options (method.Spec.Resolve: PC-DARTS's k becomes the network's partial
+// channels), filling the options left out with the method's.
+func resolveMethod(conf *SearchConfig) error {
+	spec, err := method.Lookup(conf.Method)
+	if err != nil {
+		return err
+	}
+	r, err := spec.Resolve(method.Recipe{Method: spec.Name, Space: conf.Network.Space, Budget: conf.Budget,
+		Network: conf.Network, Search: conf.Search, Options: conf.MethodOptions, Limit: conf.Data.Limit})
+	if err != nil {
+		return err
+	}
+	conf.Network, conf.Search = r.Network, r.Search
+	if len(r.Options) > 0 {
+		conf.MethodOptions = r.Options
+	}
+	return nil
+}
+
 // Search runs the search conf describes in o.Dir, writing the run
 // directory (see package rundir), or resumes the one there. Cancelling ctx
 // checkpoints and returns an *InterruptedError. Settings that cannot make a
@@ -70,6 +90,9 @@ func Search(ctx context.Context, conf SearchConfig, o SearchOptions) error {
 			return err
 		}
 		if err := conf.Search.Validate(); err != nil {
+			return &ConfigError{err}
+		}
+		if err := resolveMethod(&conf); err != nil {
 			return &ConfigError{err}
 		}
 		conf.Program, conf.Kernels = Version, KernelPath()

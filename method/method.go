@@ -44,6 +44,9 @@ type Option struct {
 	// Epochs marks an option counted in epochs, which a budget with fewer
 	// epochs than the reference's scales in proportion (see WithBudget).
 	Epochs bool
+	// Choices, for an Int option, name its values 0, 1, ...: the option
+	// holds the index of one of them (DARTS-'s decay schedule).
+	Choices []string
 }
 
 // Flag is the option's command-line flag name (underscores as dashes).
@@ -103,6 +106,12 @@ type Spec struct {
 	Quick func(r *Recipe)
 	// Build makes the method of a resolved recipe, checking its options.
 	Build func(r Recipe) (bilevel.Method[float32], error)
+	// Apply, if set, writes the method's options into the network (and
+	// settings) they stand for — PC-DARTS's k into
+	// Network.PartialChannels — filling the options left out with their
+	// reference values. Recipe applies it last; Resolve applies it to a
+	// recipe whose options were changed (from the command line, say).
+	Apply func(r *Recipe) error
 }
 
 var registry = map[string]Spec{}
@@ -176,7 +185,7 @@ func (s Spec) Recipe(q Query, budget string) (Recipe, error) {
 		r.Options = Options{}
 	}
 	if budget == Reference || budget == "" {
-		return r, nil
+		return s.Resolve(r)
 	}
 	b, err := LookupBudget(budget, q.Space)
 	if err != nil {
@@ -185,6 +194,23 @@ func (s Spec) Recipe(q Query, budget string) (Recipe, error) {
 	r = s.WithBudget(r, b)
 	if s.Quick != nil && budget == Quick {
 		s.Quick(&r)
+	}
+	return s.Resolve(r)
+}
+
+// Resolve checks r's options and makes r's network and settings carry
+// them (Apply): what a search must do with a recipe whose options it
+// changed before building the network. A method without Apply returns r.
+func (s Spec) Resolve(r Recipe) (Recipe, error) {
+	if err := s.CheckOptions(r.Options); err != nil {
+		return r, err
+	}
+	if s.Apply == nil {
+		return r, nil
+	}
+	r.Options = r.Options.Clone()
+	if err := s.Apply(&r); err != nil {
+		return r, fmt.Errorf("method %s: %w", s.Name, err)
 	}
 	return r, nil
 }
@@ -217,6 +243,12 @@ func (s Spec) CheckOptions(o Options) error {
 			return fmt.Errorf("method %s: option %s = %g: need an integer", s.Name, k, v)
 		case opt.Kind == Bool && v != 0 && v != 1:
 			return fmt.Errorf("method %s: option %s = %g: need 0 or 1 (false or true)", s.Name, k, v)
+		case len(opt.Choices) > 0 && (v < 0 || int(v) >= len(opt.Choices)):
+			var cs []string
+			for i, c := range opt.Choices {
+				cs = append(cs, fmt.Sprintf("%d %s", i, c))
+			}
+			return fmt.Errorf("method %s: option %s = %g: need one of %s", s.Name, k, v, strings.Join(cs, ", "))
 		}
 	}
 	return nil

@@ -12,7 +12,9 @@
 //     constructors of operations defined elsewhere (Register) and gives
 //     their names to package space, so that genotypes and --ops know them;
 //   - the mixed operation Σ_k w_k·op_k(x) of a supernet edge (mixed.go),
-//     which takes its weights from any relaxation;
+//     which takes its weights from any relaxation, and the edges built
+//     around it: PC-DARTS's partial-channel edge (partial.go) and DARTS-'s
+//     auxiliary skip (auxskip.go);
 //   - the bridge to gorgonia (graphop.go, block.go): a Block becomes one
 //     graph node whose buffers live across steps.
 //

@@ -17,8 +17,9 @@ import (
 // Each node computes the same function of the same inputs as under the tape
 // machine, so the values are the same bits; what goes is the tape machine's
 // per-run bookkeeping (an argument slice, log formatting and a boxed slice
-// header per instruction and input): about 20,000 allocations per
-// forward+backward of the mnist-small supernet.
+// header per instruction and input): a forward+backward of the
+// mnist-small supernet went from 22,900 allocations to 4,850
+// (BenchmarkRunMNISTSmall -benchmem, supernet package).
 //
 // A Machine may also hold a lite program: the nodes that a few outputs
 // (say the loss and the architecture gradients) need, and in each block's

@@ -12,7 +12,10 @@ import (
 // inputs are x and a weight tensor of shape (K) or (E, K) whose row Row holds
 // the edge's weights, so softmax(α), Gumbel-softmax samples, sigmoid(α) or a
 // one-hot choice can all be fed. 'none' contributes nothing and costs
-// nothing.
+// nothing. With Ctx.SkipZero set during a pass, the ops whose weight is
+// exactly 0 do not run at all (RSPS's sampled architecture, a scored
+// candidate): their outputs, gradients and BatchNorm statistics are not
+// computed, and their α gradient is 0.
 type Mixed[T Float] struct {
 	Prefix     string
 	Primitives []string
@@ -29,8 +32,10 @@ type Mixed[T Float] struct {
 	// writes only its own buffers, and their results are summed in op
 	// order, so the bits do not depend on how they were scheduled.
 	order     []int // ops that run as tasks: not none, not identity
-	ident     int   // index of the identity op, or -1
-	x, dy     []T   // arguments of the running pass
+	run       []int // those of order that run in the pass in progress
+	ctx       *Ctx
+	ident     int // index of the identity op, or -1
+	x, dy     []T // arguments of the running pass
 	needDX    bool
 	dxs       [][]T // per-op input gradients of the running backward
 	sdys      [][]T // per-op s·dy for modules from other packages
@@ -46,7 +51,7 @@ type Mixed[T Float] struct {
 // NewMixed builds the mixed op over primitives with C channels at stride;
 // candidate parameters are named "<prefix>.<primitive>.<role>".
 func NewMixed[T Float](ctx *Ctx, prefix string, primitives []string, row int, a Args) (*Mixed[T], error) {
-	m := &Mixed[T]{Prefix: prefix, Primitives: primitives, Row: row, k: len(primitives)}
+	m := &Mixed[T]{Prefix: prefix, Primitives: primitives, Row: row, k: len(primitives), ctx: ctx}
 	for _, name := range primitives {
 		if name == "none" {
 			m.ops = append(m.ops, nil)
@@ -82,7 +87,7 @@ func (m *Mixed[T]) plan() {
 	m.dalpha = make([]T, len(m.ops))
 	m.scratches = make([]kern.Scratch, len(m.ops))
 	m.fwdTask = func(t int) {
-		i := m.order[t]
+		i := m.run[t]
 		m.outs[i] = m.ops[i].Forward(m.x, m.in)
 	}
 	m.params = make([][]*Param[T], len(m.ops))
@@ -92,7 +97,7 @@ func (m *Mixed[T]) plan() {
 		}
 	}
 	m.bwdTask = func(t int) {
-		i := m.order[t]
+		i := m.run[t]
 		m.dalpha[i] = T(kern.Dot(m.dy, m.outs[i]))
 		if !m.needDX && detached(m.params[i]) {
 			return // the op's backward would compute nothing anyone reads
@@ -225,14 +230,26 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	m.w = in[1][off : off+m.k]
 	m.y = grow(m.y, m.out.Size())
 	m.x = in[0]
-	kern.Tasks(len(m.order), m.fwdTask)
+	skip := m.ctx != nil && m.ctx.SkipZero
+	m.run = m.run[:0]
+	for _, i := range m.order {
+		if skip && m.w[i] == 0 {
+			m.outs[i] = nil
+			continue
+		}
+		m.run = append(m.run, i)
+	}
+	kern.Tasks(len(m.run), m.fwdTask)
 	m.x = nil
 	if m.ident >= 0 {
 		m.outs[m.ident] = in[0]
+		if skip && m.w[m.ident] == 0 {
+			m.outs[m.ident] = nil
+		}
 	}
 	m.coef, m.terms = m.coef[:0], m.terms[:0]
 	for i, op := range m.ops {
-		if op != nil {
+		if op != nil && m.outs[i] != nil {
 			m.coef = append(m.coef, m.w[i])
 			m.terms = append(m.terms, m.outs[i])
 		}
@@ -258,18 +275,18 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 	}
 	m.needDX = din[0] != nil
 	if m.needDX {
-		for _, i := range m.order {
+		for _, i := range m.run {
 			m.scratches[i], m.dxs[i] = kern.GetScratch[T](m.in.Size())
 		}
 	}
 	m.dy = dy
-	kern.Tasks(len(m.order), m.bwdTask)
+	kern.Tasks(len(m.run), m.bwdTask)
 	m.dy = nil
 	if din[1] != nil {
-		for _, i := range m.order {
+		for _, i := range m.run {
 			din[1][m.off+i] += m.dalpha[i]
 		}
-		if m.ident >= 0 {
+		if m.ident >= 0 && m.outs[m.ident] != nil {
 			din[1][m.off+m.ident] += T(kern.Dot(dy, m.outs[m.ident]))
 		}
 	}
@@ -279,7 +296,7 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 	m.coef, m.terms = m.coef[:0], m.terms[:0]
 	for i, op := range m.ops {
 		switch {
-		case op == nil:
+		case op == nil || m.outs[i] == nil: // none, or skipped
 		case i == m.ident:
 			m.coef = append(m.coef, m.w[i])
 			m.terms = append(m.terms, dy)
@@ -289,7 +306,7 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 		}
 	}
 	kern.WeightedSum(m.coef, m.terms, din[0], acc)
-	for _, i := range m.order {
+	for _, i := range m.run {
 		m.scratches[i].Release()
 		m.scratches[i], m.dxs[i] = kern.Scratch{}, nil
 	}

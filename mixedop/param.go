@@ -69,6 +69,10 @@ type Ctx struct {
 	// Init is the PyTorch version whose default initialization the
 	// modules follow (InitTorch031 unless set).
 	Init Init
+	// SkipZero makes a Mixed run only the ops whose weight in the pass is
+	// not exactly 0, for relaxations whose forward weights are one-hot
+	// (relax.Sparse): the runners set it for each run.
+	SkipZero bool
 }
 
 // Init names a PyTorch version's default parameter initialization. The two

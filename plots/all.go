@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/darts-go/darts/derive"
 	"github.com/darts-go/darts/rundir"
+	"github.com/darts-go/darts/space"
 )
 
 // All draws every figure the files of run directory runDir allow into
@@ -18,6 +20,7 @@ import (
 //
 //	alphas_<tensor>   AlphaEvolution, per op tensor (alphas.jsonl): alphas_normal, alphas_reduce for DARTS
 //	weights_<tensor>  WeightsHeatmap of the last line, per op tensor (alphas.jsonl)
+//	alphas_<tensor>   EdgeWeightEvolution, per edge tensor (PC-DARTS: alphas_beta_normal, alphas_beta_reduce)
 //	skip_count        SkipCount             (alphas.jsonl)
 //	curves            Curves                (metrics.jsonl)
 //	cell_<cell>       CellDiagram, per cell of the genotype (genotype.json, else
@@ -87,6 +90,12 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 		for _, name := range opTensors {
 			jobs = append(jobs, job{"weights_" + name, func() (*Figure, error) { return WeightsHeatmap(last, name) }})
 		}
+		for _, x := range last.Space.Extra {
+			if _, ok := last.Tensor(x.Name); ok && x.Kind == space.KindEdge {
+				name := x.Name
+				jobs = append(jobs, job{"alphas_" + name, func() (*Figure, error) { return EdgeWeightEvolution(alphas, name) }})
+			}
+		}
 		jobs = append(jobs, job{"skip_count", func() (*Figure, error) {
 			f, ws, err := SkipCount(alphas)
 			warnings = append(warnings, ws...)
@@ -109,7 +118,7 @@ func All(runDir, outDir, format string) (written, warnings []string, err error) 
 	switch g, err := derive.ReadFile(gpath); {
 	case err == nil:
 		geno = &g
-		if derived != nil && !g.Equal(*derived) {
+		if derived != nil && !g.Equal(*derived) && !noArchStep(runDir) {
 			warn("%s differs from the genotype derived from the last line of %s (epoch %d); the cell diagrams show %s, the alpha figures mark the derived one",
 				rundir.GenotypeJSONFile, rundir.AlphasFile, alphas[len(alphas)-1].Epoch, rundir.GenotypeJSONFile)
 		}
@@ -187,4 +196,21 @@ func noteReadErr(err error, file string, kept int, figures string, warn func(str
 	default:
 		warn("%v: skipped the %s", err, figures)
 	}
+}
+
+// noArchStep reports whether runDir's config.json says its method takes
+// no architecture step (method_parts.arch_step "none": RSPS), so that its
+// alphas.jsonl (the sampler's fixed probabilities) does not choose the
+// genotype and a genotype.json unlike the one derived from it is expected.
+func noArchStep(runDir string) bool {
+	b, err := os.ReadFile(rundir.ConfigPath(runDir))
+	if err != nil {
+		return false
+	}
+	var c struct {
+		Method struct {
+			ArchStep string `json:"arch_step"`
+		} `json:"method_parts"`
+	}
+	return json.Unmarshal(b, &c) == nil && c.Method.ArchStep == "none"
 }

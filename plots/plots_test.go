@@ -228,6 +228,19 @@ func TestAllBadInput(t *testing.T) {
 			g.Cells[0].Nodes[0][0].Op = "max_pool_3x3"
 			rundir.WriteJSON(rundir.GenotypeJSONPath(dir), g)
 		}, allNames, []string{"genotype.json differs"}},
+		{"genotype differs, no architecture step", func(t *testing.T, dir string) {
+			g, _ := derive.ReadFile(rundir.GenotypeJSONPath(dir))
+			g.Cells[0].Nodes[0][0].Op = "max_pool_3x3"
+			rundir.WriteJSON(rundir.GenotypeJSONPath(dir), g)
+			// RSPS: the genotype is chosen by scoring samples, not from the alphas.
+			os.WriteFile(rundir.ConfigPath(dir), []byte(`{"method":"rsps","method_parts":{"name":"rsps","arch_step":"none"}}`), 0o644)
+		}, allNames, nil},
+		{"genotype differs, an architecture step", func(t *testing.T, dir string) {
+			g, _ := derive.ReadFile(rundir.GenotypeJSONPath(dir))
+			g.Cells[0].Nodes[0][0].Op = "max_pool_3x3"
+			rundir.WriteJSON(rundir.GenotypeJSONPath(dir), g)
+			os.WriteFile(rundir.ConfigPath(dir), []byte(`{"method":"darts","method_parts":{"name":"darts","arch_step":"first-order"}}`), 0o644)
+		}, allNames, []string{"genotype.json differs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeRun(t, 6)

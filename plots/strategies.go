@@ -60,8 +60,8 @@ func Strategies(sels []Selection) (*Figure, error) {
 			if err != nil {
 				return nil, fmt.Errorf("plots: strategies: %s: %w", s.Label, err)
 			}
-			faint := col
-			faint.A = 0x60
+			// color.RGBA is alpha-premultiplied: a faint dot is NRGBA.
+			faint := color.NRGBA{R: col.R, G: col.G, B: col.B, A: 0x60}
 			sc.GlyphStyle.Color, sc.GlyphStyle.Radius = faint, 1.6
 			l, err := plotter.NewLine(best)
 			if err != nil {

@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"bytes"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -86,5 +88,50 @@ func TestAllStrategies(t *testing.T) {
 	}
 	if _, err := Strategies(nil); err == nil {
 		t.Error("no selections: no error")
+	}
+}
+
+// TestStrategiesDotsHaveTheSeriesColor: the figure of one selection (its
+// color blue, #0072b2) has no pixel redder than it is blue; the faint dots
+// of every candidate, once drawn in a color that was not the series',
+// would be. Blue pixels there are, and many more of them than the line
+// alone draws.
+func TestStrategiesDotsHaveTheSeriesColor(t *testing.T) {
+	count := func(cs []rundir.Candidate) (blue, red int) {
+		f, err := Strategies([]Selection{{Label: "random", Candidates: cs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := f.WriteTo(&buf, "png"); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+			for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+				r, _, b, _ := img.At(x, y).RGBA()
+				switch {
+				case int(r>>8) > int(b>>8)+24:
+					red++
+				case int(b>>8) > int(r>>8)+24:
+					blue++
+				}
+			}
+		}
+		return blue, red
+	}
+	// Scores far below the running best: the dots lie away from the line.
+	cs := synthSelection(60, func(i int) float64 { return 0.2 + 0.6*float64(i%7)/6 })
+	blue, red := count(cs)
+	if red != 0 {
+		t.Errorf("%d pixels redder than blue in a figure drawn in blue", red)
+	}
+	flat := synthSelection(60, func(i int) float64 { return 0.8 })
+	lineOnly, _ := count(flat)
+	if blue <= lineOnly {
+		t.Errorf("%d blue pixels with the dots off the line, %d with them on it: the dots are not drawn in the series' color", blue, lineOnly)
 	}
 }

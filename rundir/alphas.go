@@ -58,14 +58,30 @@ func (a Alphas) Tensor(name string) (TensorAlphas, bool) {
 }
 
 // CellWeights maps every cell type of the space to the weights of its op
-// tensor (the tensor of the cell's own name, whose columns are the ops):
-// what a derivation rule reads.
+// tensor (the tensor of the cell's own name, whose columns are the ops),
+// each row multiplied by its edge's weight when the space has an edge
+// tensor for the cell (PC-DARTS's genotype(): softmax(α) times the
+// normalized β): what a derivation rule reads.
 func (a Alphas) CellWeights() map[string][][]float64 {
 	m := map[string][][]float64{}
 	for _, c := range a.Space.Cells {
-		if t, ok := a.Tensor(c.Name); ok {
-			m[c.Name] = t.Weights
+		t, ok := a.Tensor(c.Name)
+		if !ok {
+			continue
 		}
+		w := t.Weights
+		if et, ok := a.Space.EdgeTensorOf(c.Name); ok {
+			if e, ok := a.Tensor(et.Name); ok && len(e.Weights) == len(w) {
+				w = make([][]float64, len(t.Weights))
+				for i, row := range t.Weights {
+					w[i] = make([]float64, len(row))
+					for k, v := range row {
+						w[i][k] = v * e.Weights[i][0]
+					}
+				}
+			}
+		}
+		m[c.Name] = w
 	}
 	return m
 }
@@ -224,6 +240,15 @@ func (a Alphas) check() error {
 		}
 		if !slices.Equal(t.Cols, a.Space.Ops) {
 			return fmt.Errorf("%s: columns %q differ from the space's ops %q", t.Name, t.Cols, a.Space.Ops)
+		}
+	}
+	for _, x := range a.Space.Extra {
+		t, ok := a.Tensor(x.Name)
+		if !ok {
+			return fmt.Errorf("no tensor %s, which the space declares", x.Name)
+		}
+		if t.Cell != x.Cell || !slices.Equal(t.Cols, x.Cols) {
+			return fmt.Errorf("%s: cell %q, columns %q; the space declares cell %q, columns %q", t.Name, t.Cell, t.Cols, x.Cell, x.Cols)
 		}
 	}
 	return nil

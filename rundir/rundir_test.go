@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/darts-go/darts/space"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -328,6 +329,7 @@ func FuzzDecodeAlphas(f *testing.F) {
 	f.Add([]byte(alphasLine(0, []string{"none", "skip_connect"}, 2) + alphasLine(1, []string{"none", "skip_connect"}, 2)))
 	f.Add([]byte(alphasLine(0, []string{"none"}, 2) + "{\"epoch\":1,\"pri"))
 	f.Add([]byte(newAlphasLine(0, []string{"none", "skip_connect", "sep_conv_3x3"}, 5)))
+	f.Add([]byte(edgeAlphasLine(0, []float64{0.7, 0.3, 0.2, 0.5, 0.3})))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		as, err := DecodeAlphas(bytes.NewReader(in), "fuzz")
 		for i, a := range as {
@@ -353,4 +355,58 @@ func FuzzDecodeAlphas(f *testing.F) {
 			}
 		}
 	})
+}
+
+// edgeAlphasLine is a line of a 2-node DARTS space over none, skip_connect
+// and sep_conv_3x3 with edge tensors (PC-DARTS), every op row [0.2, 0.5,
+// 0.3] and both edge tensors' weights beta.
+func edgeAlphasLine(epoch int, beta []float64) string {
+	sp := space.DARTS(2, 2, []string{"none", "skip_connect", "sep_conv_3x3"}).WithEdgeTensors()
+	a := Alphas{Epoch: epoch, Space: sp, Rule: "darts", Primitives: sp.Ops}
+	for _, x := range sp.Tensors() {
+		ct, _ := sp.CellType(x.Cell)
+		var w [][]float64
+		for e := range ct.Cell.Edges {
+			if x.Kind == space.KindEdge {
+				w = append(w, []float64{beta[e]})
+			} else {
+				w = append(w, []float64{0.2, 0.5, 0.3})
+			}
+		}
+		a.Tensors = append(a.Tensors, TensorAlphas{Name: x.Name, Param: x.Param, Cell: x.Cell, Rows: EdgeRows(ct.Cell), Cols: x.Cols, Weights: w})
+	}
+	b, _ := json.Marshal(a)
+	return string(b) + "\n"
+}
+
+// TestEdgeTensorWeights: a line with PC-DARTS's edge tensors reads back
+// with them, and CellWeights multiplies every op row by its edge's weight;
+// a line whose space declares an edge tensor it lacks is rejected.
+func TestEdgeTensorWeights(t *testing.T) {
+	beta := []float64{0.7, 0.3, 0.2, 0.5, 0.3}
+	as, err := DecodeAlphas(strings.NewReader(edgeAlphasLine(0, beta)), "pc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as[0].Tensors) != 4 {
+		t.Fatalf("%d tensors, want 4", len(as[0].Tensors))
+	}
+	for cell, w := range as[0].CellWeights() {
+		for e, row := range w {
+			for k, v := range row {
+				if want := []float64{0.2, 0.5, 0.3}[k] * beta[e]; v != want {
+					t.Errorf("%s edge %d op %d: %v, want %v", cell, e, k, v, want)
+				}
+			}
+		}
+	}
+	var a Alphas
+	if err := json.Unmarshal([]byte(edgeAlphasLine(0, beta)), &a); err != nil {
+		t.Fatal(err)
+	}
+	a.Tensors = a.Tensors[:3]
+	b, _ := json.Marshal(a)
+	if _, err := DecodeAlphas(bytes.NewReader(append(b, '\n')), "pc"); err == nil || !strings.Contains(err.Error(), "no tensor beta_reduce") {
+		t.Errorf("line without beta_reduce: %v", err)
+	}
 }

@@ -17,21 +17,56 @@ type CellType struct {
 // Cols — the candidate ops for the op weights (DARTS's alphas), or a single
 // column for per-edge weights (PC-DARTS's betas). Name keys it in
 // alphas.jsonl, checkpoints, derivation and plots; Param is the name of the
-// parameter in the network ("alphas_normal").
+// parameter in the network ("alphas_normal"); Kind says what its values
+// weight.
 type Tensor struct {
 	Name  string   `json:"name"`
 	Param string   `json:"param"`
 	Cell  string   `json:"cell"`
 	Cols  []string `json:"cols"`
+	Kind  string   `json:"kind,omitempty"`
 }
 
+// The kinds of architecture tensors.
+const (
+	// KindOps ("") is an op tensor: one column per candidate op, the
+	// weights of the ops of every edge (DARTS's α).
+	KindOps = ""
+	// KindEdge is an edge tensor: one column, one value per edge, whose
+	// weights are the softmax over the edges into each node (PC-DARTS's
+	// edge normalization β). An edge's output is multiplied by its weight,
+	// and so is its op weights' row when a genotype is derived.
+	KindEdge = "edge"
+)
+
 // Space is a search space: its name, the candidate operations of its mixed
-// edges (the columns of its op tensors, in order) and its cell types. Every
-// cell type has one op tensor of the same name (see Tensors).
+// edges (the columns of its op tensors, in order), its cell types and any
+// architecture tensors besides the op tensors (Extra). Every cell type has
+// one op tensor of the same name (see Tensors).
 type Space struct {
 	Name  string     `json:"name"`
 	Ops   []string   `json:"ops"`
 	Cells []CellType `json:"cells"`
+	// Extra are further architecture tensors, after the op tensors: the
+	// edge tensors of PC-DARTS's edge normalization (EdgeTensor).
+	Extra []Tensor `json:"extra,omitempty"`
+}
+
+// EdgeTensor is the edge-normalization tensor of cell type cell (PC-DARTS
+// model_search.py betas_normal, betas_reduce): "beta_<cell>", parameter
+// "betas_<cell>", one column "edge".
+func EdgeTensor(cell string) Tensor {
+	return Tensor{Name: "beta_" + cell, Param: "betas_" + cell, Cell: cell, Cols: []string{"edge"}, Kind: KindEdge}
+}
+
+// WithEdgeTensors returns s with an edge tensor (EdgeTensor) for each of
+// its cell types.
+func (s Space) WithEdgeTensors() Space {
+	s.Extra = slices.Clone(s.Extra)
+	for _, c := range s.Cells {
+		s.Extra = append(s.Extra, EdgeTensor(c.Name))
+	}
+	return s
 }
 
 // DARTS is the DARTS CNN search space: a normal and a reduction cell of
@@ -50,14 +85,30 @@ func (s Space) CellType(name string) (CellType, bool) {
 	return s.Cells[i], true
 }
 
-// Tensors are the space's op tensors, one per cell type, in cell order:
-// "normal" (parameter "alphas_normal") and "reduce" for DARTS.
+// Tensors are the space's architecture tensors: its op tensors, one per
+// cell type in cell order ("normal", parameter "alphas_normal", and
+// "reduce" for DARTS), then Extra.
 func (s Space) Tensors() []Tensor {
-	ts := make([]Tensor, len(s.Cells))
+	ts := make([]Tensor, len(s.Cells), len(s.Cells)+len(s.Extra))
 	for i, c := range s.Cells {
 		ts[i] = Tensor{Name: c.Name, Param: "alphas_" + c.Name, Cell: c.Name, Cols: slices.Clone(s.Ops)}
 	}
+	for _, t := range s.Extra {
+		t.Cols = slices.Clone(t.Cols)
+		ts = append(ts, t)
+	}
 	return ts
+}
+
+// EdgeTensorOf returns the edge tensor (KindEdge) of cell type cell, if the
+// space has one.
+func (s Space) EdgeTensorOf(cell string) (Tensor, bool) {
+	for _, t := range s.Extra {
+		if t.Kind == KindEdge && t.Cell == cell {
+			return t, true
+		}
+	}
+	return Tensor{}, false
 }
 
 // Validate checks the space: a name, registered distinct ops, at least one
@@ -89,6 +140,32 @@ func (s Space) Validate() error {
 		}
 		if err := c.Cell.Validate(); err != nil {
 			return fmt.Errorf("space %s: %s %w", s.Name, c.Name, err)
+		}
+	}
+	return s.validateExtra()
+}
+
+// validateExtra checks the extra tensors: named apart from every other
+// tensor (by name and parameter), of a cell type of the space, of a known
+// kind other than ops, an edge tensor one column wide and the only one of
+// its cell.
+func (s Space) validateExtra() error {
+	all := s.Tensors()
+	for i, t := range all[len(s.Cells):] {
+		i += len(s.Cells)
+		switch {
+		case t.Name == "" || t.Param == "":
+			return fmt.Errorf("space %s: extra tensor %d: needs a name and a parameter name", s.Name, i-len(s.Cells))
+		case slices.ContainsFunc(all[:i], func(u Tensor) bool { return u.Name == t.Name || u.Param == t.Param }):
+			return fmt.Errorf("space %s: tensor %q (parameter %q): name or parameter taken by another tensor", s.Name, t.Name, t.Param)
+		case !slices.ContainsFunc(s.Cells, func(c CellType) bool { return c.Name == t.Cell }):
+			return fmt.Errorf("space %s: tensor %q: cell %q is not a cell type of the space", s.Name, t.Name, t.Cell)
+		case t.Kind != KindEdge:
+			return fmt.Errorf("space %s: tensor %q: kind %q: an extra tensor must be of kind %q", s.Name, t.Name, t.Kind, KindEdge)
+		case len(t.Cols) != 1:
+			return fmt.Errorf("space %s: edge tensor %q: %d columns, want 1", s.Name, t.Name, len(t.Cols))
+		case slices.ContainsFunc(all[len(s.Cells):i], func(u Tensor) bool { return u.Kind == KindEdge && u.Cell == t.Cell }):
+			return fmt.Errorf("space %s: tensor %q: a second edge tensor of the %s cell", s.Name, t.Name, t.Cell)
 		}
 	}
 	return nil

@@ -169,3 +169,47 @@ func TestNB201Cell(t *testing.T) {
 		t.Errorf("tensors %+v", ts)
 	}
 }
+
+// TestEdgeTensors: a space with edge tensors lists them after the op
+// tensors, one per cell type of one column, and Validate rejects extra
+// tensors that collide, name no cell, are not edge tensors or are wider.
+func TestEdgeTensors(t *testing.T) {
+	s := DARTS(4, 4, DARTSOps).WithEdgeTensors()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ts := s.Tensors()
+	var names []string
+	for _, x := range ts {
+		names = append(names, x.Name+"/"+x.Param+"/"+x.Kind)
+	}
+	want := []string{"normal/alphas_normal/", "reduce/alphas_reduce/", "beta_normal/betas_normal/edge", "beta_reduce/betas_reduce/edge"}
+	if !slices.Equal(names, want) {
+		t.Errorf("tensors %q, want %q", names, want)
+	}
+	if e, ok := s.EdgeTensorOf("reduce"); !ok || e.Name != "beta_reduce" || len(e.Cols) != 1 {
+		t.Errorf("EdgeTensorOf(reduce) = %+v, %v", e, ok)
+	}
+	if _, ok := DARTS(4, 4, DARTSOps).EdgeTensorOf("normal"); ok {
+		t.Error("a DARTS space without edge tensors has one")
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*Space)
+		want string
+	}{
+		{"clash with an op tensor", func(s *Space) { s.Extra[0].Name = "reduce" }, "taken"},
+		{"clash of parameters", func(s *Space) { s.Extra[1].Param = "betas_normal" }, "taken"},
+		{"unknown cell", func(s *Space) { s.Extra[0].Cell = "stem" }, `cell "stem"`},
+		{"op kind", func(s *Space) { s.Extra[0].Kind = KindOps }, "must be of kind"},
+		{"two columns", func(s *Space) { s.Extra[0].Cols = []string{"a", "b"} }, "2 columns"},
+		{"two of a cell", func(s *Space) { s.Extra[1].Cell = "normal" }, "second edge tensor"},
+		{"no parameter", func(s *Space) { s.Extra[1].Param = "" }, "parameter name"},
+	} {
+		bad := DARTS(4, 4, DARTSOps).WithEdgeTensors()
+		tc.edit(&bad)
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want one mentioning %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -14,7 +14,9 @@ import (
 // TestUniformTrainsOnlyTheSampledOps: a training run of a supernet under
 // RSPS's sampler gives a gradient to exactly the parameters of the ops
 // the pass's architecture chose (every other op's gradient is exactly 0;
-// most chosen ones get one),
+// most chosen ones get one), runs only those ops (the BatchNorm running
+// statistics of the others stay as they were, as in the reference, which
+// computes only the sampled ops; the chosen ones' move),
 // the architecture is a function of the pass, and the architecture
 // tensors get no gradient.
 func TestUniformTrainsOnlyTheSampledOps(t *testing.T) {
@@ -34,6 +36,10 @@ func TestUniformTrainsOnlyTheSampledOps(t *testing.T) {
 	for step := range 3 {
 		p := relax.Pass{Seed: 4, Epoch: 1, Step: step, Phase: relax.PhaseWeight}
 		*net.Pass = p
+		before := map[string][]float32{}
+		for _, st := range net.State() {
+			before[st.Name] = slices.Clone(st.Value)
+		}
 		if _, err := tr.Run(b.X, b.Y); err != nil {
 			t.Fatal(err)
 		}
@@ -42,18 +48,41 @@ func TestUniformTrainsOnlyTheSampledOps(t *testing.T) {
 			t.Fatal("the sample of a pass changes")
 		}
 		w := enc.Weights(x)
-		trained, idle := 0, 0
-		for _, prm := range net.Weights() {
+		chosenOp := func(name string) (chosen, ok bool) {
 			var cell, edge int
 			var op, role string
-			if n, _ := fmt.Sscanf(strings.ReplaceAll(prm.Name, ".", " "), "cells %d edge%d %s %s", &cell, &edge, &op, &role); n != 4 {
-				continue
+			if n, _ := fmt.Sscanf(strings.ReplaceAll(name, ".", " "), "cells %d edge%d %s %s", &cell, &edge, &op, &role); n != 4 {
+				return false, false
 			}
 			typ := "normal"
 			if cell == 1 || cell == 2 { // 3 cells: reductions at 1 and 2
 				typ = "reduce"
 			}
-			chosen := w[typ][edge][slices.Index(net.Space.Ops, op)] == 1
+			return w[typ][edge][slices.Index(net.Space.Ops, op)] == 1, true
+		}
+		moved := 0
+		for _, st := range net.State() {
+			chosen, ok := chosenOp(st.Name)
+			if !ok {
+				continue
+			}
+			same := slices.Equal(st.Value, before[st.Name])
+			switch {
+			case !chosen && !same:
+				t.Fatalf("step %d: %s moved, its op was not sampled (it ran)", step, st.Name)
+			case chosen && !same:
+				moved++
+			}
+		}
+		if moved == 0 {
+			t.Fatalf("step %d: no sampled op's running statistics moved", step)
+		}
+		trained, idle := 0, 0
+		for _, prm := range net.Weights() {
+			chosen, ok := chosenOp(prm.Name)
+			if !ok {
+				continue
+			}
 			var norm float64
 			for _, g := range prm.Grad {
 				norm += math.Abs(float64(g))

@@ -404,14 +404,31 @@ func TestGridCoversTheSpace(t *testing.T) {
 	s.Budget, s.Rescore, s.Score = 1000, 0, sc.S
 	dir := t.TempDir()
 	var notes []string
+	estimatedAt := -1
 	res, err := Run(context.Background(), sc, Config{Settings: s}, Options{Dir: dir, Note: func(f string, a ...any) {
-		notes = append(notes, f)
-		if len(notes) == 1 && !strings.Contains(f, "architectures") {
-			t.Errorf("first note %q does not give the space's size", f)
+		msg := fmt.Sprintf(f, a...)
+		notes = append(notes, msg)
+		if len(notes) == 1 && !strings.Contains(msg, "64 architectures") {
+			t.Errorf("first note %q does not give the space's size", msg)
+		}
+		if strings.Contains(msg, "per candidate") {
+			estimatedAt = len(readLog(t, dir))
+			if !strings.Contains(msg, "for the 60 left") || !strings.Contains(msg, "for the budget of 64") {
+				t.Errorf("time estimate %q is not for the whole grid", msg)
+			}
+		}
+	}, Progress: func(c rundir.Candidate, total int) {
+		if total != 64 {
+			t.Errorf("progress total %d, want the space's 64", total)
 		}
 	}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The total time is estimated once three candidates after the first
+	// (which builds the graphs) are timed: after the 4th of 64.
+	if estimatedAt != 4 {
+		t.Errorf("time estimate printed after %d candidates, want 4 (notes %q)", estimatedAt, notes)
 	}
 	cs := readLog(t, dir)
 	keys := map[string]bool{}

@@ -41,6 +41,19 @@ type Config struct {
 	// ArchInit is the distribution of the architecture tensors' initial
 	// values; nil is DARTS's 1e-3·N(0, 1).
 	ArchInit *ArchInit `json:"arch_init,omitempty"`
+	// PartialChannels is PC-DARTS's K: only 1/K of the channels of every
+	// mixed edge's input go through its ops, the rest bypass them
+	// (mixedop.Partial); 0 sends all of them (DARTS). The DARTS space only;
+	// K must divide init_channels.
+	PartialChannels int `json:"partial_channels,omitempty"`
+	// EdgeNormalization gives every cell type an edge tensor β
+	// (space.EdgeTensor) whose softmax over the edges into each node
+	// weights those edges (PC-DARTS's edge normalization). The DARTS space
+	// only.
+	EdgeNormalization bool `json:"edge_normalization,omitempty"`
+	// AuxSkip adds DARTS-'s auxiliary skip connection, with its scheduled
+	// coefficient, to every mixed edge; nil: none. The DARTS space only.
+	AuxSkip *AuxSkip `json:"auxiliary_skip,omitempty"`
 	// EdgeOps, if set, gives every edge of a cell type its own subset of
 	// Primitives (a P-DARTS stage): EdgeOps[cell][e] lists the ops edge e
 	// of that cell type holds, in Primitives order. The architecture
@@ -113,7 +126,11 @@ func (c Config) WithDefaults() Config {
 func (c Config) SearchSpace() (space.Space, error) {
 	switch c.Space {
 	case "darts", "":
-		return space.DARTS(c.Steps, c.Multiplier, c.Primitives), nil
+		sp := space.DARTS(c.Steps, c.Multiplier, c.Primitives)
+		if c.EdgeNormalization {
+			sp = sp.WithEdgeTensors()
+		}
+		return sp, nil
 	case space.NB201Name:
 		return space.NB201(c.Primitives), nil
 	}
@@ -133,8 +150,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("arch_init N(%g, %g²): need a finite mean and a standard deviation of 0 or more", a.Mean, a.Std)
 	}
 	if c.Space == space.NB201Name {
-		if c.EdgeOps != nil || c.SkipDropout != nil {
-			return fmt.Errorf("space %s: edge_ops and skip_dropout are settings of the darts space", c.Space)
+		if c.PartialChannels != 0 || c.EdgeNormalization || c.AuxSkip != nil || c.EdgeOps != nil || c.SkipDropout != nil {
+			return fmt.Errorf("space %s: partial_channels, edge_normalization, auxiliary_skip, edge_ops and skip_dropout are settings of the darts space", c.Space)
 		}
 		if err := validateNB201(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.CellsPerStage); err != nil {
 			return err
@@ -146,6 +163,9 @@ func (c Config) Validate() error {
 	}
 	if c.NoTrackStats || c.CellsPerStage != 0 {
 		return fmt.Errorf("space %s: cells_per_stage and no_track_running_stats are settings of nas-bench-201", c.Space)
+	}
+	if err := c.validateEdgeOptions(); err != nil {
+		return err
 	}
 	if err := validateMacro(c.InputC, c.InputH, c.InputW, c.Classes, c.C, c.Layers, c.StemMultiplier); err != nil {
 		return err

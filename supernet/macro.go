@@ -107,8 +107,11 @@ type DARTSCell struct {
 	CPP, CP, C               int
 	Reduction, ReductionPrev bool
 	Ops                      []string
-	// EdgeOps and SkipDropout are CellOptions': each edge's own
-	// candidates, P-DARTS's dropout after skip connections.
+	// Partial, AuxSkip, EdgeOps and SkipDropout are CellOptions':
+	// PC-DARTS's partial channels, DARTS-'s auxiliary skip, each edge's
+	// own candidates, P-DARTS's dropout after skip connections.
+	Partial     int
+	AuxSkip     func() float64
 	EdgeOps     [][]string
 	SkipDropout *mixedop.Dropout
 }
@@ -124,5 +127,5 @@ func NewDARTSCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, d DARTSCel
 		return nil, err
 	}
 	return NewSearchCell[T](ctx, prefix, cellType, d.Topology, pre, CellOptions{C: d.C, Ops: d.Ops, Reduction: d.Reduction, PoolBN: true,
-		EdgeOps: d.EdgeOps, SkipDropout: d.SkipDropout})
+		Partial: d.Partial, AuxSkip: d.AuxSkip, EdgeOps: d.EdgeOps, SkipDropout: d.SkipDropout})
 }

@@ -31,15 +31,18 @@ func opBuffers(name string, stride int) int64 {
 	}
 }
 
-// EstimateMemory estimates, in bytes, what a search at the given batch size
-// holds: the weights with their gradients, momentum and checkpoint copies,
-// and every buffer the blocks keep (op outputs and intermediates, gradients
-// of each edge, node sums, concatenations), walking the cells' topology.
-// It is an estimate to print before a run starts. Its per-op buffer counts
-// were calibrated against `darts bench` (peak RSS 1370 MiB on mnist-small,
-// estimate 1421 MiB; 5655 MiB on cifar-small, estimate 6177 MiB, at batch
-// 32); the kernels' buffer use changes with optimization, so treat it as
-// ±30%.
+// EstimateMemory estimates, in bytes, the peak resident memory of a
+// `darts search` at the given batch size: the weights with their gradients,
+// momentum and checkpoint copies, and the buffers the blocks keep (op
+// outputs and intermediates, gradients of each edge, node sums,
+// concatenations), walking the cells' topology. It is an estimate to print
+// before a run starts. The buffer counts are upper bounds (not every buffer
+// is live at once); activationShare scales them to the peaks measured by
+// /usr/bin/time on `darts search --epochs 1 --threads 1` (Intel Xeon,
+// Go 1.26): DARTS default 869–1029 MiB against an estimate of 853,
+// order 2 876 MiB, 3x32x32 8 layers of 16 channels 2944 MiB against 3706,
+// NAS-Bench-201 C=8 N=2 431–515 MiB against 385, C=16 N=5 (batch 64) 1916 MiB
+// against 1891. Treat it as ±30%.
 func (n *Network[T]) EstimateMemory(batch int) int64 {
 	var z T
 	elem := int64(unsafe.Sizeof(z))
@@ -52,7 +55,7 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 				a += opBuffers(p, 1) * plane
 			}
 			return a + 2*plane // the edge's sum and its input gradient
-		})*int64(batch)*elem
+		})*activationShare*int64(batch)*elem/100
 	}
 	h, w := int64(c.InputH), int64(c.InputW)
 	cCurr := int64(c.C)
@@ -72,8 +75,24 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 				if cell.Reduction && topo.Edges[e].Input < topo.Inputs {
 					stride = 2
 				}
+				// With partial channels the ops see 1/K of the channels; the
+				// edge keeps its own output, the ops' input and, on a
+				// stride-2 edge, the bypassed input and its pooled value.
+				parts := int64(max(c.PartialChannels, 1))
 				for _, p := range cell.Edges[e].Primitives {
-					act += opBuffers(p, stride) * node
+					act += opBuffers(p, stride) * node / parts
+				}
+				if parts > 1 {
+					act += node + node*int64(stride*stride)/parts
+					if stride == 2 {
+						act += node * 5
+					}
+				}
+				if c.AuxSkip != nil { // the edge's own sum, and FactorizedReduce at stride 2
+					act += node
+					if stride == 2 {
+						act += opBuffers("skip_connect", 2) * node
+					}
 				}
 				act += 2 * node // the edge's sum and its input gradient
 			}
@@ -81,8 +100,12 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 		}
 		act += 2 * int64(len(topo.Concat)) * node // concat and its gradient
 	}
-	return weights*elem + act*int64(batch)*elem
+	return weights*elem + act*activationShare*int64(batch)*elem/100
 }
+
+// activationShare is the percentage of the counted activation buffers a
+// search's peak resident memory holds (calibrated as EstimateMemory says).
+const activationShare = 60
 
 // nb201Activations counts the buffers, in elements per example, that a
 // NAS-Bench-201 network keeps across forward and backward: the stem, each

@@ -141,7 +141,7 @@ func (n *Network[T]) buildDARTS(r *rng.Rand) error {
 		}
 		cell, err := NewDARTSCell[T](ctx, prefix, ct.Name, DARTSCell{Topology: ct.Cell, CPP: pl.CPP, CP: pl.CP, C: pl.C,
 			Reduction: pl.Reduction, ReductionPrev: pl.ReductionPrev, Ops: n.Space.Ops,
-			EdgeOps: cfg.edgeColumns(ct.Name), SkipDropout: dropout})
+			Partial: cfg.PartialChannels, AuxSkip: n.auxSkipCoef(), EdgeOps: cfg.edgeColumns(ct.Name), SkipDropout: dropout})
 		if err != nil {
 			return err
 		}
@@ -222,15 +222,40 @@ func (n *Network[T]) usedTensors() map[string]bool {
 	return used
 }
 
+// auxSkipCoef is the coefficient of DARTS-'s auxiliary skip in the pass
+// in progress (Config.AuxSkip), or nil if the network has none.
+func (n *Network[T]) auxSkipCoef() func() float64 {
+	a := n.Cfg.AuxSkip
+	if a == nil {
+		return nil
+	}
+	return func() float64 { return a.Coef(n.Pass.Epoch, n.Pass.Epochs) }
+}
+
+// ArchWeights returns the deterministic weights of architecture tensor a
+// for its values alpha: the relaxation's (softmax(α) for DARTS) for an op
+// tensor, the softmax over each node's edges (relax.EdgeSoftmax) for an
+// edge tensor. They are what alphas.jsonl records.
+func (n *Network[T]) ArchWeights(a *Arch[T], alpha [][]float64) [][]float64 {
+	if a.Tensor.Kind == space.KindEdge {
+		ct, _ := n.Space.CellType(a.Tensor.Cell)
+		return relax.EdgeSoftmax(ct.Cell, alpha)
+	}
+	return n.Relax.Weights(a.Tensor, alpha)
+}
+
 // Apply adds the whole network to g for input x (N,C,H,W) and returns the
 // logits node. Architecture tensors no cell reads (the normal cell of a
-// network of fewer than three cells) are left out of the graph.
+// network of fewer than three cells) are left out of the graph. Op tensors
+// become edge weights through the relaxation, edge tensors through
+// relax.EdgeSoftmaxBlock.
 func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
 	if _, ok := n.Relax.(relax.MaskedSoftmax[T]); n.Cfg.EdgeOps != nil && !ok {
 		return nil, fmt.Errorf("a supernet whose edges hold some of the ops (edge_ops) needs the masked softmax (relax.MaskedSoftmax), not %s", n.Relax.Name())
 	}
 	used := n.usedTensors()
 	weights := map[string]*G.Node{}
+	edgeWeights := map[string]*G.Node{}
 	for _, a := range n.arch {
 		if !used[a.Tensor.Cell] {
 			continue
@@ -238,6 +263,15 @@ func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
 		an, err := g.Param(a.Param)
 		if err != nil {
 			return nil, err
+		}
+		if a.Tensor.Kind == space.KindEdge {
+			ct, _ := n.Space.CellType(a.Tensor.Cell)
+			w, err := g.Apply(relax.NewEdgeSoftmaxBlock[T](a.Tensor, ct.Cell), nil, an)
+			if err != nil {
+				return nil, err
+			}
+			edgeWeights[a.Tensor.Cell] = w
+			continue
 		}
 		w, err := g.Apply(n.Relax.Block(a.Tensor, n.Pass), nil, an)
 		if err != nil {
@@ -254,7 +288,7 @@ func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
 	}
 	s0, s1 := s, s
 	for _, c := range n.cells {
-		out, err := c.Apply(g, []*G.Node{s0, s1}, weights[c.Type])
+		out, err := c.ApplyWithEdgeWeights(g, []*G.Node{s0, s1}, weights[c.Type], edgeWeights[c.Type])
 		if err != nil {
 			return nil, err
 		}

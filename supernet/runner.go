@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/darts-go/darts/mixedop"
+	"github.com/darts-go/darts/relax"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -29,6 +30,11 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 		return nil, err
 	}
 	r := &Runner[T]{graphRun: gr, Net: n}
+	if sp, ok := n.Relax.(relax.Sparse); ok {
+		// Only the ops a one-hot weight selects run (RSPS, a scored
+		// candidate), as the reference computes them.
+		r.skip = sp.SkipZero()
+	}
 	logits, err := n.Apply(r.g, x)
 	if err != nil {
 		return nil, err
@@ -60,6 +66,13 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 // first-order architecture step needs.
 func (r *Runner[T]) SetWeightGrads(on bool) { r.g.SetParamGrads(on) }
 
+// SetBatchNormEval makes the following runs of a training Runner use
+// BatchNorm's running statistics, as PyTorch's model.eval() does, while
+// still running backward: the statistics are then read and not updated
+// (SDARTS-ADV's attack on the edge weights). Off, the default, training
+// runs use batch statistics and update the running ones.
+func (r *Runner[T]) SetBatchNormEval(on bool) { r.evalBN = on }
+
 // BNMode is how the BatchNorms of an eval Runner normalize.
 type BNMode int
 
@@ -80,7 +93,7 @@ const (
 )
 
 // SetBN sets how an eval Runner's BatchNorms normalize in the following
-// runs (a training Runner always uses batch statistics).
+// runs (a training Runner uses batch statistics unless SetBatchNormEval).
 func (r *Runner[T]) SetBN(m BNMode) {
 	r.bn = m
 	if m == BNBatch && r.saved == nil {

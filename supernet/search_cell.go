@@ -18,7 +18,10 @@ type SearchCell[T Float] struct {
 	Topology  space.Cell
 	Reduction bool
 	pre       []mixedop.Module[T] // per input; nil entries pass the input on
-	Edges     []*mixedop.Mixed[T] // one per topology edge, in row order
+	// Edges are the mixed ops, one per topology edge, in row order (over
+	// the channels the edge's ops see: 1/K of them with partial channels).
+	Edges  []*mixedop.Mixed[T]
+	blocks []mixedop.EdgeBlock[T] // what each edge runs: Edges[e] or its wrapper
 }
 
 // CellOptions are the settings of a search cell's mixed edges.
@@ -29,6 +32,12 @@ type CellOptions struct {
 	PoolBN       bool     // BatchNorm (affine=False) after pools, as DARTS
 	ConvBias     bool     // convolutions of ReLUConvBN ops with a bias, as NAS-Bench-201's search cells
 	NoTrackStats bool     // BatchNorm without running statistics
+	// Partial sends 1/Partial of every edge's input channels through its
+	// ops (PC-DARTS, mixedop.Partial); 0: all of them.
+	Partial int
+	// AuxSkip, if set, gives every edge DARTS-'s auxiliary skip with this
+	// coefficient (mixedop.AuxSkip), read at each forward pass.
+	AuxSkip func() float64
 	// EdgeOps, if set, are the candidates of each edge, in column order,
 	// instead of Ops ('none' for a column the edge does not compute).
 	EdgeOps [][]string
@@ -61,12 +70,12 @@ func NewSearchCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, topo spac
 		if o.Reduction && ed.Input < topo.Inputs {
 			stride = 2
 		}
-		m, err := mixedop.NewMixed[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), ops, e, mixedop.Args{C: o.C, Stride: stride, PoolBN: o.PoolBN, ConvBias: o.ConvBias, Untracked: o.NoTrackStats,
-			SkipDropout: o.SkipDropout})
+		m, b, err := newEdge[T](ctx, join(prefix, fmt.Sprintf("edge%d", e)), ops, e, stride, o)
 		if err != nil {
 			return nil, err
 		}
 		c.Edges = append(c.Edges, m)
+		c.blocks = append(c.blocks, b)
 	}
 	return c, nil
 }
@@ -74,6 +83,12 @@ func NewSearchCell[T Float](ctx *mixedop.Ctx, prefix, cellType string, topo spac
 // Apply adds the cell to g, reading its inputs and the edge weights w
 // (edges × ops), and returns its output node.
 func (c *SearchCell[T]) Apply(g *mixedop.Graph[T], inputs []*G.Node, w *G.Node) (*G.Node, error) {
+	return c.apply(g, inputs, w, nil)
+}
+
+// apply is Apply, with every node's edges scaled by the edge weights ew
+// if not nil (ApplyWithEdgeWeights).
+func (c *SearchCell[T]) apply(g *mixedop.Graph[T], inputs []*G.Node, w, ew *G.Node) (*G.Node, error) {
 	if len(inputs) != c.Topology.Inputs {
 		return nil, fmt.Errorf("%s: %d inputs, the cell takes %d", c.Prefix, len(inputs), c.Topology.Inputs)
 	}
@@ -91,14 +106,21 @@ func (c *SearchCell[T]) Apply(g *mixedop.Graph[T], inputs []*G.Node, w *G.Node) 
 	}
 	for k := 0; k < c.Topology.Nodes; k++ {
 		var terms []*G.Node
-		for _, e := range c.Topology.InEdges(k) {
-			t, err := g.Apply(c.Edges[e], nil, states[c.Topology.Edges[e].Input], w)
+		in := c.Topology.InEdges(k)
+		for _, e := range in {
+			t, err := g.Apply(c.blocks[e], nil, states[c.Topology.Edges[e].Input], w)
 			if err != nil {
 				return nil, err
 			}
 			terms = append(terms, t)
 		}
-		s, err := g.Apply(&sumBlock[T]{label: join(c.Prefix, fmt.Sprintf("node%d", k))}, nil, terms...)
+		label := join(c.Prefix, fmt.Sprintf("node%d", k))
+		var sum mixedop.Block[T] = &sumBlock[T]{label: label}
+		if ew != nil {
+			sum = &edgeSumBlock[T]{label: label, edges: in}
+			terms = append(terms, ew)
+		}
+		s, err := g.Apply(sum, nil, terms...)
 		if err != nil {
 			return nil, err
 		}
@@ -122,7 +144,7 @@ func (c *SearchCell[T]) Params() []*mixedop.Param[T] {
 			ps = append(ps, p.Params()...)
 		}
 	}
-	for _, e := range c.Edges {
+	for _, e := range c.blocks {
 		ps = append(ps, e.Params()...)
 	}
 	return ps
@@ -136,7 +158,7 @@ func (c *SearchCell[T]) State() []*mixedop.Param[T] {
 			st = append(st, p.State()...)
 		}
 	}
-	for _, e := range c.Edges {
+	for _, e := range c.blocks {
 		st = append(st, e.State()...)
 	}
 	return st

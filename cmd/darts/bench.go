@@ -15,6 +15,8 @@ import (
 
 	"github.com/darts-go/darts/bilevel"
 	"github.com/darts-go/darts/datasets"
+	"github.com/darts-go/darts/method"
+	"github.com/darts-go/darts/space"
 	"github.com/darts-go/darts/supernet"
 	"github.com/spf13/pflag"
 )
@@ -52,6 +54,7 @@ func benchPresetNames() string {
 // benchResult is what darts bench measures; --json prints it as one object.
 type benchResult struct {
 	Preset        string    `json:"preset"`
+	Method        string    `json:"method"`
 	Mode          string    `json:"mode"`
 	Order         int       `json:"order"`
 	Steps         int       `json:"steps"`
@@ -80,10 +83,14 @@ const benchHelp = `Usage: darts bench [--mode search|train] [flags]
 Times search steps (--mode search, the default) or retraining steps
 (--mode train --genotype FILE) of a benchmark preset (listed below).
 
-Search mode times search steps of the preset on synthetic data
-of the preset's shape: the same bilevel.Search steps as darts search (an
-architecture step on a search-val batch, then a weight step on a
-search-train batch), first --warmup untimed steps, then --steps timed ones.
+Search mode times search steps of the preset on synthetic data of the
+preset's shape, with the supernet of --method (its reference partial
+channels, edge normalization or auxiliary skip on the preset's cells and
+channels; the search settings stay DARTS's, without warm-up, so that every
+method is timed on the same steps): the same bilevel.Search steps as darts
+search (an architecture step on a search-val batch, then a weight step on
+a search-train batch), first --warmup untimed steps, then --steps timed
+ones.
 It prints the median and minimum step time, images per second (search-train
 images, i.e. batch / median step), the process's peak resident memory, the
 supernet's weight count, GOMAXPROCS, the process CPU time per timed step
@@ -112,6 +119,7 @@ Examples:
   darts bench --preset mnist-small --order 2 --steps 5 --json
   GOMAXPROCS=1 darts bench --preset cifar-small --steps 3
   darts bench --threads 1 --json
+  darts bench --method pc-darts --batch-size 128
   darts bench --mode train --genotype genotypes/darts-v2.json --preset cifar-small
   darts bench --batch-size 64 --init-channels 16 --ops none,max_pool_3x3,sep_conv_3x3
 
@@ -128,6 +136,7 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		warmup       int
 		asJSON       bool
 		seed         uint64
+		methodName   string
 		mode         string
 		bt           benchTrainFlags
 		layers, c, b int
@@ -145,6 +154,7 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	fs.IntVar(&order, "order", 1, "architecture gradient: 1 first order, 2 second order (unrolled)")
 	fs.IntVar(&steps, "steps", 5, "timed search steps")
 	fs.IntVar(&warmup, "warmup", 2, "untimed search steps before them")
+	fs.StringVar(&methodName, "method", method.DARTS, "search `method` whose supernet to time: "+strings.Join(method.Names(), ", "))
 	setThreads := addThreadsFlag(fs)
 	fs.Uint64Var(&seed, "seed", 2, "seed of the initialization and the synthetic data")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of text")
@@ -179,6 +189,8 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		return usageErrorf("--ops: a setting of search mode (train mode's ops are --genotype's)")
 	case mode == "train" && fs.Changed("order"):
 		return usageErrorf("--order: a setting of search mode")
+	case mode == "train" && fs.Changed("method"):
+		return usageErrorf("--method: a setting of search mode (train mode retrains --genotype)")
 	case mode == "search" && (fs.Changed("genotype") || fs.Changed("drop-path") || fs.Changed("auxiliary")):
 		return usageErrorf("--genotype, --drop-path and --auxiliary are settings of --mode train")
 	}
@@ -198,6 +210,14 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	if mode == "train" {
 		return benchTrain(stdout, stderr, preset, p, bt, steps, warmup, seed, asJSON)
 	}
+	spec, err := method.Lookup(methodName)
+	if err != nil {
+		return usageErrorf("--method: %v", err)
+	}
+	ref, err := spec.Recipe(method.Query{Space: space.DARTSName, Order: order}, method.Reference)
+	if err != nil {
+		return usageErrorf("--method %s: %v", methodName, err)
+	}
 
 	total := warmup + steps
 	// Exactly total batches in each of search-train and search-val: the
@@ -208,23 +228,30 @@ func bench(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers, Primitives: p.Ops}
+	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers, Primitives: p.Ops,
+		PartialChannels: ref.Network.PartialChannels, EdgeNormalization: ref.Network.EdgeNormalization, AuxSkip: ref.Network.AuxSkip}
 	if err := cfg.WithDefaults().Validate(); err != nil {
-		return usageErrorf("--ops/--layers/--init-channels: %v", err)
-	}
-	net, err := supernet.NewNetwork[float32](cfg, seed)
-	if err != nil {
-		return err
+		return usageErrorf("--method/--ops/--layers/--init-channels: %v", err)
 	}
 	st := bilevel.DefaultSettings()
 	st.Epochs, st.BatchSize, st.Order, st.Seed = 1, p.B, order, seed
-	s, err := bilevel.NewSearch(net, data, st, bilevel.Method[float32]{})
+	rec := ref
+	rec.Network, rec.Search = cfg, st
+	m, err := spec.BuildRecipe(rec)
+	if err != nil {
+		return usageErrorf("--method %s on preset %s: %v", methodName, preset, err)
+	}
+	net, err := supernet.NewNetwork[float32](cfg, seed)
+	if err != nil {
+		return usageErrorf("--method %s on preset %s: %v", methodName, preset, err)
+	}
+	s, err := bilevel.NewSearch(net, data, st, m)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 
-	res := benchResult{Preset: preset, Mode: "search", Order: order, Steps: steps, Warmup: warmup, Batch: p.B,
+	res := benchResult{Preset: preset, Method: spec.Name, Mode: "search", Order: order, Steps: steps, Warmup: warmup, Batch: p.B,
 		Params: net.NumParams(), Threads: runtime.GOMAXPROCS(0), Layers: p.Layers, InitChannels: p.C, Ops: p.Ops}
 	bar := newProgress(stderr, fmt.Sprintf("bench %s order %d", preset, order), total)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -297,6 +324,7 @@ func bench(stdout, stderr io.Writer, args []string) error {
 		rssText = "unknown on " + runtime.GOOS
 	}
 	_, err = fmt.Fprintf(stdout, `preset         %s (%dx%dx%d, %d classes, %d layers, %d init channels, batch %d)
+method         %s
 order          %d
 median step    %.3f s
 min step       %.3f s
@@ -307,7 +335,7 @@ params         %d
 threads        %d (GOMAXPROCS)
 CPU/step       %.3f s (user+system, all threads)
 allocs/step    %.0f (%.1f KiB)
-`, preset, p.Shape[0], p.Shape[1], p.Shape[2], p.Classes, p.Layers, p.C, p.B, order,
+`, preset, p.Shape[0], p.Shape[1], p.Shape[2], p.Classes, p.Layers, p.C, p.B, spec.Name, order,
 		res.MedianStepS, res.MinStepS, strings.Join(times, " "), res.ImagesPerS, rssText,
 		res.Params, res.Threads, res.CPUPerStepS, res.AllocsPerStep, res.BytesPerStep/1024)
 	return err

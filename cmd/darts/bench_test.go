@@ -40,6 +40,9 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--init-channels", "-3"}, "--init-channels -3"},
 		{[]string{"--batch-size", "-2"}, "--batch-size -2"},
 		{[]string{"--ops", "none,conv_9x9"}, "conv_9x9"},
+		{[]string{"--method", "gdsa"}, `method "gdsa": unknown`},
+		{[]string{"--preset", "tiny", "--method", "pc-darts"}, "partial channels K = 4"},
+		{[]string{"--mode", "train", "--genotype", "../../genotypes/darts-v2.json", "--method", "pc-darts"}, "--method"},
 	}
 	for _, c := range cases {
 		err := bench(io.Discard, io.Discard, c.args)
@@ -202,5 +205,33 @@ func TestBenchText(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestBenchMethods times the tiny preset with DARTS-'s network and a batch
+// of its own: the method's weights (the auxiliary skip's FactorizedReduce)
+// are in the count, the batch in the result.
+func TestBenchMethods(t *testing.T) {
+	p := benchPresets["tiny"]
+	cfg := supernet.Config{InputC: p.Shape[0], InputH: p.Shape[1], InputW: p.Shape[2], Classes: p.Classes, C: p.C, Layers: p.Layers}
+	plain, err := supernet.NewNetwork[float32](cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AuxSkip = &supernet.AuxSkip{Beta: 1, Decay: supernet.DecayLinear}
+	aux, err := supernet.NewNetwork[float32](cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := bench(&out, io.Discard, []string{"--preset", "tiny", "--method", "darts-minus", "--batch-size", "6", "--steps", "1", "--warmup", "0", "--json"}); err != nil {
+		t.Fatal(err)
+	}
+	var r benchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Method != "darts-minus" || r.Batch != 6 || r.Params != aux.NumParams() || r.Params == plain.NumParams() {
+		t.Errorf("method %q, batch %d, params %d; want darts-minus, 6, %d (DARTS: %d)", r.Method, r.Batch, r.Params, aux.NumParams(), plain.NumParams())
 	}
 }

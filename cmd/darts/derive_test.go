@@ -129,6 +129,13 @@ func TestDeriveErrors(t *testing.T) {
 		{"missing epoch", []string{"--run", run, "--epoch", "9"}, false, "no line for epoch 9 (it has epochs 0..2)"},
 		{"no alphas", []string{"--run", empty}, false, "alphas.jsonl"},
 		{"broken alphas", []string{"--run", broken}, false, "alphas.jsonl"},
+		{"other rule", []string{"--run", run, "--rule", "top3"}, true, `--rule "top3"`},
+		{"pt flag alone", []string{"--run", run, "--pt-interval", "2"}, true, "--pt-interval goes with --rule perturbation"},
+		{"rule with random", []string{"--random", "1", "--rule", "perturbation"}, true, "needs --run"},
+		{"rule with epoch", []string{"--run", run, "--rule", "perturbation", "--epoch", "1"}, true, "no --epoch"},
+		{"bad interval", []string{"--run", run, "--rule", "perturbation", "--pt-interval", "-1"}, true, "interval -1"},
+		{"bad criterion", []string{"--run", run, "--rule", "perturbation", "--pt-criterion", "top1"}, true, `criterion "top1"`},
+		{"rule on no run", []string{"--run", empty, "--rule", "perturbation"}, false, "config.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := deriveCmd(tc.args, &bytes.Buffer{}, &bytes.Buffer{})

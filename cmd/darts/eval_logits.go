@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 
 	"github.com/darts-go/darts/datasets"
 	"github.com/darts-go/darts/export/npy"
@@ -61,6 +63,32 @@ func evalAndWrite(stdout io.Writer, tr *job.Trained, data *datasets.Splits, batc
 func (o *evalOutputs) check() error {
 	if o.limit < 0 {
 		return usageErrorf("--limit %d: want 0 (all) or a positive count", o.limit)
+	}
+	if err := checkOutFile("--logits", o.logits); err != nil {
+		return err
+	}
+	return checkOutFile("--images", o.images)
+}
+
+// checkOutFile checks, before any work, that the file a flag names can be
+// created: its directory exists and it is not itself a directory. An empty
+// path passes.
+func checkOutFile(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s: is a directory, want a file name", flag, path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case os.IsNotExist(err):
+		return fmt.Errorf("%s %s: directory %s does not exist", flag, path, dir)
+	case err != nil:
+		return fmt.Errorf("%s %s: %w", flag, path, err)
+	case !st.IsDir():
+		return fmt.Errorf("%s %s: %s is not a directory", flag, path, dir)
 	}
 	return nil
 }

@@ -72,6 +72,9 @@ func exportModel(format, out string, m *modelFlags, stdout io.Writer) error {
 	if m.noAux && format != "pytorch" {
 		return usageErrorf("--no-auxiliary applies to --format pytorch (the ONNX model never has the auxiliary head)")
 	}
+	if err := checkOutFile("-o", out); err != nil {
+		return err
+	}
 	tr, err := job.OpenTraining(m.run, "")
 	if err != nil {
 		return err

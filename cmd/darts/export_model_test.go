@@ -217,6 +217,30 @@ func TestExportModelErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "config.json") {
 		t.Errorf("not a run: %v", err)
 	}
+	// An output that cannot be created is said before the run is read
+	// (the run here does not even exist).
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ out, want string }{
+		{filepath.Join(dir, "no", "x.onnx"), "-o " + filepath.Join(dir, "no", "x.onnx") + ": directory " + filepath.Join(dir, "no") + " does not exist"},
+		{dir, "-o " + dir + ": is a directory"},
+		{filepath.Join(file, "x.onnx"), file + " is not a directory"},
+	} {
+		err := export([]string{"--format", "onnx", "--run", filepath.Join(dir, "nosuch"), "-o", c.out}, buf())
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("-o %s: %v, want %q", c.out, err, c.want)
+		}
+	}
+	for _, flag := range []string{"--logits", "--images"} {
+		out := filepath.Join(dir, "no", "x.npy")
+		err := eval([]string{"--run", filepath.Join(dir, "nosuch"), flag, out}, buf())
+		if want := flag + " " + out + ": directory"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("eval %s %s: %v, want %q", flag, out, err, want)
+		}
+	}
 }
 
 // TestExportGenotypeOfRun: --run DIR with a genotype format reads the

@@ -41,13 +41,7 @@ func BatchNormTrain[T Float](n, c, p int, eps T, x, gamma, beta, y, xhat, mean, 
 			}
 			for b := 0; b < n; b++ {
 				k := (b*c + ch) * p
-				xr := x[k : k+p]
-				xh, yr := xhat[k:k+len(xr)], y[k:k+len(xr)]
-				for q, v := range xr {
-					h := (v - muT) * isT
-					xh[q] = h
-					yr[q] = h*gm + bt
-				}
+				affineInto(x[k:k+p], xhat[k:k+p], y[k:k+p], muT, isT, gm, bt)
 			}
 		}
 	})
@@ -178,6 +172,27 @@ func normInto[T Float](x, y []T, mu, is T) {
 	}
 	for i, v := range x {
 		y[i] = (v - mu) * is
+	}
+}
+
+// affineInto is: for i, v := range x { h := (v - mu) * is; xh[i] = h;
+// y[i] = h*g + b }, on the vector paths in one pass with the same
+// roundings (the multiply and the add separately, as the Go loop compiles
+// without FMA), so every path gives the plain loop's bits.
+func affineInto[T Float](x, xh, y []T, mu, is, g, b T) {
+	xh, y = xh[:len(x)], y[:len(x)]
+	if is32[T]() && len(x) > 0 {
+		if useAVX512 {
+			bnAffine512(f32p(x), f32p(xh), f32p(y), len(x), float32(mu), float32(is), float32(g), float32(b))
+		} else {
+			bnAffineAVX(f32p(x), f32p(xh), f32p(y), len(x), float32(mu), float32(is), float32(g), float32(b))
+		}
+		return
+	}
+	for i, v := range x {
+		h := (v - mu) * is
+		xh[i] = h
+		y[i] = h*g + b
 	}
 }
 

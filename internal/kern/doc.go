@@ -33,7 +33,9 @@
 // path the machine has besides the default one.
 //
 // The AVX2 path's vector primitives are axpy, scal, dot, ReLU, the ReLU
-// mask, 3- and 5-tap rows, BatchNorm's normalize, dx and float64 sums. The
+// mask, 3- and 5-tap rows, BatchNorm's normalize, affine output (γ, β:
+// multiply and add rounded separately, as the plain loop, so all paths
+// agree bit for bit), dx and float64 sums. The
 // GEMMs behind pointwise and dense convolutions are 4x8 register tiles
 // (gemm4AVX) and rows of axpys; stride-1 depthwise convolution and average
 // pooling stack the N planes of a channel into one tall padded plane and
@@ -55,7 +57,8 @@
 // tile (4 rows by 32, then 16 columns, then a masked tail that stands in
 // for the AVX2 path's Go loop over the columns past a multiple of 8), the
 // 3- and 5-tap rows, padding, axpy and scal, ReLU and its mask,
-// BatchNorm's normalize and dx, and max_pool_3x3's passes and NaN check.
+// BatchNorm's normalize, affine output and dx, and max_pool_3x3's passes
+// and NaN check.
 // It also covers two parts the AVX2 path leaves to Go or to one chain of
 // adds: the stride-2 depthwise forward of the reduction cells (dw2x512
 // gathers each tap's even source elements with VPERMT2PS), and BatchNorm's

@@ -392,3 +392,45 @@ func TestAVX512PlaneSumsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestAffineIntoSameBitsOnEveryPath holds the vector kernels of BatchNorm's
+// affine output (affineInto, used by BatchNormTrain with γ and β) to the
+// plain path's Go loop, which is the loop BatchNormTrain ran on every path
+// before: the same bits on every length around the vector widths, with
+// zeros of both signs, infinities, NaNs and subnormals among the inputs
+// (any NaN taken as equal to any NaN: which operand's NaN a Go add passes
+// on is the compiler's choice), for γ = 1, β = 0 too (where -0 + 0 gives
+// +0 on both).
+func TestAffineIntoSameBitsOnEveryPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 20))
+	for _, n := range testLens {
+		for _, special := range []bool{false, true} {
+			x := specials32(rng, n, special)
+			for _, s := range [][4]float32{{0.125, 3.5, -0.75, 0.3}, {-0.2, 0.9, 1, 0}, {0, 1e30, 1e10, -1e-3}} {
+				run := func() [2][]float32 {
+					xh, y := make([]float32, n), make([]float32, n)
+					affineInto(x, xh, y, s[0], s[1], s[2], s[3])
+					return [2][]float32{xh, y}
+				}
+				var want [2][]float32
+				onPath(pathPlain, func() { want = run() })
+				for p := pathAVX2; p <= bestPath; p++ {
+					var got [2][]float32
+					onPath(p, func() { got = run() })
+					for k := range want {
+						for i := range want[k] {
+							g, w := got[k][i], want[k][i]
+							if g != g && w != w {
+								continue
+							}
+							if math.Float32bits(g) != math.Float32bits(w) {
+								t.Fatalf("n=%d special=%v %v: %s output %d [%d] = %g (%#08x), plain loop %g (%#08x)",
+									n, special, s, pathNames[p], k, i, g, math.Float32bits(g), w, math.Float32bits(w))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

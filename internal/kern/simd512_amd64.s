@@ -1218,3 +1218,48 @@ d2next:
 d2done:
 	VZEROUPPER
 	RET
+
+// func bnAffine512(x, xh, y *float32, n int, mu, is, gm, bt float32)
+// h = (x[i] - mu) * is; xh[i] = h; y[i] = h*gm + bt, the multiply and the
+// add rounded separately (as the Go loop it replaces: no FMA).
+TEXT ·bnAffine512(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ xh+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS mu+32(FP), Z8
+	VBROADCASTSS is+36(FP), Z9
+	VBROADCASTSS gm+40(FP), Z10
+	VBROADCASTSS bt+44(FP), Z11
+
+bna16:
+	CMPQ CX, $16
+	JL   bnatail
+	VMOVUPS (SI), Z0
+	VSUBPS Z8, Z0, Z0
+	VMULPS Z9, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VMULPS Z10, Z0, Z1
+	VADDPS Z11, Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  bna16
+
+bnatail:
+	TESTQ CX, CX
+	JZ   bnadone
+	TAIL(CX, K1)
+	VMOVUPS.Z (SI), K1, Z0
+	VSUBPS Z8, Z0, Z0
+	VMULPS Z9, Z0, Z0
+	VMOVUPS Z0, K1, (DX)
+	VMULPS Z10, Z0, Z1
+	VADDPS Z11, Z1, Z1
+	VMOVUPS Z1, K1, (DI)
+
+bnadone:
+	VZEROUPPER
+	RET

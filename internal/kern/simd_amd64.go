@@ -38,6 +38,9 @@ func corr5AVX(w *float32, d int, s, t *float32, n int, acc bool)
 func bnNormAVX(x, y *float32, n int, mu, is float32)
 
 //go:noescape
+func bnAffineAVX(x, xh, y *float32, n int, mu, is, gm, bt float32)
+
+//go:noescape
 func bnDxAVX(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool)
 
 //go:noescape
@@ -124,6 +127,9 @@ func mask512(x, src, dst *float32, n int, acc bool)
 
 //go:noescape
 func bnNorm512(x, y *float32, n int, mu, is float32)
+
+//go:noescape
+func bnAffine512(x, xh, y *float32, n int, mu, is, gm, bt float32)
 
 //go:noescape
 func bnDx512(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool)

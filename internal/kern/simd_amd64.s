@@ -1131,3 +1131,52 @@ padborder:
 paddone:
 	VZEROUPPER
 	RET
+
+// func bnAffineAVX(x, xh, y *float32, n int, mu, is, gm, bt float32)
+// h = (x[i] - mu) * is; xh[i] = h; y[i] = h*gm + bt, the multiply and the
+// add rounded separately (as the Go loop it replaces: no FMA).
+TEXT ·bnAffineAVX(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ xh+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS mu+32(FP), Y8
+	VBROADCASTSS is+36(FP), Y9
+	VBROADCASTSS gm+40(FP), Y10
+	VBROADCASTSS bt+44(FP), Y11
+
+bna8:
+	CMPQ CX, $8
+	JL   bna1
+	VMOVUPS (SI), Y0
+	VSUBPS Y8, Y0, Y0
+	VMULPS Y9, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VMULPS Y10, Y0, Y1
+	VADDPS Y11, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  bna8
+
+bna1:
+	CMPQ CX, $0
+	JE   bnadone
+	VMOVSS (SI), X0
+	VSUBSS X8, X0, X0
+	VMULSS X9, X0, X0
+	VMOVSS X0, (DX)
+	VMULSS X10, X0, X1
+	VADDSS X11, X1, X1
+	VMOVSS X1, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DX
+	ADDQ $4, DI
+	DECQ CX
+	JMP  bna1
+
+bnadone:
+	VZEROUPPER
+	RET

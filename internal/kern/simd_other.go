@@ -12,9 +12,10 @@ func maskAVX(x, src, dst *float32, n int, acc bool) { panic("kern: no AVX") }
 func sumDot64AVX(x, y *float32, n int) (sx, sxy float64) {
 	panic("kern: no AVX")
 }
-func corr3AVX(w *float32, d int, s, t *float32, n int, acc bool) { panic("kern: no AVX") }
-func corr5AVX(w *float32, d int, s, t *float32, n int, acc bool) { panic("kern: no AVX") }
-func bnNormAVX(x, y *float32, n int, mu, is float32)             { panic("kern: no AVX") }
+func corr3AVX(w *float32, d int, s, t *float32, n int, acc bool)   { panic("kern: no AVX") }
+func corr5AVX(w *float32, d int, s, t *float32, n int, acc bool)   { panic("kern: no AVX") }
+func bnNormAVX(x, y *float32, n int, mu, is float32)               { panic("kern: no AVX") }
+func bnAffineAVX(x, xh, y *float32, n int, mu, is, gm, bt float32) { panic("kern: no AVX") }
 func bnDxAVX(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool) {
 	panic("kern: no AVX")
 }
@@ -33,13 +34,14 @@ func padAVX(x *float32, h, w int, dst *float32, p int, v float32, relu bool) {
 	panic("kern: no AVX")
 }
 
-func axpy512(a float32, x, y *float32, n int)                     { panic("kern: no AVX-512") }
-func scal512(a float32, x, y *float32, n int)                     { panic("kern: no AVX-512") }
-func relu512(x, y *float32, n int)                                { panic("kern: no AVX-512") }
-func mask512(x, src, dst *float32, n int, acc bool)               { panic("kern: no AVX-512") }
-func bnNorm512(x, y *float32, n int, mu, is float32)              { panic("kern: no AVX-512") }
-func corr3x512(w *float32, d int, s, t *float32, n int, acc bool) { panic("kern: no AVX-512") }
-func corr5x512(w *float32, d int, s, t *float32, n int, acc bool) { panic("kern: no AVX-512") }
+func axpy512(a float32, x, y *float32, n int)                      { panic("kern: no AVX-512") }
+func scal512(a float32, x, y *float32, n int)                      { panic("kern: no AVX-512") }
+func relu512(x, y *float32, n int)                                 { panic("kern: no AVX-512") }
+func mask512(x, src, dst *float32, n int, acc bool)                { panic("kern: no AVX-512") }
+func bnNorm512(x, y *float32, n int, mu, is float32)               { panic("kern: no AVX-512") }
+func bnAffine512(x, xh, y *float32, n int, mu, is, gm, bt float32) { panic("kern: no AVX-512") }
+func corr3x512(w *float32, d int, s, t *float32, n int, acc bool)  { panic("kern: no AVX-512") }
+func corr5x512(w *float32, d int, s, t *float32, n int, acc bool)  { panic("kern: no AVX-512") }
 func bnDx512(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool) {
 	panic("kern: no AVX-512")
 }
