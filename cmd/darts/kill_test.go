@@ -17,8 +17,12 @@ import (
 
 // TestMain lets a test run darts train in a child process (the test binary
 // itself, with DARTS_TEST_CHILD_TRAIN holding the arguments) so that the
-// child can be killed hard.
+// child can be killed hard; with DARTS_TEST_MAIN=1 the test binary is the
+// darts command (darts sweep run --jobs starts itself as its members).
 func TestMain(m *testing.M) {
+	if os.Getenv("DARTS_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:]))
+	}
 	if args := os.Getenv("DARTS_TEST_CHILD_TRAIN"); args != "" {
 		if err := train(strings.Split(args, "\x1f"), io.Discard, io.Discard); err != nil {
 			fmt.Fprintln(os.Stderr, err)

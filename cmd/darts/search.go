@@ -38,8 +38,12 @@ uninterrupted run would.
 Defaults: every hyperparameter is the method's reference value on the
 space; --budget quick (the default) scales the epochs, batch, data and
 network down to a search of a few minutes on a 2-core machine, --budget
-reference keeps the reference's. Every flag overrides. With no flags it
-searches real MNIST (see README.md). The defaults below are those of
+reference keeps the reference's. Every flag overrides; an --epochs other
+than the budget's also scales the settings counted in epochs that are not
+given (--warmup-epochs, and the method's options in epochs) as a budget
+does: the reference's value times --epochs over the reference's epochs,
+rounded. With no flags it searches real MNIST (see README.md). The
+defaults below are those of
   --method %s --space %s --budget %s
 (give other values of these flags with --help to see theirs).
 
@@ -219,6 +223,9 @@ func search(args []string, stdout, stderr io.Writer) error {
 			if fs.Changed(f) {
 				return usageErrorf("--%s: not a setting of the %s space (its network takes --%s)", f, sel.space, strings.Join(own, ", --"))
 			}
+		}
+		if err := scaleToEpochs(fs, spec, method.Query{Space: sel.space, Order: sel.order}, rec, &st); err != nil {
+			return usageErrorf("--epochs: %v", err)
 		}
 		if err := checkDataFlags(&o, shape); err != nil {
 			return err
