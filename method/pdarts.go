@@ -71,7 +71,6 @@ stage's network and the final genotype.`,
 			{Name: "warmup_2", Usage: "epochs of stage 2 that train the weights only", Kind: Int, Epochs: true},
 			{Name: "warmup_3", Usage: "epochs of stage 3 that train the weights only", Kind: Int, Epochs: true},
 			{Name: "skip_cap", Usage: "most skip connections in the final normal cell (-1: no cap)", Kind: Int},
-			{Name: "arch_grad_clip", Usage: "norm the architecture gradient is clipped to (0: not clipped)", Kind: Float},
 		},
 		Reference: pdartsReference,
 		Quick:     pdartsQuick,
@@ -87,7 +86,7 @@ var pdartsDefaults = Options{
 	"ops_2": 5, "ops_3": 3,
 	"dropout_1": 0.1, "dropout_2": 0.4, "dropout_3": 0.7, "dropout_decay": 0.2,
 	"warmup_2": 10, "warmup_3": 10,
-	"skip_cap": derive.PDARTSSkipCap, "arch_grad_clip": 5,
+	"skip_cap": derive.PDARTSSkipCap,
 }
 
 // pdartsReference is train_search.py's recipe: argparse defaults, the
@@ -104,6 +103,7 @@ func pdartsReference(q Query) (Recipe, error) {
 	s.LR, s.LRMin = 0.025, 0
 	s.ArchLR = 6e-4
 	s.ArchAdam = optim.Adam1
+	s.ArchGradClip = 5 // the α gradient's 2-norm, as train_search.py clips it (--arch-grad-clip)
 	return Recipe{
 		Source:  "chenxin061/pdarts train_search.py, model_search.py @ b880e87 and its README's command",
 		Network: supernet.Config{Space: space.DARTSName, C: 16, Layers: 5, Init: "1.x"}.WithDefaults(),
@@ -144,8 +144,6 @@ func checkPDARTS(r Recipe) error {
 		return fmt.Errorf("add_layers and add_width options: need 0 or more")
 	case opt(r, "skip_cap") < -1:
 		return fmt.Errorf("skip_cap %g: need -1 (no cap) or more", opt(r, "skip_cap"))
-	case !(opt(r, "arch_grad_clip") >= 0):
-		return fmt.Errorf("arch_grad_clip %g: need 0 (none) or more", opt(r, "arch_grad_clip"))
 	case r.Search.Order == 2:
 		return fmt.Errorf("order 2: its architecture steps are first order")
 	}
@@ -167,37 +165,15 @@ func checkPDARTS(r Recipe) error {
 	return nil
 }
 
-// pdartsBuild is a stage's method: first-order steps with the α gradient
-// clipped, the P-DARTS rule (the final derivation, as the genotype of every
+// pdartsBuild is a stage's method: first-order steps (the α gradient
+// clipped by Settings.ArchGradClip, which the recipe sets), the P-DARTS rule (the final derivation, as the genotype of every
 // epoch).
 func pdartsBuild(r Recipe) (bilevel.Method[float32], error) {
 	if err := checkPDARTS(r); err != nil {
 		return bilevel.Method[float32]{}, err
 	}
-	return bilevel.Method[float32]{Name: PDARTS, Arch: &ClippedFirstOrder[float32]{Norm: opt(r, "arch_grad_clip")},
+	return bilevel.Method[float32]{Name: PDARTS, Arch: bilevel.FirstOrder[float32]{},
 		Rule: derive.PDARTS{MaxSkip: int(opt(r, "skip_cap"))}}, nil
-}
-
-// ClippedFirstOrder is first-order DARTS with the architecture gradient's
-// global 2-norm clipped to Norm before the Adam step (P-DARTS's
-// nn.utils.clip_grad_norm_(arch_parameters(), grad_clip)); Norm 0 clips
-// nothing.
-type ClippedFirstOrder[T bilevel.Float] struct {
-	Norm float64 `json:"norm"`
-}
-
-// Name implements bilevel.ArchStep.
-func (*ClippedFirstOrder[T]) Name() string { return "first-order-clipped" }
-
-// ArchGrad implements bilevel.ArchStep.
-func (a *ClippedFirstOrder[T]) ArchGrad(c *bilevel.StepContext[T]) error {
-	if err := (bilevel.FirstOrder[T]{}).ArchGrad(c); err != nil {
-		return err
-	}
-	if a.Norm > 0 {
-		optim.ClipGradNorm(c.Net.UsedArchParams(), a.Norm)
-	}
-	return nil
 }
 
 // tagPDARTSStage keys the seeds of the stages after the first.

@@ -40,7 +40,7 @@ func TestPDARTSRecipe(t *testing.T) {
 	}
 	want := Options{"add_layers_2": 6, "add_layers_3": 12, "add_width_2": 0, "add_width_3": 0, "ops_2": 5, "ops_3": 3,
 		"dropout_1": 0.1, "dropout_2": 0.4, "dropout_3": 0.7, "dropout_decay": 0.2, "warmup_2": 10, "warmup_3": 10,
-		"skip_cap": 2, "arch_grad_clip": 5}
+		"skip_cap": 2}
 	if len(o) != len(want) {
 		t.Errorf("options %v, want %v", o, want)
 	}
@@ -155,14 +155,19 @@ func TestPDARTSStaging(t *testing.T) {
 	}
 }
 
-// recordArch runs an architecture step and keeps the gradient it left.
+// recordArch runs an architecture step and keeps the gradient it left and
+// the architecture tensors' values it started from.
 type recordArch struct {
-	inner bilevel.ArchStep[float32]
-	grads [][]float32
+	inner  bilevel.ArchStep[float32]
+	grads  [][]float32
+	values [][]float32
 }
 
 func (r *recordArch) Name() string { return r.inner.Name() }
 func (r *recordArch) ArchGrad(c *bilevel.StepContext[float32]) error {
+	for _, p := range c.Net.UsedArchParams() {
+		r.values = append(r.values, slices.Clone(p.Value))
+	}
 	if err := r.inner.ArchGrad(c); err != nil {
 		return err
 	}
@@ -172,35 +177,49 @@ func (r *recordArch) ArchGrad(c *bilevel.StepContext[float32]) error {
 	return nil
 }
 
-// TestClippedFirstOrder: the P-DARTS architecture gradient is first-order
-// DARTS's scaled to the clip's global norm over both tensors
-// (clip_grad_norm_: by maxNorm/(norm+1e-6)), on the same search state.
-func TestClippedFirstOrder(t *testing.T) {
-	data, err := datasets.Load(datasets.Options{Name: "synthetic", Shape: [3]int{1, 8, 8}, Classes: 3, Limit: 32, Seed: 5})
+// TestArchGradClip: P-DARTS's recipe clips the architecture gradient at
+// 5, and the search's clip (Settings.ArchGradClip, which P-DARTS uses)
+// scales first-order DARTS's gradient to the clip's global norm over both
+// tensors as clip_grad_norm_ does (by maxNorm/(norm+1e-6)): with plain SGD
+// at learning rate 1 and no weight decay, α moves by minus the clipped
+// gradient.
+func TestArchGradClip(t *testing.T) {
+	spec, err := Lookup(PDARTS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := spec.Recipe(Query{Space: space.DARTSName, Order: 1}, "reference")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Search.ArchGradClip != 5 {
+		t.Errorf("p-darts: ArchGradClip %g, want train_search.py's 5", rec.Search.ArchGradClip)
+	}
+	data, err := datasets.Load(datasets.Options{Name: "synthetic", Shape: [3]int{1, 8, 8}, Classes: 3, Limit: 64, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const norm = 1e-4
-	grads := func(inner bilevel.ArchStep[float32]) [][]float32 {
-		net, err := supernet.NewNetwork[float32](supernet.Config{InputC: 1, InputH: 8, InputW: 8, Classes: 3, C: 4, Layers: 3}, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := bilevel.DefaultSettings()
-		st.Epochs, st.BatchSize = 1, 16
-		rec := &recordArch{inner: inner}
-		s, err := bilevel.NewSearch(net, data, st, bilevel.Method[float32]{Arch: rec})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if _, err := s.RunEpoch(context.Background(), nil); err != nil {
-			t.Fatal(err)
-		}
-		return rec.grads[:2] // the first step's two tensors
+	net, err := supernet.NewNetwork[float32](supernet.Config{InputC: 1, InputH: 8, InputW: 8, Classes: 3, C: 4, Layers: 3}, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	plain := grads(bilevel.FirstOrder[float32]{})
-	clipped := grads(&ClippedFirstOrder[float32]{Norm: norm})
+	st := bilevel.DefaultSettings()
+	st.Epochs, st.BatchSize = 1, 16
+	st.ArchOptimizer, st.ArchLR, st.ArchWeightDecay, st.ArchGradClip = "sgd", 1, 0, norm
+	r := &recordArch{inner: bilevel.FirstOrder[float32]{}}
+	s, err := bilevel.NewSearch(net, data, st, bilevel.Method[float32]{Arch: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.RunEpoch(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.values) < 4 {
+		t.Fatalf("%d architecture steps recorded, want 2", len(r.values)/2)
+	}
+	plain := r.grads[:2] // the first step's two tensors, before the clip
 	var ss float64
 	for _, g := range plain {
 		for _, v := range g {
@@ -214,8 +233,9 @@ func TestClippedFirstOrder(t *testing.T) {
 	coef := norm / (total + 1e-6)
 	for i := range plain {
 		for j, v := range plain[i] {
-			if w := float64(v) * coef; math.Abs(float64(clipped[i][j])-w) > 1e-3*math.Abs(w)+1e-12 {
-				t.Fatalf("tensor %d [%d]: clipped %g, want %g", i, j, clipped[i][j], w)
+			moved := float64(r.values[i][j]) - float64(r.values[2+i][j])
+			if w := float64(v) * coef; math.Abs(moved-w) > 1e-3*math.Abs(w)+1e-9 {
+				t.Fatalf("tensor %d [%d]: α moved by %g, want the clipped gradient %g", i, j, moved, w)
 			}
 		}
 	}
