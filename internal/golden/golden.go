@@ -4,6 +4,7 @@
 package golden
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -89,21 +90,45 @@ func Paths() []string {
 	if p := os.Getenv("DARTS_GOLDEN"); p != "" {
 		return []string{p}
 	}
+	return []string{testdata("darts_ops.json"), testdata("darts_ops_alt.json")}
+}
+
+// testdata is the repository's testdata/name.
+func testdata(name string) string {
 	_, here, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(here), "..", "..", "testdata")
-	return []string{filepath.Join(dir, "darts_ops.json"), filepath.Join(dir, "darts_ops_alt.json")}
+	return filepath.Join(filepath.Dir(here), "..", "..", "testdata", name)
+}
+
+// envOr is $env if set, else the repository's testdata/name.
+func envOr(env, name string) string {
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	return testdata(name)
+}
+
+// decodeGzipJSON decodes the gzipped JSON file at path into v; errors name
+// the file.
+func decodeGzipJSON(path string, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("golden: %w", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("golden: %s: %w", path, err)
+	}
+	if err := json.NewDecoder(zr).Decode(v); err != nil {
+		return fmt.Errorf("golden: %s: %w", path, err)
+	}
+	return nil
 }
 
 // Wave2Path is the wave-2 golden file (NAS-Bench-201, PC-DARTS, DARTS-, the
 // mixing functions of GDAS, SNAS, FairDARTS, β-DARTS and DrNAS):
 // $DARTS_GOLDEN_WAVE2 if set, else the repository's testdata/wave2.json.
-func Wave2Path() string {
-	if p := os.Getenv("DARTS_GOLDEN_WAVE2"); p != "" {
-		return p
-	}
-	_, here, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(here), "..", "..", "testdata", "wave2.json")
-}
+func Wave2Path() string { return envOr("DARTS_GOLDEN_WAVE2", "wave2.json") }
 
 // LoadWave2 reads and checks the wave-2 golden file.
 func LoadWave2() (*File, error) { return Load(Wave2Path()) }

@@ -1,12 +1,7 @@
 package golden
 
 import (
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 )
 
 // The NAS-Bench-201 search-step golden vectors of
@@ -110,31 +105,16 @@ type NB201Steps struct {
 
 // NB201StepsPath is $DARTS_GOLDEN_NB201_STEPS if set, else the repository's
 // testdata/nb201_steps.json.gz.
-func NB201StepsPath() string {
-	if p := os.Getenv("DARTS_GOLDEN_NB201_STEPS"); p != "" {
-		return p
-	}
-	_, here, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(here), "..", "..", "testdata", "nb201_steps.json.gz")
-}
+func NB201StepsPath() string { return envOr("DARTS_GOLDEN_NB201_STEPS", "nb201_steps.json.gz") }
 
 // LoadNB201Steps reads the NAS-Bench-201 step file (gzipped JSON) and checks
 // that it holds the four cases, DARTS-V1 and DARTS-V2 at both BatchNorm
 // settings, of at least one step each.
 func LoadNB201Steps() (*NB201Steps, error) {
 	p := NB201StepsPath()
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("golden: %w", err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("golden: %s: %w", p, err)
-	}
 	n := &NB201Steps{Path: p}
-	if err := json.NewDecoder(zr).Decode(n); err != nil {
-		return nil, fmt.Errorf("golden: %s: %w", p, err)
+	if err := decodeGzipJSON(p, n); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, c := range n.Cases {

@@ -1,12 +1,8 @@
 package golden
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 )
 
 // The whole-network golden vectors of testdata/darts_networks.json.gz
@@ -102,31 +98,16 @@ type Networks struct {
 
 // NetworksPath is $DARTS_GOLDEN_NETWORKS if set, else the repository's
 // testdata/darts_networks.json.gz.
-func NetworksPath() string {
-	if p := os.Getenv("DARTS_GOLDEN_NETWORKS"); p != "" {
-		return p
-	}
-	_, here, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(here), "..", "..", "testdata", "darts_networks.json.gz")
-}
+func NetworksPath() string { return envOr("DARTS_GOLDEN_NETWORKS", "darts_networks.json.gz") }
 
 // LoadNetworks reads the network file (gzipped JSON).
 func LoadNetworks() (*Networks, error) {
 	p := NetworksPath()
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("golden: %w", err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("golden: %s: %w", p, err)
-	}
 	var raw struct {
 		Cases []json.RawMessage `json:"cases"`
 	}
-	if err := json.NewDecoder(zr).Decode(&raw); err != nil {
-		return nil, fmt.Errorf("golden: %s: %w", p, err)
+	if err := decodeGzipJSON(p, &raw); err != nil {
+		return nil, err
 	}
 	n := &Networks{Path: p}
 	for _, c := range raw.Cases {
