@@ -272,11 +272,19 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	return m.y, nil
 }
 
+// skipMode is the run's Ctx.Skip if set, else the edge's own Skip.
+func (m *Mixed[T]) skipMode() Skip {
+	if m.ctx != nil && m.ctx.Skip != RunAll {
+		return m.ctx.Skip
+	}
+	return m.Skip
+}
+
 // selectActive decides which ops run in this pass: all of them, or, with
 // Skip, those of nonzero weight (the skipped ones keep their stale outputs
 // and buffers, which nothing reads).
 func (m *Mixed[T]) selectActive() {
-	if m.Skip == RunAll && (m.ctx == nil || !m.ctx.SkipZero) {
+	if m.skipMode() == RunAll {
 		m.tasks = m.order
 		for i := range m.active {
 			m.active[i] = true
@@ -326,7 +334,7 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 		if m.ident >= 0 && m.active[m.ident] {
 			din[1][m.off+m.ident] += T(kern.Dot(dy, m.outs[m.ident]))
 		}
-		if m.Skip == SkipZeroScalar {
+		if m.skipMode() == SkipZeroScalar {
 			// Each skipped op added its weight to every output element.
 			var s float64
 			for _, v := range dy {

@@ -69,10 +69,13 @@ type Ctx struct {
 	// Init is the PyTorch version whose default initialization the
 	// modules follow (InitTorch031 unless set).
 	Init Init
-	// SkipZero makes a Mixed run only the ops whose weight in the pass is
-	// not exactly 0, for relaxations whose forward weights are one-hot
-	// (relax.Sparse): the runners set it for each run.
-	SkipZero bool
+	// Skip, unless RunAll, overrides every Mixed's own Skip for the run:
+	// which ops of weight exactly 0 are left out, for relaxations whose
+	// forward weights are one-hot (relax.Sparse). The runners set it for
+	// each run from their network's relaxation, so runners of one network
+	// under different relaxations (training, scoring a candidate) do not
+	// share it through the edges.
+	Skip Skip
 }
 
 // Init names a PyTorch version's default parameter initialization. The two

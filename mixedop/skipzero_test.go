@@ -30,7 +30,10 @@ func TestMixedSkipZero(t *testing.T) {
 		before    map[string][]float64 // the running statistics before the run
 	}
 	run := func(w []float64, skip bool) result {
-		ctx := &Ctx{Training: true, Rand: rng.New(1), SkipZero: skip}
+		ctx := &Ctx{Training: true, Rand: rng.New(1)}
+		if skip {
+			ctx.Skip = SkipZero
+		}
 		m, err := NewMixed[float64](ctx, "edge", prims, 0, Args{C: 4, Stride: 1, PoolBN: true})
 		if err != nil {
 			t.Fatal(err)

@@ -16,9 +16,9 @@ import (
 type graphRun[T Float] struct {
 	Batch   int
 	train   bool
-	evalBN  bool   // training graphs only: BatchNorm on running statistics
-	bn      BNMode // eval graphs only
-	skip    bool   // the relaxation's weights are one-hot: Ctx.SkipZero in runs
+	evalBN  bool         // training graphs only: BatchNorm on running statistics
+	bn      BNMode       // eval graphs only
+	skip    mixedop.Skip // the relaxation's (relax.Sparse): Ctx.Skip in runs
 	ctx     *mixedop.Ctx
 	classes int
 	g       *mixedop.Graph[T]
@@ -116,14 +116,14 @@ func (r *graphRun[T]) run(x []float32, y []int) (Result, error) {
 	for _, h := range r.heads {
 		h.labels = y
 	}
-	prev, prevSkip := r.ctx.Training, r.ctx.SkipZero
+	prev, prevSkip := r.ctx.Training, r.ctx.Skip
 	if r.train {
 		r.ctx.Training = !r.evalBN
 	} else {
 		r.ctx.Training = r.bn != BNRunning
 	}
-	r.ctx.SkipZero = r.skip
-	defer func() { r.ctx.Training, r.ctx.SkipZero = prev, prevSkip }()
+	r.ctx.Skip = r.skip
+	defer func() { r.ctx.Training, r.ctx.Skip = prev, prevSkip }()
 	if err := r.vm.Run(!r.g.ParamGrads()); err != nil {
 		return Result{}, err
 	}

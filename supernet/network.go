@@ -257,16 +257,8 @@ func (n *Network[T]) Apply(g *mixedop.Graph[T], x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("a supernet whose edges hold some of the ops (edge_ops) needs the masked softmax (relax.MaskedSoftmax), not %s", n.Relax.Name())
 	}
 	// A relaxation with one-hot weights (relax.Sparse) lets the mixed
-	// edges run only the selected ops.
-	skip := mixedop.RunAll
-	if sp, ok := n.Relax.(relax.Sparse); ok {
-		skip = sp.Skip()
-	}
-	for _, c := range n.cells {
-		for _, e := range c.Edges {
-			e.Skip = skip
-		}
-	}
+	// edges run only the selected ops: each runner says so in its runs'
+	// Ctx.Skip, not on the edges, which every runner of the network shares.
 	used := n.usedTensors()
 	weights := map[string]*G.Node{}
 	edgeWeights := map[string]*G.Node{}

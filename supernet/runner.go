@@ -33,7 +33,7 @@ func (n *Network[T]) NewRunner(batch int, train bool) (*Runner[T], error) {
 	if sp, ok := n.Relax.(relax.Sparse); ok {
 		// Only the ops a one-hot weight selects run (RSPS, a scored
 		// candidate), as the reference computes them.
-		r.skip = sp.Skip() != mixedop.RunAll
+		r.skip = sp.Skip()
 	}
 	logits, err := n.Apply(r.g, x)
 	if err != nil {
@@ -138,3 +138,7 @@ func (r *Runner[T]) Run(x []float32, y []int) (Result, error) {
 	}
 	return res, nil
 }
+
+// Skip is which zero-weight ops the runner's runs leave out (Ctx.Skip):
+// its relaxation's when that is relax.Sparse, else mixedop.RunAll.
+func (r *Runner[T]) Skip() mixedop.Skip { return r.skip }
