@@ -62,7 +62,10 @@ func TestScaleToEpochs(t *testing.T) {
 		fs := pflag.NewFlagSet("search", pflag.ContinueOnError)
 		fs.IntVar(&st.Epochs, "epochs", st.Epochs, "")
 		fs.IntVar(&st.Warmup, "warmup-epochs", st.Warmup, "")
-		opts := addMethodFlags(fs, c.spec, rec.Options)
+		opts, err := addMethodFlags(fs, c.spec, rec.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := fs.Parse(c.args); err != nil {
 			t.Fatal(err)
 		}

@@ -184,7 +184,6 @@ func search(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&st.ArchGradClip, "arch-grad-clip", st.ArchGradClip, "clip the architecture gradient's 2-norm to this (0: no clip)")
 	fs.BoolVar(&st.SingleLevel, "single-level", st.SingleLevel, "train weights and α together on search-train, one pass per step (SNAS); false: alternate with architecture steps on search-val")
 	fs.IntVar(&st.Warmup, "warmup-epochs", st.Warmup, "first epochs that train the weights only")
-	opts := addMethodFlags(fs, spec, rec.Options)
 	fs.IntVar(&st.EvalLimit, "eval-limit", st.EvalLimit, "evaluate at most `N` search-val examples after each epoch (0: all of them)")
 	fs.Uint64Var(&st.Seed, "seed", st.Seed, "seed of the initialization, the data order and every random draw")
 	fs.StringVar(&out, "out", "runs/search", "run directory `DIR`")
@@ -192,6 +191,10 @@ func search(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&noPlots, "no-plots", false, "do not redraw RUN/plots after each epoch")
 	tb := fs.Bool("tensorboard", false, tensorboardUsage)
 	setThreads := addThreadsFlag(fs)
+	opts, err := addMethodFlags(fs, spec, rec.Options) // last: a clash with any other flag is an error, not a panic
+	if err != nil {
+		return err
+	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		if help {
 			printHelp(stdout, fs, withFolderHelp(fmt.Sprintf(searchHelp, spec.Name, sel.space, rec.Budget, methodHelp(spec, rec))))
@@ -286,10 +289,13 @@ func opsName(ops []string) string {
 // addMethodFlags adds a flag for each of the method's options, defaulting
 // to the recipe's values; the returned function gives the values after
 // parsing.
-func addMethodFlags(fs *pflag.FlagSet, spec method.Spec, defaults method.Options) func() method.Options {
+func addMethodFlags(fs *pflag.FlagSet, spec method.Spec, defaults method.Options) (func() method.Options, error) {
 	floats := map[string]*float64{}
 	bools := map[string]*bool{}
 	for _, o := range spec.Options {
+		if fs.Lookup(o.Flag()) != nil {
+			return nil, fmt.Errorf("method %s: its option %s would be --%s, which is already a flag of darts search", spec.Name, o.Name, o.Flag())
+		}
 		usage := o.Usage + " (" + spec.Name + ")"
 		switch o.Kind {
 		case method.Bool:
@@ -313,7 +319,7 @@ func addMethodFlags(fs *pflag.FlagSet, spec method.Spec, defaults method.Options
 			return nil
 		}
 		return v
-	}
+	}, nil
 }
 
 // methodHelp is the paragraph --help prints about the selected method.
