@@ -32,7 +32,7 @@ type Uniform[T Float] struct {
 // Name implements relax.Relaxation.
 func (Uniform[T]) Name() string { return "uniform-sample" }
 
-// SkipZero implements relax.Sparse: the ops a sample does not choose are
+// Skip implements relax.Sparse (mixedop.SkipZero): the ops a sample does not choose are
 // not run.
 func (Uniform[T]) Skip() mixedop.Skip { return mixedop.SkipZero }
 
@@ -82,7 +82,7 @@ type Fixed[T Float] struct {
 // Name implements relax.Relaxation.
 func (*Fixed[T]) Name() string { return "fixed" }
 
-// SkipZero implements relax.Sparse.
+// Skip implements relax.Sparse (mixedop.SkipZero).
 func (*Fixed[T]) Skip() mixedop.Skip { return mixedop.SkipZero }
 
 // Set makes the following forward passes run the architecture of these
