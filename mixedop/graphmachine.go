@@ -32,6 +32,9 @@ type Machine[T Float] struct {
 	nodes  []*G.Node       // by register
 	full   program[T]
 	lite   *program[T]
+	// shared, sharedBufs: what Share placed (values) and in how many
+	// buffers.
+	shared, sharedBufs int
 }
 
 // register holds one node's value and, for a dense tensor, its slice.

@@ -2,11 +2,18 @@ package supernet
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/darts-go/darts/mixedop"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
+
+// noShare, set by tests, builds machines without Share: gorgonia's tape
+// machine, the oracle of mixedop.Machine, runs some sums in place into an
+// input gradient it holds dead, which is another node's buffer once
+// shared.
+var noShare atomic.Bool
 
 // graphRun is what Runner and DiscreteRunner share: a gorgonia graph built
 // for one batch size (gorgonia bakes the batch size into a graph), its
@@ -99,6 +106,19 @@ func (r *graphRun[T]) finish(logits, objective *G.Node, lite ...*mixedop.Param[T
 		}
 	}
 	if r.vm, err = r.g.NewMachine(outs...); err != nil {
+		return nil, err
+	}
+	// The activation gradients live only during a run: they share buffers.
+	if noShare.Load() {
+		return grads, nil
+	}
+	keep := []*G.Node{r.loss, r.logits, objective}
+	for _, g := range grads {
+		if g != nil {
+			keep = append(keep, g)
+		}
+	}
+	if err := r.vm.Share(keep...); err != nil {
 		return nil, err
 	}
 	return grads, nil

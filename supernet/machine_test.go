@@ -75,8 +75,11 @@ func TestMachineMatchesTapeMachineSearch(t *testing.T) {
 		}
 		return n, r
 	}
-	na, ra := build() // mixedop.Machine
+	na, ra := build() // mixedop.Machine, gradients in shared buffers
+	noShare.Store(true)
 	nb, rb := build() // the tape machine
+	noShare.Store(false)
+	checkShared(t, ra.vm)
 	tape := G.NewTapeMachine(rb.g.G)
 	defer tape.Close()
 	take := func(n *Network[float32], loss float32, logits []float32, weightGrads bool) snapshot {
@@ -125,6 +128,17 @@ func TestMachineMatchesTapeMachineSearch(t *testing.T) {
 	}
 }
 
+// checkShared fails unless m's gradients share buffers: fewer buffers than
+// values.
+func checkShared(t *testing.T, m *mixedop.Machine[float32]) {
+	t.Helper()
+	values, bufs := m.SharedStats()
+	if values == 0 || bufs >= values {
+		t.Fatalf("Share placed %d gradient values in %d buffers: want some, in fewer buffers", values, bufs)
+	}
+	t.Logf("%d gradient values in %d shared buffers", values, bufs)
+}
+
 func mustData(t *testing.T, m *mixedop.Machine[float32], n *G.Node) []float32 {
 	t.Helper()
 	d, err := m.Data(n)
@@ -148,7 +162,10 @@ func TestMachineMatchesTapeMachineDiscrete(t *testing.T) {
 		return n, r
 	}
 	na, ra := build()
+	noShare.Store(true)
 	nb, rb := build()
+	noShare.Store(false)
+	checkShared(t, ra.vm)
 	tape := G.NewTapeMachine(rb.g.G)
 	defer tape.Close()
 	x, y := tinyBatch(batch, na.Cfg.InputC*na.Cfg.InputH*na.Cfg.InputW)
