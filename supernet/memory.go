@@ -38,11 +38,14 @@ func opBuffers(name string, stride int) int64 {
 // concatenations), walking the cells' topology. It is an estimate to print
 // before a run starts. The buffer counts are upper bounds (not every buffer
 // is live at once); activationShare scales them to the peaks measured by
-// /usr/bin/time on `darts search --epochs 1 --threads 1` (Intel Xeon,
-// Go 1.26): DARTS default 869–1029 MiB against an estimate of 853,
-// order 2 876 MiB, 3x32x32 8 layers of 16 channels 2944 MiB against 3706,
-// NAS-Bench-201 C=8 N=2 431–515 MiB against 385, C=16 N=5 (batch 64) 1916 MiB
-// against 1891. Treat it as ±30%.
+// /usr/bin/time on `darts search --epochs 1 --threads 1 --no-plots` (Intel
+// Xeon, Go 1.26, the backward's gradients in shared buffers
+// (mixedop.Machine.Share), GOGC 25 as cmd/darts sets it): DARTS default
+// (--limit 640) 767 MiB against an estimate of 713 (the whole six-epoch
+// default search: 894 MiB), order 2 738 MiB, 3x32x32 8 layers of 16
+// channels (synthetic, --limit 320) 2475 MiB against 3103, NAS-Bench-201
+// quick (--limit 640) 381 MiB against 322, C=16 N=5 (--budget reference,
+// synthetic 3x32x32, --limit 256) 1685 MiB against 2056. Treat it as ±25%.
 func (n *Network[T]) EstimateMemory(batch int) int64 {
 	var z T
 	elem := int64(unsafe.Sizeof(z))
@@ -105,7 +108,7 @@ func (n *Network[T]) EstimateMemory(batch int) int64 {
 
 // activationShare is the percentage of the counted activation buffers a
 // search's peak resident memory holds (calibrated as EstimateMemory says).
-const activationShare = 60
+const activationShare = 50
 
 // nb201Activations counts the buffers, in elements per example, that a
 // NAS-Bench-201 network keeps across forward and backward: the stem, each
