@@ -56,7 +56,9 @@ type program[T Float] struct {
 type step[T Float] struct {
 	out    int
 	in     []int
-	fwd    *blockOp[T]     // a block's forward
+	fwd    *blockOp[T] // a block's forward
+	place  []T         // where Share put the block's output (nil: its own)
+	placer OutputPlacer[T]
 	grad   *blockGradOp[T] // a block's gradient
 	op     G.Op            // anything else
 	shape  tensor.Shape    // the node's shape
@@ -240,6 +242,9 @@ func (m *Machine[T]) Run(lite bool) error {
 func (m *Machine[T]) exec(s *step[T]) error {
 	switch {
 	case s.fwd != nil:
+		if s.place != nil {
+			s.placer.PlaceOutput(s.place)
+		}
 		for i := range s.sl {
 			d := m.regs[s.in[i]].d
 			if d == nil {

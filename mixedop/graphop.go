@@ -33,6 +33,23 @@ type Block[T Float] interface {
 	Backward(dy []T, din [][]T) error
 }
 
+// InputReader is an optional interface of a Block: whether its Backward
+// reads the value of activation input i. A Block without it is taken to
+// read all of them. Machine.Share lets a value that no backward reads share
+// memory once its forward readers are done with it.
+type InputReader interface {
+	BackwardReadsInput(i int) bool
+}
+
+// OutputPlacer is an optional interface of a Block whose Backward does not
+// read its own output: PlaceOutput(buf) makes the next Forward write its
+// output into buf (of the output's size) and return it; a Forward without
+// a PlaceOutput before it writes into the block's own buffer. Machine.Share
+// places such outputs in shared buffers.
+type OutputPlacer[T Float] interface {
+	PlaceOutput(buf []T)
+}
+
 // gradSetter is a Block of this package whose backward can overwrite din
 // (holding garbage) instead of adding to it, which spares the wrapper a pass
 // that zeroes din.

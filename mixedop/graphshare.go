@@ -12,24 +12,26 @@ import (
 // shared buffer.
 const shareMin = 256
 
-// Share makes the backward pass's activation gradients share memory: the
-// gradient of each block's activation inputs and the sums gorgonia's G.Grad
-// inserts where gradients meet live only from the step that writes them to
-// the last step (of the full or the lite program) that reads them, so two
-// of them whose lives do not overlap in either program can use the same
-// buffer. Share plans that once (a greedy interval colouring, largest
-// values first) and gives every such value its place in a few buffers, in
-// place of a buffer of its own kept for the life of the machine: on the
-// mnist-small search supernet that is about a sixth of its memory.
+// Share makes the values that live only during a run share memory: the
+// backward's activation gradients (each block's input gradients and the sums
+// gorgonia's G.Grad inserts where gradients meet), and the outputs of blocks
+// that can write them where they are told (OutputPlacer: a mixed edge's
+// weighted sum, node sums, concatenations, drop path) when no backward reads
+// them (InputReader). Each such value lives from the step that writes it to
+// the last step (of the full or the lite program) that reads it, so two whose
+// lives do not overlap in either program can use the same buffer. Share plans
+// that once (a greedy interval colouring, largest values first) and gives
+// every such value its place in a few buffers, in place of a buffer of its
+// own kept for the life of the machine.
 //
 // The nodes in keep (the loss, the logits, the parameters' gradients: what
-// the caller reads after Run) keep buffers of their own, as does every
-// forward value and every parameter gradient. The value of any other
-// gradient node is valid only during Run. Every step computes the same
-// function of the same inputs as without Share: the values are the same
-// bits, since each shared value is written whole (a block's backward
-// writes or zeroes and adds into its input gradients, a gorgonia op writes
-// its output) before it is read.
+// the caller reads after Run) keep buffers of their own, as does every other
+// forward value and every parameter gradient. The value of any other shared
+// node is valid only during Run. Every step computes the same function of
+// the same inputs as without Share: the values are the same bits, since each
+// shared value is written whole (a block's backward writes or zeroes and adds
+// into its input gradients, a forward or a gorgonia op writes its output)
+// before it is read.
 func (m *Machine[T]) Share(keep ...*G.Node) error {
 	kept := map[int]bool{}
 	for _, n := range keep {
@@ -50,8 +52,14 @@ func (m *Machine[T]) Share(keep ...*G.Node) error {
 	}
 	grad := map[int]bool{} // registers holding gradients
 	var cands []cand
-	for _, s := range m.full.steps {
+	fwdAt := map[int]int{} // output register -> index in m.full.steps of a placeable block's forward
+	for si, s := range m.full.steps {
 		switch {
+		case s.fwd != nil:
+			if _, ok := s.fwd.b.(OutputPlacer[T]); ok && !kept[s.out] && s.shape.TotalSize() >= shareMin {
+				fwdAt[s.out] = si
+				cands = append(cands, cand{r: s.out, size: s.shape.TotalSize(), shape: s.shape})
+			}
 		case s.grad != nil:
 			grad[s.out] = true
 			if s.grad.idx < s.grad.fwd.nIn && !kept[s.out] && s.shape.TotalSize() >= shareMin {
@@ -97,7 +105,10 @@ func (m *Machine[T]) Share(keep ...*G.Node) error {
 			l[s.out] = life{from, i}
 		}
 		for i, s := range p.steps {
-			for _, r := range s.in {
+			for k, r := range s.in {
+				if s.grad != nil && k < s.grad.fwd.nIn && !readsInput(s.grad.fwd.b, k) {
+					continue // the backward does not read this input's value
+				}
 				if v, ok := l[r]; ok && i > v.to {
 					v.to = i
 					l[r] = v
@@ -177,6 +188,12 @@ func (m *Machine[T]) Share(keep ...*G.Node) error {
 	for ci, c := range cands {
 		buf := bufs[where[ci]][:c.size]
 		t := tensor.New(tensor.WithBacking(buf), tensor.WithShape(c.shape.Clone()...))
+		if si, ok := fwdAt[c.r]; ok {
+			// Every program's copy of the step (the lite program's are
+			// copies) places the output.
+			m.placeAll(c.r, buf, m.full.steps[si].fwd.b.(OutputPlacer[T]))
+			continue
+		}
 		if c.grad != nil {
 			op := c.grad.fwd
 			if op.din == nil {
@@ -193,6 +210,31 @@ func (m *Machine[T]) Share(keep ...*G.Node) error {
 	return nil
 }
 
-// SharedStats reports how many gradient values Share placed and in how
-// many buffers.
+// placeAll sets where the forward step writing register r places its
+// output, in every program.
+func (m *Machine[T]) placeAll(r int, buf []T, p OutputPlacer[T]) {
+	progs := []*program[T]{&m.full}
+	if m.lite != nil {
+		progs = append(progs, m.lite)
+	}
+	for _, pr := range progs {
+		for i := range pr.steps {
+			if s := &pr.steps[i]; s.fwd != nil && s.out == r {
+				s.place, s.placer = buf, p
+			}
+		}
+	}
+}
+
+// readsInput reports whether b's backward reads the value of its
+// activation input i (InputReader; true without it).
+func readsInput(b any, i int) bool {
+	if r, ok := b.(InputReader); ok {
+		return r.BackwardReadsInput(i)
+	}
+	return true
+}
+
+// SharedStats reports how many values Share placed and in how many
+// buffers.
 func (m *Machine[T]) SharedStats() (values, buffers int) { return m.shared, m.sharedBufs }

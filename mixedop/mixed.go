@@ -46,7 +46,9 @@ type Mixed[T Float] struct {
 	in, out Shape
 	w       []T
 	off     int
-	y       []T
+	y       []T // the last output: own, or where PlaceOutput said
+	own     []T
+	place   []T // set by PlaceOutput for the next Forward
 
 	// The candidates run concurrently (kern.Tasks), costliest first; each
 	// writes only its own buffers, and their results are summed in op
@@ -253,7 +255,12 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	m.out, _ = toShape(os)
 	m.off = off
 	m.w = in[1][off : off+m.k]
-	m.y = grow(m.y, m.out.Size())
+	if m.place != nil {
+		m.y, m.place = m.place[:m.out.Size()], nil
+	} else {
+		m.own = grow(m.own, m.out.Size())
+		m.y = m.own
+	}
 	m.selectActive()
 	m.x = in[0]
 	kern.Tasks(len(m.tasks), m.fwdTask)
@@ -271,6 +278,10 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	kern.WeightedSum(m.coef, m.terms, m.y, false)
 	return m.y, nil
 }
+
+// PlaceOutput implements OutputPlacer: the backward reads the candidates'
+// outputs, not their weighted sum.
+func (m *Mixed[T]) PlaceOutput(buf []T) { m.place = buf }
 
 // skipMode is the run's Ctx.Skip if set, else the edge's own Skip.
 func (m *Mixed[T]) skipMode() Skip {

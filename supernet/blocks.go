@@ -21,7 +21,31 @@ func grow[T Float](b []T, n int) []T {
 type sumBlock[T Float] struct {
 	label string
 	y     []T
+	out   placed[T]
 }
+
+// placed is the output buffer of a block that implements
+// mixedop.OutputPlacer: its own, or the one the machine placed for the next
+// Forward.
+type placed[T Float] struct{ own, place []T }
+
+// get returns n elements to write the output into.
+func (p *placed[T]) get(n int) []T {
+	if p.place != nil {
+		b := p.place[:n]
+		p.place = nil
+		return b
+	}
+	p.own = grow(p.own, n)
+	return p.own
+}
+
+// BackwardReadsInputs implements mixedop.InputReader: the gradient of a sum
+// is dy for every term.
+func (b *sumBlock[T]) BackwardReadsInput(int) bool { return false }
+
+// PlaceOutput implements mixedop.OutputPlacer.
+func (b *sumBlock[T]) PlaceOutput(buf []T) { b.out.place = buf }
 
 func (b *sumBlock[T]) Name() string                { return b.label }
 func (b *sumBlock[T]) Params() []*mixedop.Param[T] { return nil }
@@ -34,7 +58,7 @@ func (b *sumBlock[T]) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return in[0].Clone(), nil
 }
 func (b *sumBlock[T]) Forward(in [][]T, _ []tensor.Shape) ([]T, error) {
-	b.y = grow(b.y, len(in[0]))
+	b.y = b.out.get(len(in[0]))
 	copy(b.y, in[0])
 	for _, x := range in[1:] {
 		for i, v := range x {
@@ -59,8 +83,16 @@ func (b *sumBlock[T]) Backward(dy []T, din [][]T) error {
 type concatBlock[T Float] struct {
 	label  string
 	y      []T
+	out    placed[T]
 	shapes []tensor.Shape
 }
+
+// BackwardReadsInputs implements mixedop.InputReader: the backward slices
+// dy.
+func (b *concatBlock[T]) BackwardReadsInput(int) bool { return false }
+
+// PlaceOutput implements mixedop.OutputPlacer.
+func (b *concatBlock[T]) PlaceOutput(buf []T) { b.out.place = buf }
 
 func (b *concatBlock[T]) Name() string                { return b.label }
 func (b *concatBlock[T]) Params() []*mixedop.Param[T] { return nil }
@@ -80,7 +112,7 @@ func (b *concatBlock[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.y = grow(b.y, out.TotalSize())
+	b.y = b.out.get(out.TotalSize())
 	n, plane := out[0], out[2]*out[3]
 	off := 0
 	for i, x := range in {

@@ -17,7 +17,15 @@ type dropPathBlock[T Float] struct {
 	d     *DropPath
 	scale []T // per example: 0 or 1/keep
 	y     []T
+	out   placed[T]
 }
+
+// BackwardReadsInputs implements mixedop.InputReader: the backward scales
+// dy by each example's mask.
+func (b *dropPathBlock[T]) BackwardReadsInput(int) bool { return false }
+
+// PlaceOutput implements mixedop.OutputPlacer.
+func (b *dropPathBlock[T]) PlaceOutput(buf []T) { b.out.place = buf }
 
 func (b *dropPathBlock[T]) Name() string                { return b.label }
 func (b *dropPathBlock[T]) Params() []*mixedop.Param[T] { return nil }
@@ -50,7 +58,7 @@ func (b *dropPathBlock[T]) Forward(in [][]T, s []tensor.Shape) ([]T, error) {
 	n := s[0][0]
 	x := in[0]
 	b.masks(n)
-	b.y = grow(b.y, len(x))
+	b.y = b.out.get(len(x))
 	per := len(x) / n
 	for i := 0; i < n; i++ {
 		sc := b.scale[i]

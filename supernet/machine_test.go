@@ -134,9 +134,9 @@ func checkShared(t *testing.T, m *mixedop.Machine[float32]) {
 	t.Helper()
 	values, bufs := m.SharedStats()
 	if values == 0 || bufs >= values {
-		t.Fatalf("Share placed %d gradient values in %d buffers: want some, in fewer buffers", values, bufs)
+		t.Fatalf("Share placed %d values in %d buffers: want some, in fewer buffers", values, bufs)
 	}
-	t.Logf("%d gradient values in %d shared buffers", values, bufs)
+	t.Logf("%d values in %d shared buffers", values, bufs)
 }
 
 func mustData(t *testing.T, m *mixedop.Machine[float32], n *G.Node) []float32 {
