@@ -228,3 +228,66 @@ func TestLiteProgramSkipsWork(t *testing.T) {
 		}
 	}
 }
+
+// TestMachineMatchesTapeMachineEval does the same for eval runners, whose
+// forward-only machines place the mixed edges' outputs, node sums and
+// concatenations in shared buffers: loss and logits bit for bit, in the
+// running-statistics and the batch-statistics modes.
+func TestMachineMatchesTapeMachineEval(t *testing.T) {
+	cfg := Config{InputC: 2, InputH: 12, InputW: 12, Classes: 3, C: 4, Layers: 3}
+	const batch = 5
+	x, y := tinyBatch(batch, cfg.InputC*cfg.InputH*cfg.InputW)
+	build := func() *Runner[float32] {
+		n, err := NewNetwork[float32](cfg, 13)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := n.NewRunner(batch, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ra := build()
+	noShare.Store(true)
+	rb := build()
+	noShare.Store(false)
+	checkShared(t, ra.vm)
+	tape := G.NewTapeMachine(rb.g.G)
+	defer tape.Close()
+	for step, mode := range []BNMode{BNRunning, BNBatch, BNRunning} {
+		ra.SetBN(mode)
+		rb.SetBN(mode)
+		res, err := ra.Run(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The tape machine's run as Runner.Run makes it: batch statistics
+		// without updating the running ones (BNBatch), or the running ones.
+		var saved [][]float32
+		for _, p := range rb.Net.State() {
+			saved = append(saved, append([]float32(nil), p.Value...))
+		}
+		for i, v := range x {
+			rb.xbuf[i] = v
+		}
+		for _, h := range rb.heads {
+			h.labels = y
+		}
+		rb.ctx.Training = mode != BNRunning
+		tape.Reset()
+		if err := tape.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		rb.ctx.Training = false
+		loss := rb.loss.Value().Data().(float32)
+		logits := append([]float32(nil), rb.logits.Value().Data().([]float32)...)
+		if mode == BNBatch {
+			for i, p := range rb.Net.State() {
+				copy(p.Value, saved[i])
+			}
+		}
+		got := snapshot{"loss": {float32(res.Loss)}, "logits": append([]float32(nil), mustData(t, ra.vm, ra.logits)...)}
+		sameBits(t, fmt.Sprintf("eval run %d (BN mode %d)", step, mode), got, snapshot{"loss": {loss}, "logits": logits})
+	}
+}
