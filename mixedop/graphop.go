@@ -50,6 +50,25 @@ type OutputPlacer[T Float] interface {
 	PlaceOutput(buf []T)
 }
 
+// PlacedOut is the output buffer of an OutputPlacer: the block's own, or
+// the one PlaceOutput gave for the next Forward. Embed it and call Get in
+// Forward; its PlaceOutput implements the interface.
+type PlacedOut[T Float] struct{ own, place []T }
+
+// PlaceOutput implements OutputPlacer.
+func (p *PlacedOut[T]) PlaceOutput(buf []T) { p.place = buf }
+
+// Get returns n elements to write this Forward's output into.
+func (p *PlacedOut[T]) Get(n int) []T {
+	if p.place != nil {
+		b := p.place[:n]
+		p.place = nil
+		return b
+	}
+	p.own = grow(p.own, n)
+	return p.own
+}
+
 // gradSetter is a Block of this package whose backward can overwrite din
 // (holding garbage) instead of adding to it, which spares the wrapper a pass
 // that zeroes din.

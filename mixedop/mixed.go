@@ -46,9 +46,10 @@ type Mixed[T Float] struct {
 	in, out Shape
 	w       []T
 	off     int
-	y       []T // the last output: own, or where PlaceOutput said
-	own     []T
-	place   []T // set by PlaceOutput for the next Forward
+	y       []T // the last output
+	// PlacedOut: the backward reads the candidates' outputs, not their
+	// weighted sum, so the machine may place the sum (OutputPlacer).
+	PlacedOut[T]
 
 	// The candidates run concurrently (kern.Tasks), costliest first; each
 	// writes only its own buffers, and their results are summed in op
@@ -255,12 +256,7 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	m.out, _ = toShape(os)
 	m.off = off
 	m.w = in[1][off : off+m.k]
-	if m.place != nil {
-		m.y, m.place = m.place[:m.out.Size()], nil
-	} else {
-		m.own = grow(m.own, m.out.Size())
-		m.y = m.own
-	}
+	m.y = m.Get(m.out.Size())
 	m.selectActive()
 	m.x = in[0]
 	kern.Tasks(len(m.tasks), m.fwdTask)
@@ -278,10 +274,6 @@ func (m *Mixed[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	kern.WeightedSum(m.coef, m.terms, m.y, false)
 	return m.y, nil
 }
-
-// PlaceOutput implements OutputPlacer: the backward reads the candidates'
-// outputs, not their weighted sum.
-func (m *Mixed[T]) PlaceOutput(buf []T) { m.place = buf }
 
 // skipMode is the run's Ctx.Skip if set, else the edge's own Skip.
 func (m *Mixed[T]) skipMode() Skip {

@@ -19,33 +19,13 @@ func grow[T Float](b []T, n int) []T {
 
 // sumBlock adds its NCHW inputs: an intermediate node of a cell.
 type sumBlock[T Float] struct {
-	label string
-	y     []T
-	out   placed[T]
-}
-
-// placed is the output buffer of a block that implements
-// mixedop.OutputPlacer: its own, or the one the machine placed for the next
-// Forward.
-type placed[T Float] struct{ own, place []T }
-
-// get returns n elements to write the output into.
-func (p *placed[T]) get(n int) []T {
-	if p.place != nil {
-		b := p.place[:n]
-		p.place = nil
-		return b
-	}
-	p.own = grow(p.own, n)
-	return p.own
+	label                string
+	mixedop.PlacedOut[T] // the backward does not read the sum
 }
 
 // BackwardReadsInputs implements mixedop.InputReader: the gradient of a sum
 // is dy for every term.
 func (b *sumBlock[T]) BackwardReadsInput(int) bool { return false }
-
-// PlaceOutput implements mixedop.OutputPlacer.
-func (b *sumBlock[T]) PlaceOutput(buf []T) { b.out.place = buf }
 
 func (b *sumBlock[T]) Name() string                { return b.label }
 func (b *sumBlock[T]) Params() []*mixedop.Param[T] { return nil }
@@ -58,14 +38,14 @@ func (b *sumBlock[T]) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return in[0].Clone(), nil
 }
 func (b *sumBlock[T]) Forward(in [][]T, _ []tensor.Shape) ([]T, error) {
-	b.y = b.out.get(len(in[0]))
-	copy(b.y, in[0])
+	y := b.Get(len(in[0]))
+	copy(y, in[0])
 	for _, x := range in[1:] {
 		for i, v := range x {
-			b.y[i] += v
+			y[i] += v
 		}
 	}
-	return b.y, nil
+	return y, nil
 }
 func (b *sumBlock[T]) Backward(dy []T, din [][]T) error {
 	for _, d := range din {
@@ -81,18 +61,14 @@ func (b *sumBlock[T]) Backward(dy []T, din [][]T) error {
 
 // concatBlock concatenates NCHW inputs along the channels: a cell's output.
 type concatBlock[T Float] struct {
-	label  string
-	y      []T
-	out    placed[T]
-	shapes []tensor.Shape
+	label                string
+	mixedop.PlacedOut[T] // the backward does not read the concatenation
+	shapes               []tensor.Shape
 }
 
 // BackwardReadsInputs implements mixedop.InputReader: the backward slices
 // dy.
 func (b *concatBlock[T]) BackwardReadsInput(int) bool { return false }
-
-// PlaceOutput implements mixedop.OutputPlacer.
-func (b *concatBlock[T]) PlaceOutput(buf []T) { b.out.place = buf }
 
 func (b *concatBlock[T]) Name() string                { return b.label }
 func (b *concatBlock[T]) Params() []*mixedop.Param[T] { return nil }
@@ -112,17 +88,17 @@ func (b *concatBlock[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.y = b.out.get(out.TotalSize())
+	y := b.Get(out.TotalSize())
 	n, plane := out[0], out[2]*out[3]
 	off := 0
 	for i, x := range in {
 		c := shapes[i][1] * plane
 		for k := 0; k < n; k++ {
-			copy(b.y[k*out[1]*plane+off:][:c], x[k*c:][:c])
+			copy(y[k*out[1]*plane+off:][:c], x[k*c:][:c])
 		}
 		off += c
 	}
-	return b.y, nil
+	return y, nil
 }
 func (b *concatBlock[T]) Backward(dy []T, din [][]T) error {
 	n, plane := b.shapes[0][0], b.shapes[0][2]*b.shapes[0][3]

@@ -12,20 +12,16 @@ import (
 // x/keep (kept, with probability keep = 1-Prob) or 0. Its masks are a pure
 // function of the DropPath key and the op's site number.
 type dropPathBlock[T Float] struct {
-	label string
-	site  int
-	d     *DropPath
-	scale []T // per example: 0 or 1/keep
-	y     []T
-	out   placed[T]
+	label                string
+	site                 int
+	d                    *DropPath
+	scale                []T // per example: 0 or 1/keep
+	mixedop.PlacedOut[T]     // the backward does not read the output
 }
 
 // BackwardReadsInputs implements mixedop.InputReader: the backward scales
 // dy by each example's mask.
 func (b *dropPathBlock[T]) BackwardReadsInput(int) bool { return false }
-
-// PlaceOutput implements mixedop.OutputPlacer.
-func (b *dropPathBlock[T]) PlaceOutput(buf []T) { b.out.place = buf }
 
 func (b *dropPathBlock[T]) Name() string                { return b.label }
 func (b *dropPathBlock[T]) Params() []*mixedop.Param[T] { return nil }
@@ -58,16 +54,16 @@ func (b *dropPathBlock[T]) Forward(in [][]T, s []tensor.Shape) ([]T, error) {
 	n := s[0][0]
 	x := in[0]
 	b.masks(n)
-	b.y = b.out.get(len(x))
+	y := b.Get(len(x))
 	per := len(x) / n
 	for i := 0; i < n; i++ {
 		sc := b.scale[i]
-		dst, src := b.y[i*per:(i+1)*per], x[i*per:(i+1)*per]
+		dst, src := y[i*per:(i+1)*per], x[i*per:(i+1)*per]
 		for j, v := range src {
 			dst[j] = v * sc
 		}
 	}
-	return b.y, nil
+	return y, nil
 }
 
 func (b *dropPathBlock[T]) Backward(dy []T, din [][]T) error {
