@@ -11,13 +11,13 @@ import (
 // and the runners of the search's network.
 
 // ArchOptimizerState returns the state of the architecture optimizer
-// (Adam's moments and step count).
-func (s *Search[T]) ArchOptimizerState() optim.OptimState { return s.aOpt.State() }
+// (Adam's moments and step count, or plain SGD's: Settings.ArchOptimizer).
+func (s *Search[T]) ArchOptimizerState() optim.OptimState { return s.archOpt().State() }
 
 // SetArchOptimizerState restores a state ArchOptimizerState returned, of
 // a search of the same architecture tensors; it checks fully before
 // changing anything.
-func (s *Search[T]) SetArchOptimizerState(st optim.OptimState) error { return s.aOpt.SetState(st) }
+func (s *Search[T]) SetArchOptimizerState(st optim.OptimState) error { return s.archOpt().SetState(st) }
 
 // Runner returns the search's runner of batches of n in training (train)
 // or eval mode, building it on first use; it stays the search's (Close

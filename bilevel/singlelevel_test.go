@@ -2,6 +2,7 @@ package bilevel
 
 import (
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -123,5 +124,20 @@ func TestSingleLevelSettings(t *testing.T) {
 	}
 	if _, err := NewSearch(net, tinyData(t, 64), st, Method[float32]{Arch: FirstOrder[float32]{}}); err == nil || !strings.Contains(err.Error(), "first-order") {
 		t.Errorf("single-level search with an architecture step: %v", err)
+	}
+}
+
+// TestArchOptimizerStateSGD: a search whose architecture optimizer is plain
+// SGD (SNAS) hands out and takes back that optimizer's state, as DARTS-PT's
+// tuning does between its decisions, instead of reaching for an Adam it
+// does not have.
+func TestArchOptimizerStateSGD(t *testing.T) {
+	s := singleLevelSearch(t, tinyData(t, 64), 0.5, 0)
+	st := s.ArchOptimizerState()
+	if err := s.SetArchOptimizerState(st); err != nil {
+		t.Fatalf("restoring the SGD architecture optimizer's own state: %v", err)
+	}
+	if got, want := st, s.aSGD.State(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ArchOptimizerState = %+v, want the SGD optimizer's %+v", got, want)
 	}
 }
