@@ -93,7 +93,7 @@ exec %s sweep run %s --threads "${SLURM_CPUS_PER_TASK:-%d}"
 
 // shellQuote quotes s for a POSIX shell, leaving plain words alone.
 func shellQuote(s string) string {
-	if s != "" && regexp.MustCompile(`^[A-Za-z0-9._+:/%=,@-]+$`).MatchString(s) {
+	if s != "" && sbatchValue.MatchString(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -124,6 +124,14 @@ type KubernetesOptions struct {
 
 // dnsLabel is an RFC 1123 label, as Kubernetes object names.
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// Patterns compiled once: a Kubernetes memory quantity, a ConfigMap key,
+// a YAML key that needs no quoting.
+var (
+	k8sQuantity  = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$`)
+	configMapKey = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+	plainYAMLKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._/-]*$`)
+)
 
 // KubeName is the name the experiment's Job and ConfigMap get:
 // darts-sweep-NAME, lower-cased, other characters as "-", cut so that the
@@ -200,7 +208,7 @@ func (e *Experiment) kubeObjects(o *KubernetesOptions) ([]yobj, error) {
 	case filepath.IsAbs(e.Out):
 		return nil, fmt.Errorf("kubernetes: %s: out %q is absolute; the pods see it under %s, so give it relative to there", e.Path, e.Out, o.MountPath)
 	}
-	if o.Memory != "" && !regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$`).MatchString(o.Memory) {
+	if o.Memory != "" && !k8sQuantity.MatchString(o.Memory) {
 		return nil, fmt.Errorf("kubernetes: memory %q: not a Kubernetes quantity (e.g. 4Gi, 512Mi)", o.Memory)
 	}
 	n := len(e.Members)
@@ -210,7 +218,7 @@ func (e *Experiment) kubeObjects(o *KubernetesOptions) ([]yobj, error) {
 	}
 	name := e.KubeName()
 	file := filepath.Base(e.Path)
-	if !regexp.MustCompile(`^[-._a-zA-Z0-9]+$`).MatchString(file) {
+	if !configMapKey.MatchString(file) {
 		file = "experiment.json"
 	}
 	meta := func() yobj {
@@ -368,7 +376,7 @@ func literalBlock(s string) bool {
 }
 
 func yamlKey(k string) string {
-	if regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._/-]*$`).MatchString(k) {
+	if plainYAMLKey.MatchString(k) {
 		return k
 	}
 	q, _ := json.Marshal(k)

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/darts-go/darts/job"
+	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/sweep"
 	"github.com/spf13/pflag"
 )
@@ -414,7 +415,7 @@ func sweepEmit(args []string, stdout io.Writer) error {
 	if *slurm {
 		mode = 0o755
 	}
-	return atomicWrite(*out, []byte(b.String()), mode)
+	return rundir.WriteFileAtomic(*out, []byte(b.String()), mode)
 }
 
 // defaultDartsPath is this binary's absolute path, unless it is a
@@ -479,7 +480,7 @@ func sweepReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for name, s := range map[string]string{"report.md": md.String(), "report.csv": csv.String(), "members.csv": members.String()} {
-		if err := atomicWrite(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+		if err := rundir.WriteFileAtomic(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
 			return err
 		}
 	}

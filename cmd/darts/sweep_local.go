@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/darts-go/darts/job"
-	"github.com/darts-go/darts/rundir"
 	"github.com/darts-go/darts/sweep"
 )
 
@@ -94,10 +92,6 @@ func (t teeReporter) End(line string) {
 }
 
 func setMaxProcs(n int) { runtime.GOMAXPROCS(n) }
-
-func atomicWrite(path string, data []byte, perm os.FileMode) error {
-	return rundir.WriteFileAtomic(path, data, perm)
-}
 
 // runLocal runs the unfinished members of e, jobs at a time, each in a
 // child process (`darts sweep run FILE --index I --threads T
@@ -228,9 +222,6 @@ func runChild(ctx context.Context, file string, m sweep.Member, threads int, b *
 		b.finish(m, fmt.Sprintf("stopped after %s; checkpoint saved (log: %s)", elapsed, logPath))
 	default:
 		b.finish(m, fmt.Sprintf("failed after %s (%v): %s (log: %s)", elapsed, err, last.last(), logPath))
-	}
-	if err == nil {
-		err = errors.New("stopped")
 	}
 	return fmt.Errorf("%v (log: %s)", err, logPath)
 }
