@@ -116,12 +116,9 @@ func (b *DirichletBlock[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error
 	b.k = shapes[0][len(shapes[0])-1]
 	n := len(alpha)
 	for _, s := range []*[]float64{&b.a, &b.c, &b.u, &b.x, &b.dlogz, &b.gx, &b.gc} {
-		*s = growF(*s, n)
+		*s = grow(*s, n)
 	}
-	if cap(b.y) < n {
-		b.y = make([]T, n)
-	}
-	b.y = b.y[:n]
+	b.y = grow(b.y, n)
 	if b.Uniforms != nil {
 		if len(b.Uniforms) != n {
 			return nil, fmt.Errorf("%s: %d uniforms for %d entries", b.Label, len(b.Uniforms), n)

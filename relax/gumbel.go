@@ -143,11 +143,7 @@ func (b *GumbelBlock[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 		return nil, fmt.Errorf("%s: temperature %g at epoch %d: need a positive, finite one", b.Label, b.tau, pass.Epoch+1)
 	}
 	n := len(x)
-	b.g, b.z, b.p = growF(b.g, n), growF(b.z, n), growF(b.p, n)
-	if cap(b.y) < n {
-		b.y = make([]T, n)
-	}
-	b.y = b.y[:n]
+	b.g, b.z, b.p, b.y = grow(b.g, n), grow(b.z, n), grow(b.p, n), grow(b.y, n)
 	if b.Noise != nil {
 		if len(b.Noise) != n {
 			return nil, fmt.Errorf("%s: %d noise values for %d logits", b.Label, len(b.Noise), n)
@@ -203,12 +199,4 @@ func (b *GumbelBlock[T]) Backward(dy []T, din [][]T) error {
 		}
 	}
 	return nil
-}
-
-// growF returns b resized to n, reallocated only if too small.
-func growF(b []float64, n int) []float64 {
-	if cap(b) < n {
-		return make([]float64, n)
-	}
-	return b[:n]
 }
