@@ -151,6 +151,42 @@ func TestSearchErrors(t *testing.T) {
 	}
 }
 
+// sameAsResumed fails unless search run b (stopped and resumed) wrote the
+// alphas.jsonl and genotype.txt of the uninterrupted run a, and α moved
+// between a's first and last records (identical files of two runs whose
+// architecture step did nothing would prove nothing).
+func sameAsResumed(t *testing.T, label, a, b string) {
+	t.Helper()
+	for _, f := range []string{"alphas.jsonl", "genotype.txt"} {
+		x, err1 := os.ReadFile(filepath.Join(a, f))
+		y, err2 := os.ReadFile(filepath.Join(b, f))
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if string(x) != string(y) {
+			t.Errorf("%s: %s of the resumed run differs from the uninterrupted run", label, f)
+		}
+	}
+	as, err := rundir.ReadAlphas(rundir.AlphasPath(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) < 2 {
+		t.Fatalf("%s: %d alpha records, want at least 2", label, len(as))
+	}
+	first, last := as[0], as[len(as)-1]
+	for i, tn := range last.Tensors {
+		for r, row := range tn.Alpha {
+			for c, v := range row {
+				if v != first.Tensors[i].Alpha[r][c] {
+					return
+				}
+			}
+		}
+	}
+	t.Errorf("%s: α did not move between the first and last records", label)
+}
+
 // TestSearchSamplingMethods: darts search --method gdas|snas|drnas runs
 // with the method's recipe (recorded in config.json with the method's
 // options) and a run stopped after its first epoch and resumed to two
@@ -179,16 +215,7 @@ func TestSearchSamplingMethods(t *testing.T) {
 		if err := runSearch([]string{"--resume", "--out", b, "--epochs", "2", "--no-plots"}); err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{"alphas.jsonl", "genotype.txt"} {
-			x, err1 := os.ReadFile(filepath.Join(a, f))
-			y, err2 := os.ReadFile(filepath.Join(b, f))
-			if err1 != nil || err2 != nil {
-				t.Fatal(err1, err2)
-			}
-			if string(x) != string(y) {
-				t.Errorf("%s: %s of the resumed run differs from the uninterrupted run", m, f)
-			}
-		}
+		sameAsResumed(t, m, a, b)
 		var conf job.SearchConfig
 		raw, err := os.ReadFile(filepath.Join(a, "config.json"))
 		if err != nil {
