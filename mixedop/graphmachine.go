@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/darts-go/darts/internal/kern"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -61,6 +63,7 @@ type step[T Float] struct {
 	placer OutputPlacer[T]
 	grad   *blockGradOp[T] // a block's gradient
 	op     G.Op            // anything else
+	add    bool            // op adds two tensors of T of its own shape
 	shape  tensor.Shape    // the node's shape
 	args   []G.Value
 	sl     [][]T
@@ -185,6 +188,7 @@ func (m *Machine[T]) compile(nodes []*G.Node, kids map[int64][]*G.Node, need map
 		default:
 			s.op = op
 			s.args = make([]G.Value, len(s.in))
+			s.add = isAdd[T](n, kids[n.ID()])
 		}
 		p.steps = append(p.steps, s)
 	}
@@ -302,6 +306,13 @@ func (m *Machine[T]) bind(r int) error {
 // memory with.
 func (m *Machine[T]) do(s *step[T]) (G.Value, error) {
 	prev := m.regs[s.out]
+	if s.add && prev.dense != nil && len(prev.d) == s.shape.TotalSize() {
+		a, b := m.regs[s.in[0]].d, m.regs[s.in[1]].d
+		if len(a) == len(prev.d) && len(b) == len(prev.d) && !overlaps(a, prev.d) && !overlaps(b, prev.d) {
+			kern.Add(a, b, prev.d)
+			return prev.v, nil
+		}
+	}
 	if pd, ok := s.op.(G.UsePreallocDoer); ok && prev.dense != nil && len(prev.d) > 0 && prev.dense.Shape().Eq(s.shape) {
 		free := true
 		for _, r := range s.in {
@@ -316,6 +327,22 @@ func (m *Machine[T]) do(s *step[T]) (G.Value, error) {
 		}
 	}
 	return s.op.Do(s.args...)
+}
+
+// isAdd reports whether n is gorgonia's elementwise a+b (the sums G.Grad
+// inserts where a value has several consumers) of two tensors of T of n's
+// own shape: the machine runs those with kern.Add, which gives the bits of
+// gorgonia's loop (one rounding per element) in vector lanes and threads.
+func isAdd[T Float](n *G.Node, in []*G.Node) bool {
+	if n.Op().String() != "+ false" || len(in) != 2 || n.Dtype() != Dtype[T]() || len(n.Shape()) == 0 {
+		return false
+	}
+	for _, c := range in {
+		if c.Dtype() != n.Dtype() || !c.Shape().Eq(n.Shape()) {
+			return false
+		}
+	}
+	return true
 }
 
 // overlaps reports whether a and b share memory.

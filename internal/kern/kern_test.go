@@ -1005,3 +1005,43 @@ func TestSoftmax(t *testing.T) {
 		t.Errorf("large inputs: %v, want [0.5 0.5 0]", big)
 	}
 }
+
+// TestAddBitsOnEveryPath holds Add to the plain sum x[i]+y[i] (one rounding
+// per element) bit for bit on every path the machine has, with zeros of
+// both signs, infinities and NaNs among the inputs (any NaN matches a NaN),
+// into a third slice and in place, on lengths split across goroutines and
+// blocks.
+func TestAddBitsOnEveryPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 21))
+	for p := pathPlain; p <= bestPath; p++ {
+		for _, n := range append(testLens, reluGrain+2048+5, 2*reluGrain+3) {
+			x, y := specials32(rng, n, true), specials32(rng, n, true)
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = x[i] + y[i]
+			}
+			for _, into := range []string{"z", "x", "y"} {
+				var got []float32
+				onPath(p, func() {
+					switch into {
+					case "z":
+						got = make([]float32, n)
+						Add(x, y, got)
+					case "x":
+						got = append([]float32(nil), x...)
+						Add(got, y, got)
+					case "y":
+						got = append([]float32(nil), y...)
+						Add(x, got, got)
+					}
+				})
+				for i := range want {
+					if w, g := want[i], got[i]; math.Float32bits(w) != math.Float32bits(g) && !(w != w && g != g) {
+						t.Fatalf("%s n=%d into %s: [%d] = %g + %g gave %g (%#08x), want %g (%#08x)",
+							pathNames[p], n, into, i, x[i], y[i], g, math.Float32bits(g), w, math.Float32bits(w))
+					}
+				}
+			}
+		}
+	}
+}

@@ -41,6 +41,14 @@ func Axpy[T Float](a T, x, y []T, acc bool) {
 	})
 }
 
+// Add is: for i, v := range x { z[i] = v + y[i] }, each sum rounded once,
+// the same bits on every path. z may be x or y; it must not overlap them
+// otherwise.
+func Add[T Float](x, y, z []T) {
+	y, z = y[:len(x)], z[:len(x)]
+	parallelFor(len(x), reluGrain, func(lo, hi int) { add(x[lo:hi], y[lo:hi], z[lo:hi]) })
+}
+
 // Dot is Σ x[i]*y[i] summed in float64 in a fixed order, whatever
 // GOMAXPROCS is: for float32 on the vector paths each product is exact in float64 and
 // the sums run in 8 lanes (a serial float64 sum waits on each add); else

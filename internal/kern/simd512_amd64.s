@@ -1263,3 +1263,57 @@ bnatail:
 bnadone:
 	VZEROUPPER
 	RET
+
+// func add512(x, y, z *float32, n int)
+// z[i] = x[i] + y[i].
+TEXT ·add512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ z+16(FP), DI
+	MOVQ n+24(FP), CX
+
+add64:
+	CMPQ CX, $64
+	JL   add16
+	VMOVUPS (SI), Z1
+	VMOVUPS 64(SI), Z2
+	VMOVUPS 128(SI), Z3
+	VMOVUPS 192(SI), Z4
+	VADDPS (DX), Z1, Z1
+	VADDPS 64(DX), Z2, Z2
+	VADDPS 128(DX), Z3, Z3
+	VADDPS 192(DX), Z4, Z4
+	VMOVUPS Z1, (DI)
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS Z3, 128(DI)
+	VMOVUPS Z4, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP  add64
+
+add16:
+	CMPQ CX, $16
+	JL   addtail
+	VMOVUPS (SI), Z1
+	VADDPS (DX), Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  add16
+
+addtail:
+	TESTQ CX, CX
+	JZ   adddone
+	TAIL(CX, K1)
+	VMOVUPS.Z (SI), K1, Z1
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS Z2, Z1, K1, Z1
+	VMOVUPS Z1, K1, (DI)
+
+adddone:
+	VZEROUPPER
+	RET

@@ -17,6 +17,9 @@ func axpyAVX(a float32, x, y *float32, n int)
 func scalAVX(a float32, x, y *float32, n int)
 
 //go:noescape
+func addAVX(x, y, z *float32, n int)
+
+//go:noescape
 func dotAVX(x, y *float32, n int) float32
 
 //go:noescape
@@ -118,6 +121,9 @@ func axpy512(a float32, x, y *float32, n int)
 
 //go:noescape
 func scal512(a float32, x, y *float32, n int)
+
+//go:noescape
+func add512(x, y, z *float32, n int)
 
 //go:noescape
 func relu512(x, y *float32, n int)

@@ -1180,3 +1180,60 @@ bna1:
 bnadone:
 	VZEROUPPER
 	RET
+
+// func addAVX(x, y, z *float32, n int)
+// z[i] = x[i] + y[i].
+TEXT ·addAVX(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ z+16(FP), DI
+	MOVQ n+24(FP), CX
+
+add32:
+	CMPQ CX, $32
+	JL   add8
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y2
+	VMOVUPS 64(SI), Y3
+	VMOVUPS 96(SI), Y4
+	VADDPS (DX), Y1, Y1
+	VADDPS 32(DX), Y2, Y2
+	VADDPS 64(DX), Y3, Y3
+	VADDPS 96(DX), Y4, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  add32
+
+add8:
+	CMPQ CX, $8
+	JL   add1
+	VMOVUPS (SI), Y1
+	VADDPS (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  add8
+
+add1:
+	CMPQ CX, $0
+	JE   adddone
+	VMOVSS (SI), X1
+	VADDSS (DX), X1, X1
+	VMOVSS X1, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DX
+	ADDQ $4, DI
+	DECQ CX
+	JMP  add1
+
+adddone:
+	VZEROUPPER
+	RET

@@ -6,6 +6,7 @@ func detectPath() int { return pathPlain }
 
 func axpyAVX(a float32, x, y *float32, n int)       { panic("kern: no AVX") }
 func scalAVX(a float32, x, y *float32, n int)       { panic("kern: no AVX") }
+func addAVX(x, y, z *float32, n int)                { panic("kern: no AVX") }
 func dotAVX(x, y *float32, n int) float32           { panic("kern: no AVX") }
 func reluAVX(x, y *float32, n int)                  { panic("kern: no AVX") }
 func maskAVX(x, src, dst *float32, n int, acc bool) { panic("kern: no AVX") }
@@ -35,6 +36,7 @@ func padAVX(x *float32, h, w int, dst *float32, p int, v float32, relu bool) {
 }
 
 func axpy512(a float32, x, y *float32, n int)                      { panic("kern: no AVX-512") }
+func add512(x, y, z *float32, n int)                               { panic("kern: no AVX-512") }
 func scal512(a float32, x, y *float32, n int)                      { panic("kern: no AVX-512") }
 func relu512(x, y *float32, n int)                                 { panic("kern: no AVX-512") }
 func mask512(x, src, dst *float32, n int, acc bool)                { panic("kern: no AVX-512") }

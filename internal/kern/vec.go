@@ -55,6 +55,25 @@ func scal[T Float](a T, x, y []T) {
 	}
 }
 
+// add is: for i, v := range x { z[i] = v + y[i] }.
+func add[T Float](x, y, z []T) {
+	if len(x) == 0 {
+		return
+	}
+	y, z = y[:len(x)], z[:len(x)]
+	if is32[T]() {
+		if useAVX512 {
+			add512(f32p(x), f32p(y), f32p(z), len(x))
+		} else {
+			addAVX(f32p(x), f32p(y), f32p(z), len(x))
+		}
+		return
+	}
+	for i, v := range x {
+		z[i] = v + y[i]
+	}
+}
+
 // dotT is Σ x[i]*y[i] in T (in 32 lanes with AVX2, then added up in a fixed
 // order).
 func dotT[T Float](x, y []T) T {
