@@ -1,5 +1,7 @@
 package kern
 
+import "unsafe"
+
 // gemmNN computes c = a·b (or c += a·b if acc) for row-major a (m×k),
 // b (k×n) and c (m×n). It is:
 //
@@ -97,6 +99,38 @@ func gemmNN[T Float](m, n, k int, a, b, c []T, acc bool) {
 	}
 }
 
+// gemmNTTiles is gemmNT's dot products for the rows [0, m&^1) of a and the
+// rows [0, n&^7) of b (k at least 8): dotTile512 on each pair of rows of a,
+// whose sums are those dots computes.
+func gemmNTTiles(m, n, k int, a, b, c []float32) {
+	k8, n8 := k&^7, n&^7
+	var bt []float32
+	var sp *scratch
+	if t := k - k8; t > 0 {
+		// The columns past k8 of b, transposed: the tails of 8 sums at once.
+		sp, bt = getScratch[float32](t * n8)
+		defer putScratch(sp)
+		for j := range n8 {
+			for p := range t {
+				bt[p*n8+j] = b[j*k+k8+p]
+			}
+		}
+	} else {
+		bt = c // not read
+	}
+	for i := 0; i+2 <= m; i += 2 {
+		dotTile512(&a[i*k], &b[0], k, n8/8, &c[i*n], n, &bt[0], 4*n8)
+	}
+}
+
+// as32 is x as a []float32 (T must be float32).
+func as32[T Float](x []T) []float32 {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x))
+}
+
 // gemmNT accumulates c += a·bᵀ for row-major a (m×k), b (n×k), c (m×n):
 //
 //	for i, j := range m×n {
@@ -109,11 +143,22 @@ func gemmNN[T Float](m, n, k int, a, b, c []T, acc bool) {
 func gemmNT[T Float](m, n, k int, a, b, c []T) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	if is32[T]() {
-		// 8 rows of b at a time share each read of a row of a.
+		// With AVX-512, pairs of rows of a and blocks of 8 rows of b in
+		// tiles (the same sums); what they leave, and everything with
+		// AVX2: 8 rows of b at a time share each read of a row of a.
+		i0, jt := 0, 0
+		if useAVX512 && k >= 8 && n >= 8 && m >= 2 {
+			i0, jt = m&^1, n&^7
+			gemmNTTiles(m, n, k, as32(a), as32(b), as32(c))
+		}
 		var rows [8][]T
 		for i := 0; i < m; i++ {
 			ai, ci := a[i*k:(i+1)*k], c[i*n:(i+1)*n]
-			for j0 := 0; j0 < n; j0 += 8 {
+			j0 := 0
+			if i < i0 {
+				j0 = jt
+			}
+			for ; j0 < n; j0 += 8 {
 				j1 := min(n, j0+8)
 				for j := j0; j < j1; j++ {
 					rows[j-j0] = b[j*k : (j+1)*k]

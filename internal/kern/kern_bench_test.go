@@ -211,3 +211,17 @@ func BenchmarkTasks(b *testing.B) {
 		Tasks(7, f)
 	}
 }
+
+// BenchmarkGemmNT is the per-sample weight gradient of a pointwise
+// convolution (dw[o,i] += Σ_p dy[o,p]·x[i,p]) at the plane sizes of the
+// DARTS cells: 7×7 to 32×32.
+func BenchmarkGemmNT(b *testing.B) {
+	for _, c := range []struct{ m, n, k int }{
+		{16, 16, 1024}, {16, 16, 784}, {32, 32, 256}, {64, 64, 64}, {64, 64, 49}, {32, 32, 196},
+	} {
+		a, bb, cc := benchData(c.m*c.k), benchData(c.n*c.k), make([]float32, c.m*c.n)
+		b.Run(fmt.Sprintf("%dx%dx%d", c.m, c.n, c.k), func(b *testing.B) {
+			loop(b, 2*float64(c.m*c.n*c.k), func() { gemmNT(c.m, c.n, c.k, a, bb, cc) })
+		})
+	}
+}

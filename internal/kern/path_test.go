@@ -208,7 +208,8 @@ func TestAVX512PadSameBits(t *testing.T) {
 
 // TestAVX512GemmSameBits holds gemmNN (gemm4x512, its masked tail
 // standing in for the AVX2 path's Go loop over the columns past a multiple
-// of 8) to the AVX2 path bit for bit, for shapes around every tile edge.
+// of 8) and gemmNT (dotTile512 against dots) to the AVX2 path bit for bit,
+// for shapes around every tile edge.
 func TestAVX512GemmSameBits(t *testing.T) {
 	needAVX512(t)
 	rng := rand.New(rand.NewPCG(14, 14))
@@ -220,6 +221,24 @@ func TestAVX512GemmSameBits(t *testing.T) {
 					sameBits(t, fmt.Sprintf("gemmNN %dx%dx%d acc=%v", m, n, k, acc), func() [][]float32 {
 						c := append([]float32(nil), c0...)
 						gemmNN(m, n, k, a, b, c, acc)
+						return [][]float32{c}
+					})
+				}
+			}
+		}
+	}
+	// gemmNT: the tiles of dotTile512 against dots (dot8AVX and dotT), with
+	// columns past a multiple of 8, rows of a past a pair, rows of b past a
+	// block of 8 (1-2 of them take dotT, 3-7 dot8AVX), and NaNs and
+	// infinities.
+	for _, m := range []int{1, 2, 3, 4, 7} {
+		for _, n := range []int{1, 2, 3, 7, 8, 9, 10, 11, 16, 17, 24, 30, 64} {
+			for _, k := range []int{1, 7, 8, 9, 15, 16, 17, 23, 49, 64, 196} {
+				for _, special := range []bool{false, true} {
+					a, b, c0 := specials32(rng, m*k, special), specials32(rng, n*k, special), specials32(rng, m*n, false)
+					sameBitsNaN(t, fmt.Sprintf("gemmNT %dx%dx%d special=%v", m, n, k, special), func() [][]float32 {
+						c := append([]float32(nil), c0...)
+						gemmNT(m, n, k, a, b, c)
 						return [][]float32{c}
 					})
 				}

@@ -1317,3 +1317,148 @@ addtail:
 adddone:
 	VZEROUPPER
 	RET
+
+// func dotTile512(a, b *float32, k, nb int, c *float32, ldc int, bt *float32, ldbt int)
+// c[r*ldc + j] += Σ_{p < k} a[r*k + p]*b[j*k + p] for the rows r < 2 of a
+// and the 8·nb rows j of b (k at least 8), each sum as dots computes it:
+// for each block of 8 rows of b, the 16 dot products dot8AVX computes for
+// one row of a over the first k8 = k&^7 columns, in its lanes and order
+// of adds (each product fused into its lane's sum, the 8 lanes added up
+// as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))), then the products of the
+// columns past k8, each rounded, added in order, then the sum added to c.
+// The two rows of a share each load of b and the 16 sums stay in
+// registers (Y16-Y25 hold the loads: AVX-512VL). bt holds the columns past
+// k8 of b transposed: bt[(p-k8)*ldbt/4 + j] = b[j*k + p] (ldbt in bytes).
+TEXT ·dotTile512(SB), NOSPLIT, $0-64
+	MOVQ a+0(FP), SI
+	MOVQ k+16(FP), CX
+	LEAQ (SI)(CX*4), DI
+	MOVQ b+8(FP), R8
+	LEAQ (R8)(CX*4), R9
+	LEAQ (R9)(CX*4), R10
+	LEAQ (R10)(CX*4), R11
+	LEAQ (R11)(CX*4), R12
+	LEAQ (R12)(CX*4), R13
+	LEAQ (R13)(CX*4), R14
+	LEAQ (R14)(CX*4), R15
+	ANDQ $-8, CX
+	SHLQ $2, CX
+	MOVQ nb+24(FP), BX
+	MOVQ c+32(FP), AX
+
+dtblock:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	XORQ DX, DX
+
+dtloop:
+	VMOVUPS (SI)(DX*1), Y16
+	VMOVUPS (DI)(DX*1), Y17
+	VMOVUPS (R8)(DX*1), Y18
+	VMOVUPS (R9)(DX*1), Y19
+	VMOVUPS (R10)(DX*1), Y20
+	VMOVUPS (R11)(DX*1), Y21
+	VFMADD231PS Y18, Y16, Y0
+	VFMADD231PS Y18, Y17, Y8
+	VFMADD231PS Y19, Y16, Y1
+	VFMADD231PS Y19, Y17, Y9
+	VMOVUPS (R12)(DX*1), Y22
+	VMOVUPS (R13)(DX*1), Y23
+	VFMADD231PS Y20, Y16, Y2
+	VFMADD231PS Y20, Y17, Y10
+	VFMADD231PS Y21, Y16, Y3
+	VFMADD231PS Y21, Y17, Y11
+	VMOVUPS (R14)(DX*1), Y24
+	VMOVUPS (R15)(DX*1), Y25
+	VFMADD231PS Y22, Y16, Y4
+	VFMADD231PS Y22, Y17, Y12
+	VFMADD231PS Y23, Y16, Y5
+	VFMADD231PS Y23, Y17, Y13
+	VFMADD231PS Y24, Y16, Y6
+	VFMADD231PS Y24, Y17, Y14
+	VFMADD231PS Y25, Y16, Y7
+	VFMADD231PS Y25, Y17, Y15
+	ADDQ $32, DX
+	CMPQ DX, CX
+	JL   dtloop
+
+	// dot8AVX's reduction, for row 0 (Y0-Y7, into Y1) and row 1 (Y8-Y15,
+	// into Y9).
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y5, Y4, Y4
+	VHADDPS Y7, Y6, Y6
+	VHADDPS Y2, Y0, Y0
+	VHADDPS Y6, Y4, Y4
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y2
+	VADDPS Y2, Y1, Y1
+	VHADDPS Y9, Y8, Y8
+	VHADDPS Y11, Y10, Y10
+	VHADDPS Y13, Y12, Y12
+	VHADDPS Y15, Y14, Y14
+	VHADDPS Y10, Y8, Y8
+	VHADDPS Y14, Y12, Y12
+	VPERM2F128 $0x20, Y12, Y8, Y9
+	VPERM2F128 $0x31, Y12, Y8, Y10
+	VADDPS Y10, Y9, Y9
+
+	// The columns past k8: rounded products added in order.
+	SHRQ $2, CX
+	CMPQ CX, k+16(FP)
+	JGE  dtstore
+	MOVQ bt+48(FP), DX
+
+dttail:
+	VBROADCASTSS (SI)(CX*4), Y2
+	VMULPS (DX), Y2, Y2
+	VADDPS Y2, Y1, Y1
+	VBROADCASTSS (DI)(CX*4), Y10
+	VMULPS (DX), Y10, Y10
+	VADDPS Y10, Y9, Y9
+	ADDQ ldbt+56(FP), DX
+	INCQ CX
+	CMPQ CX, k+16(FP)
+	JL   dttail
+	ADDQ $32, bt+48(FP)
+
+dtstore:
+	VADDPS (AX), Y1, Y1
+	VMOVUPS Y1, (AX)
+	MOVQ ldc+40(FP), DX
+	VADDPS (AX)(DX*4), Y9, Y9
+	VMOVUPS Y9, (AX)(DX*4)
+
+	MOVQ k+16(FP), CX
+	MOVQ CX, DX
+	SHLQ $5, DX
+	ADDQ DX, R8
+	ADDQ DX, R9
+	ADDQ DX, R10
+	ADDQ DX, R11
+	ADDQ DX, R12
+	ADDQ DX, R13
+	ADDQ DX, R14
+	ADDQ DX, R15
+	ANDQ $-8, CX
+	SHLQ $2, CX
+	ADDQ $32, AX
+	DECQ BX
+	JNZ  dtblock
+
+	VZEROUPPER
+	RET

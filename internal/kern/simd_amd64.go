@@ -126,6 +126,9 @@ func scal512(a float32, x, y *float32, n int)
 func add512(x, y, z *float32, n int)
 
 //go:noescape
+func dotTile512(a, b *float32, k, nb int, c *float32, ldc int, bt *float32, ldbt int)
+
+//go:noescape
 func relu512(x, y *float32, n int)
 
 //go:noescape

@@ -35,7 +35,10 @@ func padAVX(x *float32, h, w int, dst *float32, p int, v float32, relu bool) {
 	panic("kern: no AVX")
 }
 
-func axpy512(a float32, x, y *float32, n int)                      { panic("kern: no AVX-512") }
+func axpy512(a float32, x, y *float32, n int) { panic("kern: no AVX-512") }
+func dotTile512(a, b *float32, k, nb int, c *float32, ldc int, bt *float32, ldbt int) {
+	panic("kern: no AVX-512")
+}
 func add512(x, y, z *float32, n int)                               { panic("kern: no AVX-512") }
 func scal512(a float32, x, y *float32, n int)                      { panic("kern: no AVX-512") }
 func relu512(x, y *float32, n int)                                 { panic("kern: no AVX-512") }

@@ -122,7 +122,7 @@ func dots[T Float](x []T, ys [][]T, out []T) {
 	for j, y := range ys {
 		s := T(sum[j])
 		for i := n8; i < n; i++ {
-			s += x[i] * y[i]
+			s += T(x[i] * y[i]) // rounded, as gemmNTTiles does, at any GOAMD64
 		}
 		out[j] += s
 	}
