@@ -25,6 +25,7 @@ type batchNorm[T Float] struct {
 	n, p               int
 	training           bool // mode of the last Forward
 	y, xhat            []T
+	own, place         []T // y's own buffer; where placeOut put the next y
 	mean, uvar, invstd []T
 }
 
@@ -67,7 +68,12 @@ func (m *batchNorm[T]) gb() (g, b []T) {
 }
 func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 	m.n, m.p = in.N, in.Plane()
-	m.y = grow(m.y, len(x))
+	if m.place != nil {
+		m.y, m.place = m.place[:len(x)], nil
+	} else {
+		m.own = grow(m.own, len(x))
+		m.y = m.own
+	}
 	g, b := m.gb()
 	m.training = m.ctx == nil || m.ctx.Training || m.untracked
 	if m.training {
@@ -93,6 +99,12 @@ func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 	}
 	return m.y
 }
+
+// canPlaceOut implements outPlacer: with a learned scale and shift the
+// backward reads xhat, not y (without them xhat is y).
+func (m *batchNorm[T]) canPlaceOut() bool { return m.gamma != nil }
+func (m *batchNorm[T]) placeOut(buf []T)  { m.place = buf }
+
 func (m *batchNorm[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
 func (m *batchNorm[T]) backward(dy []T, sc T, dx []T, acc bool) {
 	var g, dg, db []T

@@ -57,6 +57,23 @@ func (b *ModuleBlock[T]) Forward(in [][]T, shapes []tensor.Shape) ([]T, error) {
 	return b.M.Forward(in[0], s), nil
 }
 
+// PlaceOutput implements OutputPlacer for a module that can write its
+// output where it is told (OutputPlaceable).
+func (b *ModuleBlock[T]) PlaceOutput(buf []T) {
+	if p, ok := b.M.(outPlacer[T]); ok && p.canPlaceOut() {
+		p.placeOut(buf)
+	}
+}
+
+// OutputPlaceable reports whether PlaceOutput places the output: the
+// module ends in a BatchNorm with a learned scale and shift (whose backward
+// reads its normalized input, not its output), as DARTS's retrained
+// SepConv, DilConv and FactorizedReduce do.
+func (b *ModuleBlock[T]) OutputPlaceable() bool {
+	p, ok := b.M.(outPlacer[T])
+	return ok && p.canPlaceOut()
+}
+
 // Backward implements Block.
 func (b *ModuleBlock[T]) Backward(dy []T, din [][]T) error {
 	b.M.Backward(dy, din[0])

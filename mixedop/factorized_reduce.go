@@ -94,6 +94,11 @@ func (m *factorizedReduce[T]) Forward(x []T, in Shape) []T {
 	m.c2.releaseOut()
 	return m.bn.Forward(cat, out)
 }
+
+// canPlaceOut implements outPlacer: the output is the BatchNorm's.
+func (m *factorizedReduce[T]) canPlaceOut() bool { return m.bn.canPlaceOut() }
+func (m *factorizedReduce[T]) placeOut(buf []T)  { m.bn.placeOut(buf) }
+
 func (m *factorizedReduce[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
 func (m *factorizedReduce[T]) backward(dy []T, s T, dx []T, acc bool) {
 	in := m.in

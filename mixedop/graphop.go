@@ -50,6 +50,19 @@ type OutputPlacer[T Float] interface {
 	PlaceOutput(buf []T)
 }
 
+// outputPlaceable is an optional interface of an OutputPlacer that can
+// place its output only sometimes (ModuleBlock).
+type outputPlaceable interface{ OutputPlaceable() bool }
+
+// placeable reports whether b places its output when told to.
+func placeable[T Float](b Block[T]) bool {
+	if _, ok := b.(OutputPlacer[T]); !ok {
+		return false
+	}
+	p, ok := b.(outputPlaceable)
+	return !ok || p.OutputPlaceable()
+}
+
 // PlacedOut is the output buffer of an OutputPlacer: the block's own, or
 // the one PlaceOutput gave for the next Forward. Embed it and call Get in
 // Forward; its PlaceOutput implements the interface.

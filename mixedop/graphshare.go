@@ -56,7 +56,7 @@ func (m *Machine[T]) Share(keep ...*G.Node) error {
 	for si, s := range m.full.steps {
 		switch {
 		case s.fwd != nil:
-			if _, ok := s.fwd.b.(OutputPlacer[T]); ok && !kept[s.out] && s.shape.TotalSize() >= shareMin {
+			if placeable(s.fwd.b) && !kept[s.out] && s.shape.TotalSize() >= shareMin {
 				fwdAt[s.out] = si
 				cands = append(cands, cand{r: s.out, size: s.shape.TotalSize(), shape: s.shape})
 			}

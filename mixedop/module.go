@@ -84,6 +84,15 @@ func (o *outBuf) release() {
 	o.sc = kern.Scratch{}
 }
 
+// outPlacer is a module that can write the output of its next Forward into
+// a buffer it is given, if canPlaceOut (its backward then reads neither
+// that output nor anything it is a view of): how ModuleBlock places its
+// output for Machine.Share.
+type outPlacer[T Float] interface {
+	canPlaceOut() bool
+	placeOut(buf []T)
+}
+
 // transientOut is a module whose backward does not read its own output,
 // so that the output may be borrowed (see outBuf).
 type transientOut interface {

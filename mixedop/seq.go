@@ -85,6 +85,20 @@ func (m *seq[T]) Forward(x []T, in Shape) []T {
 	}
 	return x
 }
+
+// canPlaceOut implements outPlacer: the output is the last module's.
+func (m *seq[T]) canPlaceOut() bool {
+	if m.run == nil {
+		m.fuse()
+	}
+	if len(m.run) == 0 {
+		return false
+	}
+	p, ok := m.run[len(m.run)-1].(outPlacer[T])
+	return ok && p.canPlaceOut()
+}
+func (m *seq[T]) placeOut(buf []T) { m.run[len(m.run)-1].(outPlacer[T]).placeOut(buf) }
+
 func (m *seq[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
 
 // backward hands the scale to the last module only, and lets every module

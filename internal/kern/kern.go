@@ -2,6 +2,7 @@ package kern
 
 import (
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -216,17 +217,36 @@ func (g *taskGroup) loop() {
 }
 
 // scratch is reusable memory; a kernel views it as []T.
-type scratch struct{ b []float64 }
+type scratch struct {
+	b     []float64
+	class int
+}
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+// Scratch buffers are pooled by size class, four classes an octave (a
+// buffer is at most 25% larger than asked for), so that a request finds a
+// buffer that fits instead of replacing a smaller one: a training step
+// then allocates next to nothing, and the heap stays near its live size.
+var scratchPools [4*64 + 1]sync.Pool
+
+// scratchClass returns the size class of a buffer of words float64s and
+// the capacity of its buffers.
+func scratchClass(words int) (class, capacity int) {
+	if words <= 64 {
+		return 0, 64
+	}
+	e := bits.Len(uint(words-1)) - 3 // (words-1)>>e is in [4, 8)
+	m := (words-1)>>e + 1            // in [5, 8]
+	return 1 + 4*e + m - 5, m << e
+}
 
 // getScratch returns a buffer of n elements with unspecified contents, and the
 // handle to give back with putScratch once the buffer is no longer used.
 func getScratch[T Float](n int) (*scratch, []T) {
-	s := scratchPool.Get().(*scratch)
 	words := (n*int(unsafe.Sizeof(T(0))) + 7) / 8
-	if cap(s.b) < words {
-		s.b = make([]float64, words)
+	class, capacity := scratchClass(words)
+	s, _ := scratchPools[class].Get().(*scratch)
+	if s == nil {
+		s = &scratch{b: make([]float64, capacity), class: class}
 	}
 	s.b = s.b[:words]
 	if n == 0 {
@@ -235,7 +255,7 @@ func getScratch[T Float](n int) (*scratch, []T) {
 	return s, unsafe.Slice((*T)(unsafe.Pointer(&s.b[0])), n)
 }
 
-func putScratch(s *scratch) { scratchPool.Put(s) }
+func putScratch(s *scratch) { scratchPools[s.class].Put(s) }
 
 // Scratch is a pooled buffer for callers of the kernels (a mixed op's
 // per-candidate gradients), so that they need not each own one.

@@ -1045,3 +1045,32 @@ func TestAddBitsOnEveryPath(t *testing.T) {
 		}
 	}
 }
+
+// TestScratchClass checks the scratch pools' size classes: a class's
+// buffers hold any request of that class, waste at most a quarter of a
+// request past 64 words, and one class has one capacity.
+func TestScratchClass(t *testing.T) {
+	capOf := map[int]int{}
+	prev := 0
+	for w := 0; w <= 1<<16+5; w++ {
+		c, capacity := scratchClass(w)
+		if capacity < w || (w > 64 && 4*capacity > 5*w) {
+			t.Fatalf("scratchClass(%d) = capacity %d", w, capacity)
+		}
+		if c < prev || c >= len(scratchPools) {
+			t.Fatalf("scratchClass(%d) = class %d after %d (of %d)", w, c, prev, len(scratchPools))
+		}
+		if old, ok := capOf[c]; ok && old != capacity {
+			t.Fatalf("class %d has capacities %d and %d", c, old, capacity)
+		}
+		capOf[c], prev = capacity, c
+	}
+	if c, capacity := scratchClass(1 << 40); c >= len(scratchPools) || capacity < 1<<40 {
+		t.Fatalf("scratchClass(2^40) = %d, %d", c, capacity)
+	}
+	s, b := getScratch[float32](1000)
+	if len(b) != 1000 || cap(s.b) != 512 {
+		t.Fatalf("getScratch(1000 float32) = len %d, buffer of %d words", len(b), cap(s.b))
+	}
+	putScratch(s)
+}
