@@ -126,6 +126,12 @@ func scal512(a float32, x, y *float32, n int)
 func add512(x, y, z *float32, n int)
 
 //go:noescape
+func corrStack3x512(w *float32, d, pitch int, s, t *float32, n int)
+
+//go:noescape
+func corrStack5x512(w *float32, d, pitch int, s, t *float32, n int)
+
+//go:noescape
 func dotTile512(a, b *float32, k, nb int, c *float32, ldc int, bt *float32, ldbt int)
 
 //go:noescape
