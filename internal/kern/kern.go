@@ -333,8 +333,17 @@ func padVec(x *float32, h, w int, dst *float32, p int, v float32, relu bool) {
 }
 
 func fill[T Float](x []T, v T) {
-	for i := range x {
+	if v == 0 && !math.Signbit(float64(v)) {
+		clear(x)
+		return
+	}
+	// A short run by hand, then doubling copies (memmove's vector stores).
+	n := min(len(x), 64)
+	for i := range n {
 		x[i] = v
+	}
+	for n < len(x) {
+		n += copy(x[n:], x[:n])
 	}
 }
 

@@ -1074,3 +1074,26 @@ func TestScratchClass(t *testing.T) {
 	}
 	putScratch(s)
 }
+
+// TestFill checks that fill sets every element to v's exact bits (zeros of
+// both signs, infinities, NaN) on lengths around its hand-set run and its
+// doubling copies.
+func TestFill(t *testing.T) {
+	for _, v := range []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(-1)), float32(math.NaN()), 1.5} {
+		for _, n := range []int{0, 1, 63, 64, 65, 127, 128, 129, 300, 5000} {
+			x := make([]float32, n+1)
+			for i := range x {
+				x[i] = 7
+			}
+			fill(x[:n], v)
+			for i := range n {
+				if math.Float32bits(x[i]) != math.Float32bits(v) {
+					t.Fatalf("fill(%d, %g): x[%d] = %g", n, v, i, x[i])
+				}
+			}
+			if x[n] != 7 {
+				t.Fatalf("fill(%d, %g) wrote past the end", n, v)
+			}
+		}
+	}
+}
