@@ -95,9 +95,7 @@ func depthwiseStacked[T Float](g Geom, reluIn bool, x, w, y []T) {
 			stack(g, reluIn, x, c, s)
 			corrStacked(g.K, g.Dil, pw, s, w[c*kk:(c+1)*kk], t)
 			for n := 0; n < g.N; n++ {
-				for i := 0; i < oh; i++ {
-					copy(y[((n*g.C+c)*oh+i)*ow:][:ow], t[(n*ph+i)*pw:][:ow])
-				}
+				gradRows(nil, t[n*ph*pw:], y[(n*g.C+c)*oh*ow:], oh, ow, pw, false, false)
 			}
 		}
 	})
@@ -147,9 +145,7 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 				stack(g1, reluIn, x, c, s)
 				zero(dd)
 				for n := 0; n < g.N; n++ {
-					for i := 0; i < oh; i++ {
-						spread(dd[(n*ph+st*i)*pw:], dy[((n*g.C+c)*oh+i)*ow:][:ow], st)
-					}
+					spreadRows(dd[n*ph*pw:], dy[(n*g.C+c)*oh*ow:], oh, ow, st*pw, st)
 				}
 				// Up to 8 taps at a time share each read of dd.
 				dwc := dw[c*kk : (c+1)*kk]
@@ -175,20 +171,35 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 			} else {
 				zero(sd)
 				for n := 0; n < g.N; n++ {
-					for i := 0; i < oh; i++ {
-						spread(sd[(n*pht+gt.Pad+st*i)*pwt+gt.Pad:], dy[((n*g.C+c)*oh+i)*ow:][:ow], st)
-					}
+					spreadRows(sd[(n*pht+gt.Pad)*pwt+gt.Pad:], dy[(n*g.C+c)*oh*ow:], oh, ow, st*pwt, st)
 				}
 			}
 			corrStacked(g.K, g.Dil, pwt, sd, wf, tt)
 			for n := 0; n < g.N; n++ {
-				for i := 0; i < g.H; i++ {
-					k := (n*g.C+c)*hw + i*g.W
-					gradOut(x[k:k+g.W], tt[(n*pht+i)*pwt:][:g.W], dx[k:k+g.W], reluIn, acc)
-				}
+				k := (n*g.C + c) * hw
+				gradRows(x[k:], tt[n*pht*pwt:], dx[k:], g.H, g.W, pwt, reluIn, acc)
 			}
 		}
 	})
+}
+
+// spreadRows is spread of rows rows of w elements of src (contiguous) onto
+// the rows of dst at pitch dpitch. dst must be zero between the targets of
+// each row (the stacks are zeroed first): with AVX-512 and stride 2 those
+// positions are written with zeros.
+func spreadRows[T Float](dst, src []T, rows, w, dpitch, s int) {
+	if rows == 0 || w == 0 {
+		return
+	}
+	_ = src[rows*w-1]
+	_ = dst[(rows-1)*dpitch+(w-1)*s]
+	if s == 2 && is32[T]() && useAVX512 {
+		spread2x512(f32p(src), f32p(dst), rows, w, dpitch)
+		return
+	}
+	for r := range rows {
+		spread(dst[r*dpitch:], src[r*w:(r+1)*w], s)
+	}
 }
 
 // spread is: for j, v := range src { dst[j*s] = v }.

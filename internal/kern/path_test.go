@@ -456,3 +456,48 @@ func TestAffineIntoSameBitsOnEveryPath(t *testing.T) {
 		}
 	}
 }
+
+// TestAVX512GradRowsSameBits holds rows512 (gradRows on the avx512 path) to
+// gradOut row by row on the AVX2 path, bit for bit, NaN payloads included,
+// for rows around the vector width, with and without the ReLU mask and
+// accumulation.
+func TestAVX512GradRowsSameBits(t *testing.T) {
+	needAVX512(t)
+	rng := rand.New(rand.NewPCG(15, 15))
+	for _, w := range []int{1, 7, 8, 15, 16, 17, 28, 32, 33} {
+		for _, rows := range []int{1, 3, 8} {
+			spitch := w + 4
+			x, src := specials32(rng, rows*w, true), specials32(rng, rows*spitch, true)
+			d0 := specials32(rng, rows*w+5, true)
+			for _, relu := range []bool{false, true} {
+				for _, acc := range []bool{false, true} {
+					sameBits(t, fmt.Sprintf("gradRows w=%d rows=%d relu=%v acc=%v", w, rows, relu, acc), func() [][]float32 {
+						d := append([]float32(nil), d0...)
+						gradRows(x, src, d, rows, w, spitch, relu, acc)
+						return [][]float32{d}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestAVX512SpreadRowsSameBits holds spread2x512 (spreadRows at stride 2 on
+// the avx512 path) to spread row by row on the AVX2 path, over a zeroed
+// stack, every element of it compared (nothing written outside the rows'
+// targets but zeros between them).
+func TestAVX512SpreadRowsSameBits(t *testing.T) {
+	needAVX512(t)
+	rng := rand.New(rand.NewPCG(16, 16))
+	for _, w := range []int{1, 2, 7, 8, 9, 14, 16, 17, 28} {
+		for _, rows := range []int{1, 2, 5} {
+			src := specials32(rng, rows*w, true)
+			dpitch := 2*(2*w+3) + 1
+			sameBits(t, fmt.Sprintf("spreadRows w=%d rows=%d", w, rows), func() [][]float32 {
+				d := make([]float32, rows*dpitch+7)
+				spreadRows(d[3:], src, rows, w, dpitch, 2)
+				return [][]float32{d}
+			})
+		}
+	}
+}

@@ -1646,3 +1646,147 @@ c5stail:
 c5sdone:
 	VZEROUPPER
 	RET
+
+// func rows512(x, src, dst *float32, rows, w, spitch int, relu, acc bool)
+// For each of rows rows of w elements (src at pitch spitch, x and dst
+// contiguous): v := src[r*spitch+i]; if relu && !(x[r*w+i] > 0) { v = 0 };
+// dst[r*w+i] = v, or dst[r*w+i] + v if acc: gradOut (or, without relu and
+// acc, a copy) on every row of a stacked plane in one call, each element
+// as mask512 computes it (relu) or as gradOut's Go loop does (acc alone:
+// dst + v, dst the first operand).
+TEXT ·rows512(SB), NOSPLIT, $0-50
+	MOVQ x+0(FP), SI
+	MOVQ src+8(FP), DX
+	MOVQ dst+16(FP), DI
+	MOVQ rows+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ spitch+40(FP), R10
+	SHLQ $2, R10
+	MOVBLZX relu+48(FP), BX
+	MOVBLZX acc+49(FP), R11
+	MOVQ R9, R12
+	ANDQ $15, R12
+	TAIL(R12, K1)
+	VPXORD Z0, Z0, Z0
+	TESTQ R8, R8
+	JZ   rwdone
+
+rwrow:
+	MOVQ R9, CX
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ DI, R15
+
+rw16:
+	CMPQ CX, $16
+	JL   rwtail
+	TESTQ BX, BX
+	JZ   rw16plain
+	VMOVUPS (R13), Z2
+	VCMPPS $0x1e, Z0, Z2, K2 // x > 0, ordered, quiet (GT_OQ)
+	VMOVUPS.Z (R14), K2, Z1
+	TESTQ R11, R11
+	JZ   rw16set
+	VADDPS (R15), Z1, Z1
+	JMP  rw16set
+
+rw16plain:
+	VMOVUPS (R14), Z1
+	TESTQ R11, R11
+	JZ   rw16set
+	VMOVUPS (R15), Z2
+	VADDPS Z1, Z2, Z1
+
+rw16set:
+	VMOVUPS Z1, (R15)
+	ADDQ $64, R13
+	ADDQ $64, R14
+	ADDQ $64, R15
+	SUBQ $16, CX
+	JMP  rw16
+
+rwtail:
+	TESTQ CX, CX
+	JZ   rwnext
+	TESTQ BX, BX
+	JZ   rwtplain
+	VMOVUPS.Z (R13), K1, Z2
+	VCMPPS $0x1e, Z0, Z2, K1, K2
+	VMOVUPS.Z (R14), K2, Z1
+	TESTQ R11, R11
+	JZ   rwtset
+	VADDPS.Z (R15), Z1, K1, Z1
+	JMP  rwtset
+
+rwtplain:
+	VMOVUPS.Z (R14), K1, Z1
+	TESTQ R11, R11
+	JZ   rwtset
+	VMOVUPS.Z (R15), K1, Z2
+	VADDPS Z1, Z2, Z1
+
+rwtset:
+	VMOVUPS Z1, K1, (R15)
+
+rwnext:
+	LEAQ (SI)(R9*4), SI
+	LEAQ (DI)(R9*4), DI
+	ADDQ R10, DX
+	DECQ R8
+	JNZ  rwrow
+
+rwdone:
+	VZEROUPPER
+	RET
+
+// func spread2x512(src, dst *float32, rows, w, dpitch int)
+// dst[r*dpitch + 2*j] = src[r*w + j] for r < rows, j < w, and the odd
+// positions between them in each row set to 0 (spread with stride 2 into a
+// zeroed stack, in vector expands: VEXPANDPS puts 8 elements into the even
+// lanes of a ZMM register).
+TEXT ·spread2x512(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ rows+16(FP), R8
+	MOVQ w+24(FP), R9
+	MOVQ dpitch+32(FP), R10
+	SHLQ $2, R10
+	MOVL $0x5555, AX
+	KMOVW AX, K3
+	TESTQ R8, R8
+	JZ   sp2done
+	TESTQ R9, R9
+	JZ   sp2done
+
+sp2row:
+	MOVQ R9, CX
+	MOVQ DI, R13
+
+sp2chunk:
+	CMPQ CX, $8
+	JLE  sp2last
+	VEXPANDPS.Z (SI), K3, Z1
+	VMOVUPS Z1, (R13)
+	ADDQ $32, SI
+	ADDQ $64, R13
+	SUBQ $8, CX
+	JMP  sp2chunk
+
+sp2last:
+	MOVQ CX, R12
+	SHLQ $1, R12
+	MOVL $0x5555, AX
+	BZHIL R12, AX, AX
+	KMOVW AX, K4
+	VEXPANDPS.Z (SI), K4, Z1
+	DECQ R12
+	TAIL(R12, K1)
+	VMOVUPS Z1, K1, (R13)
+	LEAQ (SI)(CX*4), SI
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  sp2row
+
+sp2done:
+	VZEROUPPER
+	RET

@@ -126,6 +126,12 @@ func scal512(a float32, x, y *float32, n int)
 func add512(x, y, z *float32, n int)
 
 //go:noescape
+func spread2x512(src, dst *float32, rows, w, dpitch int)
+
+//go:noescape
+func rows512(x, src, dst *float32, rows, w, spitch int, relu, acc bool)
+
+//go:noescape
 func corrStack3x512(w *float32, d, pitch int, s, t *float32, n int)
 
 //go:noescape
