@@ -101,12 +101,12 @@ func maxPoolStacked[T Float](g Geom, x, y []T) {
 				max9AVX(f32p(s), pw, f32p(t), np*pp)
 			}
 			for k := 0; k < np; k++ {
+				if st == 1 {
+					gradRows(nil, t[k*pp+pw+1:], ys[k*oh*ow:], oh, ow, pw, false, false)
+					continue
+				}
 				for i := 0; i < oh; i++ {
 					yr, tr := ys[(k*oh+i)*ow:][:ow], t[k*pp+(st*i+1)*pw+1:]
-					if st == 1 {
-						copy(yr, tr)
-						continue
-					}
 					for j := range yr {
 						yr[j] = tr[st*j]
 					}
@@ -148,10 +148,7 @@ func maxPoolBackwardStacked[T Float](g Geom, x, y, dy, dx []T, acc bool) {
 				maxScatterAVX(f32p(cs), f32p(ds), pw, f32p(t), n)
 			}
 			for k := 0; k < np; k++ {
-				for i := 0; i < g.H; i++ {
-					o := (a+k)*hw + i*g.W
-					gradOut(nil, t[k*pp+(i+1)*pw+1:][:g.W], dx[o:o+g.W], false, acc)
-				}
+				gradRows(nil, t[k*pp+pw+1:], dx[(a+k)*hw:], g.H, g.W, pw, false, acc)
 			}
 		}
 	})

@@ -75,10 +75,7 @@ func avgPoolBackwardStacked[T Float](g Geom, dy, dx []T, acc bool) {
 			}
 			corrStacked(g.K, 1, pwt, st, ones, tt)
 			for n := 0; n < g.N; n++ {
-				for i := 0; i < g.H; i++ {
-					k := (n*g.C+c)*hw + i*g.W
-					gradOut(nil, tt[(n*pht+i)*pwt:][:g.W], dx[k:k+g.W], false, acc)
-				}
+				gradRows(nil, tt[n*pht*pwt:], dx[(n*g.C+c)*hw:], g.H, g.W, pwt, false, acc)
 			}
 		}
 	})
