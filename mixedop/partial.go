@@ -194,9 +194,7 @@ func (p *Partial[T]) backward(dy []T, din [][]T, acc bool) error {
 	dx := din[0]
 	put := func(dst, src []T) {
 		if acc {
-			for i, v := range src {
-				dst[i] += v
-			}
+			kern.Add(dst, src, dst)
 		} else {
 			copy(dst, src)
 		}

@@ -1,6 +1,10 @@
 package mixedop
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/darts-go/darts/internal/kern"
+)
 
 // resBlock is NAS-Bench-201's ResNetBasicblock (AutoDL-Projects
 // cell_operations.py) between two stages: conv_b(conv_a(x)) + shortcut(x),
@@ -129,9 +133,7 @@ func (m *resBlock[T]) Backward(dy, dx []T) {
 		m.down.Backward(dy, dx)
 	default:
 		if dx != nil {
-			for i, v := range dy {
-				dx[i] += v
-			}
+			kern.Add(dx, dy, dx)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/darts-go/darts/internal/kern"
 	"github.com/darts-go/darts/mixedop"
 	"gorgonia.org/tensor"
 )
@@ -39,11 +40,14 @@ func (b *sumBlock[T]) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 func (b *sumBlock[T]) Forward(in [][]T, _ []tensor.Shape) ([]T, error) {
 	y := b.Get(len(in[0]))
-	copy(y, in[0])
-	for _, x := range in[1:] {
-		for i, v := range x {
-			y[i] += v
-		}
+	if len(in) == 1 {
+		copy(y, in[0])
+		return y, nil
+	}
+	// In order, each sum rounded once: in[0] + in[1] + ….
+	kern.Add(in[0], in[1], y)
+	for _, x := range in[2:] {
+		kern.Add(y, x, y)
 	}
 	return y, nil
 }
@@ -52,9 +56,7 @@ func (b *sumBlock[T]) Backward(dy []T, din [][]T) error {
 		if d == nil {
 			continue
 		}
-		for i, v := range dy {
-			d[i] += v
-		}
+		kern.Add(d, dy, d)
 	}
 	return nil
 }
@@ -110,13 +112,7 @@ func (b *concatBlock[T]) Backward(dy []T, din [][]T) error {
 	for i, d := range din {
 		c := b.shapes[i][1] * plane
 		if d != nil {
-			for k := 0; k < n; k++ {
-				src := dy[k*total*plane+off:][:c]
-				dst := d[k*c:][:c]
-				for j, v := range src {
-					dst[j] += v
-				}
-			}
+			kern.AddRows(dy[off:], d, n, c, total*plane)
 		}
 		off += c
 	}

@@ -3,6 +3,7 @@ package supernet
 import (
 	"fmt"
 
+	"github.com/darts-go/darts/internal/kern"
 	"github.com/darts-go/darts/internal/rng"
 	"github.com/darts-go/darts/mixedop"
 	"gorgonia.org/tensor"
@@ -55,14 +56,7 @@ func (b *dropPathBlock[T]) Forward(in [][]T, s []tensor.Shape) ([]T, error) {
 	x := in[0]
 	b.masks(n)
 	y := b.Get(len(x))
-	per := len(x) / n
-	for i := 0; i < n; i++ {
-		sc := b.scale[i]
-		dst, src := y[i*per:(i+1)*per], x[i*per:(i+1)*per]
-		for j, v := range src {
-			dst[j] = v * sc
-		}
-	}
+	kern.ScaleRows(b.scale, x, y, false)
 	return y, nil
 }
 
@@ -70,15 +64,7 @@ func (b *dropPathBlock[T]) Backward(dy []T, din [][]T) error {
 	if din[0] == nil {
 		return nil
 	}
-	n := len(b.scale)
-	per := len(dy) / n
-	for i := 0; i < n; i++ {
-		sc := b.scale[i]
-		dst, src := din[0][i*per:(i+1)*per], dy[i*per:(i+1)*per]
-		for j, v := range src {
-			dst[j] += v * sc
-		}
-	}
+	kern.ScaleRows(b.scale, dy, din[0], true)
 	return nil
 }
 

@@ -1097,3 +1097,41 @@ func TestFill(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleRowsBitsOnEveryPath holds ScaleRows to its definition bit for
+// bit on every path (y = s·x one rounding; with acc y + s·x, the product
+// rounded first, which a fused multiply-add would not), with zeros of
+// both signs, infinities and NaNs (any NaN matches a NaN), on rows around
+// the vector widths and enough rows to split across goroutines.
+func TestScaleRowsBitsOnEveryPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(22, 22))
+	for p := pathPlain; p <= bestPath; p++ {
+		for _, per := range []int{1, 7, 16, 17, 33, 100, 5000} {
+			const rows = 31
+			x, y0 := specials32(rng, rows*per, true), specials32(rng, rows*per, true)
+			s := []float32{0, 1.25, -0.5, 1 / float32(0.7)}
+			sc := make([]float32, rows)
+			for i := range sc {
+				sc[i] = s[i%len(s)]
+			}
+			for _, acc := range []bool{false, true} {
+				want := append([]float32(nil), y0...)
+				for i := range want {
+					pr := float32(sc[i/per] * x[i])
+					if acc {
+						want[i] += pr
+					} else {
+						want[i] = pr
+					}
+				}
+				got := append([]float32(nil), y0...)
+				onPath(p, func() { ScaleRows(sc, x, got, acc) })
+				for i := range want {
+					if w, g := want[i], got[i]; math.Float32bits(w) != math.Float32bits(g) && !(w != w && g != g) {
+						t.Fatalf("%s per=%d acc=%v: [%d] = %g, want %g (x %g, s %g)", pathNames[p], per, acc, i, g, w, x[i], sc[i/per])
+					}
+				}
+			}
+		}
+	}
+}

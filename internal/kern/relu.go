@@ -49,6 +49,34 @@ func Add[T Float](x, y, z []T) {
 	parallelFor(len(x), reluGrain, func(lo, hi int) { add(x[lo:hi], y[lo:hi], z[lo:hi]) })
 }
 
+// ScaleRows is, for the rows i of x and y (len(s) rows of equal length):
+// y[i][j] = s[i]*x[i][j], or y[i][j] += s[i]*x[i][j] with the product rounded
+// before the add if acc: drop path's per-example scale and its gradient.
+func ScaleRows[T Float](s, x, y []T, acc bool) {
+	if len(s) == 0 || len(x) == 0 {
+		return
+	}
+	per := len(x) / len(s)
+	y = y[:len(x)]
+	parallelFor(len(s), max(1, reluGrain/max(1, per)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xr, yr := x[i*per:(i+1)*per], y[i*per:(i+1)*per]
+			if acc {
+				mulAdd(s[i], xr, yr)
+			} else {
+				scal(s[i], xr, yr)
+			}
+		}
+	})
+}
+
+// AddRows is: for r < rows, i < w { dst[r*w+i] += src[r*spitch+i] }: the
+// rows of src at pitch spitch added into contiguous rows of dst (a
+// concatenation's gradient into one of its inputs).
+func AddRows[T Float](src, dst []T, rows, w, spitch int) {
+	gradRows(nil, src, dst, rows, w, spitch, false, true)
+}
+
 // Dot is Σ x[i]*y[i] summed in float64 in a fixed order, whatever
 // GOMAXPROCS is: for float32 on the vector paths each product is exact in float64 and
 // the sums run in 8 lanes (a serial float64 sum waits on each add); else

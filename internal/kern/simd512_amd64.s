@@ -1790,3 +1790,53 @@ sp2last:
 sp2done:
 	VZEROUPPER
 	RET
+
+// func mulAdd512(a float32, x, y *float32, n int)
+// y[i] = y[i] + a*x[i], the product rounded before the add (y the first
+// operand of the add, as the Go loop y[i] += a*x[i] compiles).
+TEXT ·mulAdd512(SB), NOSPLIT, $0-32
+	VBROADCASTSS a+0(FP), Z0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+
+ma32:
+	CMPQ CX, $32
+	JL   ma16
+	VMULPS (SI), Z0, Z1
+	VMULPS 64(SI), Z0, Z2
+	VMOVUPS (DI), Z3
+	VMOVUPS 64(DI), Z4
+	VADDPS Z1, Z3, Z3
+	VADDPS Z2, Z4, Z4
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  ma32
+
+ma16:
+	CMPQ CX, $16
+	JL   matail
+	VMULPS (SI), Z0, Z1
+	VMOVUPS (DI), Z3
+	VADDPS Z1, Z3, Z3
+	VMOVUPS Z3, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  ma16
+
+matail:
+	TESTQ CX, CX
+	JZ   madone
+	TAIL(CX, K1)
+	VMULPS.Z (SI), Z0, K1, Z1
+	VMOVUPS.Z (DI), K1, Z3
+	VADDPS Z1, Z3, Z3
+	VMOVUPS Z3, K1, (DI)
+
+madone:
+	VZEROUPPER
+	RET

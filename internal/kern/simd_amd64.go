@@ -20,6 +20,9 @@ func scalAVX(a float32, x, y *float32, n int)
 func addAVX(x, y, z *float32, n int)
 
 //go:noescape
+func mulAddAVX(a float32, x, y *float32, n int)
+
+//go:noescape
 func dotAVX(x, y *float32, n int) float32
 
 //go:noescape
@@ -124,6 +127,9 @@ func scal512(a float32, x, y *float32, n int)
 
 //go:noescape
 func add512(x, y, z *float32, n int)
+
+//go:noescape
+func mulAdd512(a float32, x, y *float32, n int)
 
 //go:noescape
 func spread2x512(src, dst *float32, rows, w, dpitch int)

@@ -1237,3 +1237,39 @@ add1:
 adddone:
 	VZEROUPPER
 	RET
+
+// func mulAddAVX(a float32, x, y *float32, n int)
+// y[i] = y[i] + a*x[i], the product rounded before the add.
+TEXT ·mulAddAVX(SB), NOSPLIT, $0-32
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+
+ma8:
+	CMPQ CX, $8
+	JL   ma1
+	VMULPS (SI), Y0, Y1
+	VMOVUPS (DI), Y3
+	VADDPS Y1, Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  ma8
+
+ma1:
+	CMPQ CX, $0
+	JE   madone
+	VMULSS (SI), X0, X1
+	VMOVSS (DI), X3
+	VADDSS X1, X3, X3
+	VMOVSS X3, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  ma1
+
+madone:
+	VZEROUPPER
+	RET

@@ -6,6 +6,7 @@ func detectPath() int { return pathPlain }
 
 func axpyAVX(a float32, x, y *float32, n int)       { panic("kern: no AVX") }
 func scalAVX(a float32, x, y *float32, n int)       { panic("kern: no AVX") }
+func mulAddAVX(a float32, x, y *float32, n int)     { panic("kern: no AVX") }
 func addAVX(x, y, z *float32, n int)                { panic("kern: no AVX") }
 func dotAVX(x, y *float32, n int) float32           { panic("kern: no AVX") }
 func reluAVX(x, y *float32, n int)                  { panic("kern: no AVX") }
@@ -43,6 +44,7 @@ func corrStack3x512(w *float32, d, pitch int, s, t *float32, n int)     { panic(
 func corrStack5x512(w *float32, d, pitch int, s, t *float32, n int)     { panic("kern: no AVX-512") }
 func spread2x512(src, dst *float32, rows, w, dpitch int)                { panic("kern: no AVX-512") }
 func rows512(x, src, dst *float32, rows, w, spitch int, relu, acc bool) { panic("kern: no AVX-512") }
+func mulAdd512(a float32, x, y *float32, n int)                         { panic("kern: no AVX-512") }
 func add512(x, y, z *float32, n int)                                    { panic("kern: no AVX-512") }
 func scal512(a float32, x, y *float32, n int)                           { panic("kern: no AVX-512") }
 func relu512(x, y *float32, n int)                                      { panic("kern: no AVX-512") }

@@ -74,6 +74,26 @@ func add[T Float](x, y, z []T) {
 	}
 }
 
+// mulAdd is: for i, v := range x { y[i] += T(a * v) }: the product rounded
+// before the add, unlike axpy.
+func mulAdd[T Float](a T, x, y []T) {
+	if len(x) == 0 {
+		return
+	}
+	y = y[:len(x)]
+	if is32[T]() {
+		if useAVX512 {
+			mulAdd512(float32(a), f32p(x), f32p(y), len(x))
+		} else {
+			mulAddAVX(float32(a), f32p(x), f32p(y), len(x))
+		}
+		return
+	}
+	for i, v := range x {
+		y[i] += T(a * v)
+	}
+}
+
 // dotT is Σ x[i]*y[i] in T (in 32 lanes with AVX2, then added up in a fixed
 // order).
 func dotT[T Float](x, y []T) T {
