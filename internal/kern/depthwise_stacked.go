@@ -193,6 +193,10 @@ func spreadRows[T Float](dst, src []T, rows, w, dpitch, s int) {
 	}
 	_ = src[rows*w-1]
 	_ = dst[(rows-1)*dpitch+(w-1)*s]
+	if s == 1 {
+		pitchRows(nil, src, dst, rows, w, w, dpitch, false, false)
+		return
+	}
 	if s == 2 && is32[T]() && useAVX512 {
 		spread2x512(f32p(src), f32p(dst), rows, w, dpitch)
 		return

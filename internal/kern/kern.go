@@ -373,28 +373,33 @@ func gradOut[T Float](x, src, dst []T, relu, acc bool) {
 // x's and dst's contiguous (a stacked plane's rows into an NCHW plane). If
 // !relu, x is not read (and may be nil).
 func gradRows[T Float](x, src, dst []T, rows, w, spitch int, relu, acc bool) {
+	pitchRows(x, src, dst, rows, w, spitch, w, relu, acc)
+}
+
+// pitchRows is gradRows with x's and dst's rows at pitch dpitch.
+func pitchRows[T Float](x, src, dst []T, rows, w, spitch, dpitch int, relu, acc bool) {
 	if rows == 0 || w == 0 {
 		return
 	}
 	_ = src[(rows-1)*spitch+w-1]
-	_ = dst[rows*w-1]
+	_ = dst[(rows-1)*dpitch+w-1]
 	if relu {
-		_ = x[rows*w-1]
+		_ = x[(rows-1)*dpitch+w-1]
 	}
 	if is32[T]() && useAVX512 {
 		xp := f32p(dst) // not read without relu
 		if relu {
 			xp = f32p(x)
 		}
-		rows512(xp, f32p(src), f32p(dst), rows, w, spitch, relu, acc)
+		rows512(xp, f32p(src), f32p(dst), rows, w, spitch, dpitch, relu, acc)
 		return
 	}
 	for r := range rows {
 		var xr []T
 		if relu {
-			xr = x[r*w : (r+1)*w]
+			xr = x[r*dpitch : r*dpitch+w]
 		}
-		gradOut(xr, src[r*spitch:r*spitch+w], dst[r*w:(r+1)*w], relu, acc)
+		gradOut(xr, src[r*spitch:r*spitch+w], dst[r*dpitch:r*dpitch+w], relu, acc)
 	}
 }
 

@@ -457,7 +457,7 @@ func TestAffineIntoSameBitsOnEveryPath(t *testing.T) {
 	}
 }
 
-// TestAVX512GradRowsSameBits holds rows512 (gradRows on the avx512 path) to
+// TestAVX512GradRowsSameBits holds rows512 (gradRows and pitchRows on the avx512 path) to
 // gradOut row by row on the AVX2 path, bit for bit, NaN payloads included,
 // for rows around the vector width, with and without the ReLU mask and
 // accumulation.
@@ -474,6 +474,14 @@ func TestAVX512GradRowsSameBits(t *testing.T) {
 					sameBits(t, fmt.Sprintf("gradRows w=%d rows=%d relu=%v acc=%v", w, rows, relu, acc), func() [][]float32 {
 						d := append([]float32(nil), d0...)
 						gradRows(x, src, d, rows, w, spitch, relu, acc)
+						return [][]float32{d}
+					})
+					// x and dst at a pitch of their own.
+					dp := w + 3
+					xp, dp0 := specials32(rng, rows*dp, true), specials32(rng, rows*dp+2, true)
+					sameBits(t, fmt.Sprintf("pitchRows w=%d rows=%d relu=%v acc=%v", w, rows, relu, acc), func() [][]float32 {
+						d := append([]float32(nil), dp0...)
+						pitchRows(xp, src, d, rows, w, spitch, dp, relu, acc)
 						return [][]float32{d}
 					})
 				}

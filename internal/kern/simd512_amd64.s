@@ -1647,14 +1647,14 @@ c5sdone:
 	VZEROUPPER
 	RET
 
-// func rows512(x, src, dst *float32, rows, w, spitch int, relu, acc bool)
-// For each of rows rows of w elements (src at pitch spitch, x and dst
-// contiguous): v := src[r*spitch+i]; if relu && !(x[r*w+i] > 0) { v = 0 };
-// dst[r*w+i] = v, or dst[r*w+i] + v if acc: gradOut (or, without relu and
-// acc, a copy) on every row of a stacked plane in one call, each element
-// as mask512 computes it (relu) or as gradOut's Go loop does (acc alone:
-// dst + v, dst the first operand).
-TEXT ·rows512(SB), NOSPLIT, $0-50
+// func rows512(x, src, dst *float32, rows, w, spitch, dpitch int, relu, acc bool)
+// For each of rows rows of w elements (src at pitch spitch, x and dst at
+// pitch dpitch): v := src[r*spitch+i]; if relu && !(x[r*dpitch+i] > 0) {
+// v = 0 }; dst[r*dpitch+i] = v, or dst[r*dpitch+i] + v if acc: gradOut (or,
+// without relu and acc, a copy) on every row of a stacked plane in one
+// call, each element as mask512 computes it (relu) or as gradOut's Go loop
+// does (acc alone: dst + v, dst the first operand).
+TEXT ·rows512(SB), NOSPLIT, $0-58
 	MOVQ x+0(FP), SI
 	MOVQ src+8(FP), DX
 	MOVQ dst+16(FP), DI
@@ -1662,8 +1662,11 @@ TEXT ·rows512(SB), NOSPLIT, $0-50
 	MOVQ w+32(FP), R9
 	MOVQ spitch+40(FP), R10
 	SHLQ $2, R10
-	MOVBLZX relu+48(FP), BX
-	MOVBLZX acc+49(FP), R11
+	MOVQ dpitch+48(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, dpitch+48(FP) // in bytes from here on
+	MOVBLZX relu+56(FP), BX
+	MOVBLZX acc+57(FP), R11
 	MOVQ R9, R12
 	ANDQ $15, R12
 	TAIL(R12, K1)
@@ -1729,8 +1732,8 @@ rwtset:
 	VMOVUPS Z1, K1, (R15)
 
 rwnext:
-	LEAQ (SI)(R9*4), SI
-	LEAQ (DI)(R9*4), DI
+	ADDQ dpitch+48(FP), SI
+	ADDQ dpitch+48(FP), DI
 	ADDQ R10, DX
 	DECQ R8
 	JNZ  rwrow

@@ -135,7 +135,7 @@ func mulAdd512(a float32, x, y *float32, n int)
 func spread2x512(src, dst *float32, rows, w, dpitch int)
 
 //go:noescape
-func rows512(x, src, dst *float32, rows, w, spitch int, relu, acc bool)
+func rows512(x, src, dst *float32, rows, w, spitch, dpitch int, relu, acc bool)
 
 //go:noescape
 func corrStack3x512(w *float32, d, pitch int, s, t *float32, n int)
