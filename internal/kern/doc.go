@@ -59,11 +59,21 @@
 // 3- and 5-tap rows, padding, axpy and scal, ReLU and its mask,
 // BatchNorm's normalize, affine output and dx, and max_pool_3x3's passes
 // and NaN check.
-// It also covers two parts the AVX2 path leaves to Go or to one chain of
+// It also covers parts the AVX2 path leaves to Go or to one chain of
 // adds: the stride-2 depthwise forward of the reduction cells (dw2x512
-// gathers each tap's even source elements with VPERMT2PS), and BatchNorm's
+// gathers each tap's even source elements with VPERMT2PS), BatchNorm's
 // float64 sums over the planes of a channel, whose independent add chains
-// sumDot64x4 and sqDev64x4 interleave 4 planes at a time.
+// sumDot64x4 and sqDev64x4 interleave 4 planes at a time, the rows that the
+// stacked kernels move between a stack and NCHW planes (rows512: copies,
+// ReLU-masked and accumulated gradients, one call per plane instead of a Go
+// call per row; spread2x512: dy spread at stride 2 by VEXPANDPS), and the
+// K rows of a 3×3 or 5×5 correlation in one pass (corrStack3x512,
+// corrStack5x512: the K passes of corr3x512/corr5x512 with the sum kept in
+// a register between rows). Element-wise adds (kern.Add: the gradient sums
+// that gorgonia's differentiation inserts, node sums) and drop path's
+// per-example scale (ScaleRows; its gradient rounds the product before the
+// add, mulAdd512/mulAddAVX, as the Go loop it replaced did) have AVX2 and
+// AVX-512 kernels.
 //
 // The avx512 path gives the avx2 path's bits for every float32 kernel,
 // forward and backward, so that a search on an AVX-512 machine repeats the
@@ -86,9 +96,10 @@
 // which computes dot8AVX's sums in its 8 lanes and order of adds, two rows
 // of a by 8 rows of b at a time with the 16 sums in registers (the loads
 // in Y16-Y25, which only AVX-512VL can address) and the tails past a
-// multiple of 8 in the kernel: the same bits, 2.3-5× the rate of dots
-// (BenchmarkGemmNT, 64x64x64: 9.2 → 42 GFLOP/s, 64x64x49: 7.8 → 37,
-// 16x16x1024: 30 → 54, GOMAXPROCS=1, one run each on a loaded host). Their
+// multiple of 8 in the kernel: the same bits, 1.8-4.4× the rate of dots
+// (BenchmarkGemmNT, GOMAXPROCS=1, one test binary alternating
+// DARTS_KERNELS=avx2 and avx512, medians of 5: 16x16x1024 36 → 73
+// GFLOP/s, 32x32x256 23 → 70, 64x64x64 14 → 60, 64x64x49 13 → 55). Their
 // bits are set by their lanes: dot8AVX keeps
 // 8 partial sums a row, each a chain of dependent adds that bounds it
 // (with the FMA ports), and an AVX-512 kernel that kept those chains

@@ -40,19 +40,21 @@ func axpy512(a float32, x, y *float32, n int) { panic("kern: no AVX-512") }
 func dotTile512(a, b *float32, k, nb int, c *float32, ldc int, bt *float32, ldbt int) {
 	panic("kern: no AVX-512")
 }
-func corrStack3x512(w *float32, d, pitch int, s, t *float32, n int)     { panic("kern: no AVX-512") }
-func corrStack5x512(w *float32, d, pitch int, s, t *float32, n int)     { panic("kern: no AVX-512") }
-func spread2x512(src, dst *float32, rows, w, dpitch int)                { panic("kern: no AVX-512") }
-func rows512(x, src, dst *float32, rows, w, spitch, dpitch int, relu, acc bool) { panic("kern: no AVX-512") }
-func mulAdd512(a float32, x, y *float32, n int)                         { panic("kern: no AVX-512") }
-func add512(x, y, z *float32, n int)                                    { panic("kern: no AVX-512") }
-func scal512(a float32, x, y *float32, n int)                           { panic("kern: no AVX-512") }
-func relu512(x, y *float32, n int)                                      { panic("kern: no AVX-512") }
-func mask512(x, src, dst *float32, n int, acc bool)                     { panic("kern: no AVX-512") }
-func bnNorm512(x, y *float32, n int, mu, is float32)                    { panic("kern: no AVX-512") }
-func bnAffine512(x, xh, y *float32, n int, mu, is, gm, bt float32)      { panic("kern: no AVX-512") }
-func corr3x512(w *float32, d int, s, t *float32, n int, acc bool)       { panic("kern: no AVX-512") }
-func corr5x512(w *float32, d int, s, t *float32, n int, acc bool)       { panic("kern: no AVX-512") }
+func corrStack3x512(w *float32, d, pitch int, s, t *float32, n int) { panic("kern: no AVX-512") }
+func corrStack5x512(w *float32, d, pitch int, s, t *float32, n int) { panic("kern: no AVX-512") }
+func spread2x512(src, dst *float32, rows, w, dpitch int)            { panic("kern: no AVX-512") }
+func rows512(x, src, dst *float32, rows, w, spitch, dpitch int, relu, acc bool) {
+	panic("kern: no AVX-512")
+}
+func mulAdd512(a float32, x, y *float32, n int)                    { panic("kern: no AVX-512") }
+func add512(x, y, z *float32, n int)                               { panic("kern: no AVX-512") }
+func scal512(a float32, x, y *float32, n int)                      { panic("kern: no AVX-512") }
+func relu512(x, y *float32, n int)                                 { panic("kern: no AVX-512") }
+func mask512(x, src, dst *float32, n int, acc bool)                { panic("kern: no AVX-512") }
+func bnNorm512(x, y *float32, n int, mu, is float32)               { panic("kern: no AVX-512") }
+func bnAffine512(x, xh, y *float32, n int, mu, is, gm, bt float32) { panic("kern: no AVX-512") }
+func corr3x512(w *float32, d int, s, t *float32, n int, acc bool)  { panic("kern: no AVX-512") }
+func corr5x512(w *float32, d int, s, t *float32, n int, acc bool)  { panic("kern: no AVX-512") }
 func bnDx512(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool) {
 	panic("kern: no AVX-512")
 }
