@@ -25,7 +25,7 @@ type batchNorm[T Float] struct {
 	n, p               int
 	training           bool // mode of the last Forward
 	y, xhat            []T
-	own, place         []T // y's own buffer; where placeOut put the next y
+	out                PlacedOut[T] // where y goes: its own buffer, or one placeOut gave
 	mean, uvar, invstd []T
 }
 
@@ -68,12 +68,7 @@ func (m *batchNorm[T]) gb() (g, b []T) {
 }
 func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 	m.n, m.p = in.N, in.Plane()
-	if m.place != nil {
-		m.y, m.place = m.place[:len(x)], nil
-	} else {
-		m.own = grow(m.own, len(x))
-		m.y = m.own
-	}
+	m.y = m.out.Get(len(x))
 	g, b := m.gb()
 	m.training = m.ctx == nil || m.ctx.Training || m.untracked
 	if m.training {
@@ -103,7 +98,7 @@ func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 // canPlaceOut implements outPlacer: with a learned scale and shift the
 // backward reads xhat, not y (without them xhat is y).
 func (m *batchNorm[T]) canPlaceOut() bool { return m.gamma != nil }
-func (m *batchNorm[T]) placeOut(buf []T)  { m.place = buf }
+func (m *batchNorm[T]) placeOut(buf []T)  { m.out.PlaceOutput(buf) }
 
 func (m *batchNorm[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
 func (m *batchNorm[T]) backward(dy []T, sc T, dx []T, acc bool) {
