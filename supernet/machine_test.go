@@ -60,26 +60,37 @@ func tapeRun(t *testing.T, vm G.VM, r *graphRun[float32], x []float32, y []int) 
 	return r.loss.Value().Data().(float32), append([]float32(nil), r.logits.Value().Data().([]float32)...)
 }
 
+// twinRunners builds the same search network twice (cfg, seed) with a
+// runner of batch (training or eval): the first runs mixedop.Machine with
+// shared buffers (checked to share some), the second is built without
+// sharing, for gorgonia's tape machine to run.
+func twinRunners(t *testing.T, cfg Config, seed uint64, batch int, train bool) (shared, tape *Runner[float32]) {
+	t.Helper()
+	build := func() *Runner[float32] {
+		n, err := NewNetwork[float32](cfg, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := n.NewRunner(batch, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	shared = build()
+	noShare.Store(true)
+	tape = build()
+	noShare.Store(false)
+	checkShared(t, shared.vm)
+	return shared, tape
+}
+
 func TestMachineMatchesTapeMachineSearch(t *testing.T) {
 	cfg := Config{InputC: 2, InputH: 12, InputW: 12, Classes: 3, C: 4, Layers: 3}
 	const batch = 5
 	x, y := tinyBatch(batch, cfg.InputC*cfg.InputH*cfg.InputW)
-	build := func() (*Network[float32], *Runner[float32]) {
-		n, err := NewNetwork[float32](cfg, 11)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := n.NewRunner(batch, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n, r
-	}
-	na, ra := build() // mixedop.Machine, gradients in shared buffers
-	noShare.Store(true)
-	nb, rb := build() // the tape machine
-	noShare.Store(false)
-	checkShared(t, ra.vm)
+	ra, rb := twinRunners(t, cfg, 11, batch, true)
+	na, nb := ra.Net, rb.Net
 	tape := G.NewTapeMachine(rb.g.G)
 	defer tape.Close()
 	take := func(n *Network[float32], loss float32, logits []float32, weightGrads bool) snapshot {
@@ -237,22 +248,7 @@ func TestMachineMatchesTapeMachineEval(t *testing.T) {
 	cfg := Config{InputC: 2, InputH: 12, InputW: 12, Classes: 3, C: 4, Layers: 3}
 	const batch = 5
 	x, y := tinyBatch(batch, cfg.InputC*cfg.InputH*cfg.InputW)
-	build := func() *Runner[float32] {
-		n, err := NewNetwork[float32](cfg, 13)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := n.NewRunner(batch, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	ra := build()
-	noShare.Store(true)
-	rb := build()
-	noShare.Store(false)
-	checkShared(t, ra.vm)
+	ra, rb := twinRunners(t, cfg, 13, batch, false)
 	tape := G.NewTapeMachine(rb.g.G)
 	defer tape.Close()
 	for step, mode := range []BNMode{BNRunning, BNBatch, BNRunning} {
