@@ -24,7 +24,7 @@ type sumBlock[T Float] struct {
 	mixedop.PlacedOut[T] // the backward does not read the sum
 }
 
-// BackwardReadsInputs implements mixedop.InputReader: the gradient of a sum
+// BackwardReadsInput implements mixedop.InputReader: the gradient of a sum
 // is dy for every term.
 func (b *sumBlock[T]) BackwardReadsInput(int) bool { return false }
 
@@ -68,7 +68,7 @@ type concatBlock[T Float] struct {
 	shapes               []tensor.Shape
 }
 
-// BackwardReadsInputs implements mixedop.InputReader: the backward slices
+// BackwardReadsInput implements mixedop.InputReader: the backward slices
 // dy.
 func (b *concatBlock[T]) BackwardReadsInput(int) bool { return false }
 

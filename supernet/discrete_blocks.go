@@ -20,7 +20,7 @@ type dropPathBlock[T Float] struct {
 	mixedop.PlacedOut[T]     // the backward does not read the output
 }
 
-// BackwardReadsInputs implements mixedop.InputReader: the backward scales
+// BackwardReadsInput implements mixedop.InputReader: the backward scales
 // dy by each example's mask.
 func (b *dropPathBlock[T]) BackwardReadsInput(int) bool { return false }
 
