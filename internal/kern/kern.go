@@ -226,7 +226,53 @@ type scratch struct {
 // buffer is at most 25% larger than asked for), so that a request finds a
 // buffer that fits instead of replacing a smaller one: a training step
 // then allocates next to nothing, and the heap stays near its live size.
-var scratchPools [4*64 + 1]sync.Pool
+//
+// Each class is one free list shared by all threads. A sync.Pool keeps a
+// private buffer per P that the other Ps cannot take, so with two threads
+// a class could hold a second copy of every buffer (and it drops them all
+// at every second collection, to be allocated again); here a class holds
+// at most as many buffers as were ever in use at once, and a class no
+// request has used for two collections is dropped (scratchTrim), so that a
+// process that moves on to a smaller network gives the memory back.
+var scratchPools [4*64 + 1]scratchList
+
+// scratchList is one size class's free buffers.
+type scratchList struct {
+	mu   sync.Mutex
+	free []*scratch
+	used bool // a request since the last trim
+}
+
+// scratchTrim drops the free buffers of the classes that no request used
+// since the last collection but one; it runs after every collection.
+func scratchTrim() {
+	scratchTrims.Add(1)
+	for i := range scratchPools {
+		l := &scratchPools[i]
+		l.mu.Lock()
+		if !l.used {
+			clear(l.free)
+			l.free = l.free[:0]
+		}
+		l.used = false
+		l.mu.Unlock()
+	}
+}
+
+// scratchTrims counts scratchTrim's runs (for the tests).
+var scratchTrims atomic.Int64
+
+// gcSentinel re-arms itself after each collection, running scratchTrim.
+type gcSentinel struct{ _ [16]byte }
+
+func armScratchTrim() {
+	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
+		scratchTrim()
+		armScratchTrim()
+	})
+}
+
+func init() { armScratchTrim() }
 
 // scratchClass returns the size class of a buffer of words float64s and
 // the capacity of its buffers.
@@ -244,7 +290,15 @@ func scratchClass(words int) (class, capacity int) {
 func getScratch[T Float](n int) (*scratch, []T) {
 	words := (n*int(unsafe.Sizeof(T(0))) + 7) / 8
 	class, capacity := scratchClass(words)
-	s, _ := scratchPools[class].Get().(*scratch)
+	l := &scratchPools[class]
+	l.mu.Lock()
+	l.used = true
+	var s *scratch
+	if k := len(l.free); k > 0 {
+		s, l.free[k-1] = l.free[k-1], nil
+		l.free = l.free[:k-1]
+	}
+	l.mu.Unlock()
 	if s == nil {
 		s = &scratch{b: make([]float64, capacity), class: class}
 	}
@@ -255,7 +309,12 @@ func getScratch[T Float](n int) (*scratch, []T) {
 	return s, unsafe.Slice((*T)(unsafe.Pointer(&s.b[0])), n)
 }
 
-func putScratch(s *scratch) { scratchPools[s.class].Put(s) }
+func putScratch(s *scratch) {
+	l := &scratchPools[s.class]
+	l.mu.Lock()
+	l.free = append(l.free, s)
+	l.mu.Unlock()
+}
 
 // Scratch is a pooled buffer for callers of the kernels (a mixed op's
 // per-candidate gradients), so that they need not each own one.
