@@ -1,6 +1,9 @@
 package kern
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // gemmNN computes c = a·b (or c += a·b if acc) for row-major a (m×k),
 // b (k×n) and c (m×n). It is:
@@ -291,35 +294,47 @@ func transpose[T Float](m, n int, a, dst []T) {
 // added in chunk order, give the same bits on any machine.
 const batchChunk = 4
 
+// reduceWave is the most partial-sum elements reduceBatch holds at once
+// (unless its threads need more for one chunk each): a large partial (the
+// auxiliary head's 2×2 convolution has 393,216 weights) times every chunk
+// of the batch would be scratch memory that stays pooled. A variable for
+// the tests.
+var reduceWave = 1 << 20
+
 // reduceBatch runs f over the batch [0, n) in fixed chunks of batchChunk
 // samples, in parallel. f gets a zeroed partial of length l for its chunk;
 // afterwards the partials are added into dst in chunk order. If dst is nil,
-// f gets a nil partial.
+// f gets a nil partial. The chunks run in waves of at most reduceWave
+// partial elements (but a chunk for every thread), each wave's
+// partials added before the next starts: the same additions in the same
+// order, whatever the wave size, so the bits do not depend on it.
 func reduceBatch[T Float](n, l, minChunk int, dst []T, f func(b0, b1 int, part []T)) {
 	nch := (n + batchChunk - 1) / batchChunk
-	var parts []T
-	if dst != nil {
-		var sp *scratch
-		sp, parts = getScratch[T](nch * l)
-		defer putScratch(sp)
-	}
-	parallelFor(nch, minChunk, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var part []T
-			if dst != nil {
-				part = parts[ch*l : (ch+1)*l]
-				zero(part)
-			}
-			f(ch*batchChunk, min((ch+1)*batchChunk, n), part)
-		}
-	})
 	if dst == nil {
+		parallelFor(nch, minChunk, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				f(ch*batchChunk, min((ch+1)*batchChunk, n), nil)
+			}
+		})
 		return
 	}
+	wave := min(nch, max(reduceWave/max(1, l), runtime.GOMAXPROCS(0)))
+	sp, parts := getScratch[T](wave * l)
+	defer putScratch(sp)
 	dst = dst[:l]
-	for ch := 0; ch < nch; ch++ {
-		for i, v := range parts[ch*l : (ch+1)*l] {
-			dst[i] += v
+	for w0 := 0; w0 < nch; w0 += wave {
+		w1 := min(nch, w0+wave)
+		parallelFor(w1-w0, minChunk, func(lo, hi int) {
+			for ch := w0 + lo; ch < w0+hi; ch++ {
+				part := parts[(ch-w0)*l : (ch-w0+1)*l]
+				zero(part)
+				f(ch*batchChunk, min((ch+1)*batchChunk, n), part)
+			}
+		})
+		for ch := w0; ch < w1; ch++ {
+			for i, v := range parts[(ch-w0)*l : (ch-w0+1)*l] {
+				dst[i] += v
+			}
 		}
 	}
 }
