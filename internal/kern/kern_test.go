@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 func randSlice(rng *rand.Rand, n int) []float64 {
@@ -1131,6 +1132,69 @@ func TestScaleRowsBitsOnEveryPath(t *testing.T) {
 						t.Fatalf("%s per=%d acc=%v: [%d] = %g, want %g (x %g, s %g)", pathNames[p], per, acc, i, g, w, x[i], sc[i/per])
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestScratchPool checks the scratch free lists: a released buffer is the
+// next one a request of its class gets, one in use is not handed out
+// twice, and a class that no request used for two collections is emptied.
+func TestScratchPool(t *testing.T) {
+	const n = 3 << 20 // a class nothing else in the tests uses
+	s1, b1 := getScratch[float32](n)
+	s2, b2 := getScratch[float32](n)
+	if &b1[0] == &b2[0] {
+		t.Fatal("two buffers in use at once are the same")
+	}
+	putScratch(s1)
+	s3, b3 := getScratch[float32](n)
+	if &b3[0] != &b1[0] {
+		t.Fatal("a released buffer was not reused")
+	}
+	putScratch(s3)
+	putScratch(s2)
+	class, _ := scratchClass((n*4 + 7) / 8)
+	l := &scratchPools[class]
+	free := func() int {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return len(l.free)
+	}
+	if got := free(); got != 2 {
+		t.Fatalf("%d free buffers in the class, want 2", got)
+	}
+	// Two trims after the last request: the first clears "used", the
+	// second drops the buffers. Collections run them (a finalizer).
+	for start := scratchTrims.Load(); scratchTrims.Load() < start+3; {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if got := free(); got != 0 {
+		t.Fatalf("%d free buffers left after two collections unused", got)
+	}
+}
+
+// TestReduceBatchWaves checks that the batch reductions give the same bits
+// whatever their wave size (the chunks whose partials are held at once).
+func TestReduceBatchWaves(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 23))
+	g := Geom{N: 13, C: 3, H: 6, W: 5, K: 3, Stride: 1, Pad: 1, Dil: 1}
+	const cout = 4
+	x, w := specials32(rng, g.inLen(), false), specials32(rng, cout*g.C*g.K*g.K, false)
+	dy := specials32(rng, g.N*cout*g.OutH()*g.OutW(), false)
+	run := func() []float32 {
+		dw := make([]float32, len(w))
+		ConvBackward(g, cout, x, w, dy, nil, dw, false)
+		return dw
+	}
+	want := run()
+	defer func(old int) { reduceWave = old }(reduceWave)
+	for _, wave := range []int{1, len(w), 2*len(w) + 1, 3 * len(w)} {
+		reduceWave = wave
+		for i, v := range run() {
+			if math.Float32bits(v) != math.Float32bits(want[i]) {
+				t.Fatalf("reduceWave %d: dw[%d] = %v, in one wave %v", wave, i, v, want[i])
 			}
 		}
 	}
