@@ -192,7 +192,36 @@ func affineInto[T Float](x, xh, y []T, mu, is, g, b T) {
 	for i, v := range x {
 		h := (v - mu) * is
 		xh[i] = h
-		y[i] = h*g + b
+		y[i] = T(h*g) + b
+	}
+}
+
+// BatchNormAffine writes y = xhat·γ + β per channel of the (n, c, p)
+// activation: the output BatchNormTrain wrote next to xhat, again, with the
+// same roundings (the product, then the sum), so the same bits, for a
+// caller that recomputes the output instead of keeping it.
+func BatchNormAffine[T Float](n, c, p int, xhat, gamma, beta, y []T) {
+	parallelFor(c, grain(n*p), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			g, b := gamma[ch], beta[ch]
+			for s := 0; s < n; s++ {
+				k := (s*c + ch) * p
+				affineOf(xhat[k:k+p], y[k:k+p], g, b)
+			}
+		}
+	})
+}
+
+// affineOf is: for i, h := range xh { y[i] = h*g + b }, the product
+// rounded before the sum as in affineInto.
+func affineOf[T Float](xh, y []T, g, b T) {
+	y = y[:len(xh)]
+	if is32[T]() && useAVX512 && len(xh) > 0 {
+		bnScale512(f32p(xh), f32p(y), len(xh), float32(g), float32(b))
+		return
+	}
+	for i, h := range xh {
+		y[i] = T(h*g) + b
 	}
 }
 

@@ -1137,6 +1137,30 @@ func TestScaleRowsBitsOnEveryPath(t *testing.T) {
 	}
 }
 
+// TestBatchNormAffineSameBits checks that BatchNormAffine recomputes from
+// x̂ exactly the output BatchNormTrain wrote (the product and the sum
+// rounded separately), on every path the machine has, on plane sizes
+// around the vector widths.
+func TestBatchNormAffineSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 21))
+	for _, c := range []struct{ n, ch, p int }{{2, 3, 7}, {3, 4, 49}, {4, 2, 16}, {2, 3, 33}, {1, 5, 1}} {
+		x := specials32(rng, c.n*c.ch*c.p, false)
+		gamma, beta := specials32(rng, c.ch, false), specials32(rng, c.ch, false)
+		y, xh := make([]float32, len(x)), make([]float32, len(x))
+		m, v, is := make([]float32, c.ch), make([]float32, c.ch), make([]float32, c.ch)
+		BatchNormTrain(c.n, c.ch, c.p, 1e-5, x, gamma, beta, y, xh, m, v, is)
+		for p := pathPlain; p <= bestPath; p++ {
+			y2 := make([]float32, len(x))
+			onPath(p, func() { BatchNormAffine(c.n, c.ch, c.p, xh, gamma, beta, y2) })
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(y2[i]) {
+					t.Fatalf("%v on %s: y[%d] = %v, recomputed %v", c, pathNames[p], i, y[i], y2[i])
+				}
+			}
+		}
+	}
+}
+
 // TestScratchPool checks the scratch free lists: a released buffer is the
 // next one a request of its class gets, one in use is not handed out
 // twice, and a class that no request used for two collections is emptied.

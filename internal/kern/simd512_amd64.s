@@ -1264,6 +1264,40 @@ bnadone:
 	VZEROUPPER
 	RET
 
+// func bnScale512(xh, y *float32, n int, gm, bt float32)
+// y[i] = xh[i]*gm + bt, the multiply and the add rounded separately: the
+// output bnAffine512 wrote next to xh, again.
+TEXT ·bnScale512(SB), NOSPLIT, $0-32
+	MOVQ xh+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS gm+24(FP), Z10
+	VBROADCASTSS bt+28(FP), Z11
+
+bns16:
+	CMPQ CX, $16
+	JL   bnstail
+	VMULPS (SI), Z10, Z1
+	VADDPS Z11, Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  bns16
+
+bnstail:
+	TESTQ CX, CX
+	JZ   bnsdone
+	TAIL(CX, K1)
+	VMOVUPS.Z (SI), K1, Z0
+	VMULPS Z10, Z0, Z1
+	VADDPS Z11, Z1, Z1
+	VMOVUPS Z1, K1, (DI)
+
+bnsdone:
+	VZEROUPPER
+	RET
+
 // func add512(x, y, z *float32, n int)
 // z[i] = x[i] + y[i].
 TEXT ·add512(SB), NOSPLIT, $0-32

@@ -159,6 +159,9 @@ func bnNorm512(x, y *float32, n int, mu, is float32)
 func bnAffine512(x, xh, y *float32, n int, mu, is, gm, bt float32)
 
 //go:noescape
+func bnScale512(xh, y *float32, n int, gm, bt float32)
+
+//go:noescape
 func bnDx512(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool)
 
 //go:noescape

@@ -53,6 +53,7 @@ func relu512(x, y *float32, n int)                                 { panic("kern
 func mask512(x, src, dst *float32, n int, acc bool)                { panic("kern: no AVX-512") }
 func bnNorm512(x, y *float32, n int, mu, is float32)               { panic("kern: no AVX-512") }
 func bnAffine512(x, xh, y *float32, n int, mu, is, gm, bt float32) { panic("kern: no AVX-512") }
+func bnScale512(xh, y *float32, n int, gm, bt float32)             { panic("kern: no AVX-512") }
 func corr3x512(w *float32, d int, s, t *float32, n int, acc bool)  { panic("kern: no AVX-512") }
 func corr5x512(w *float32, d int, s, t *float32, n int, acc bool)  { panic("kern: no AVX-512") }
 func bnDx512(dy, xh, dx *float32, n int, scale, mdy, mdyx float32, acc bool) {
