@@ -27,6 +27,13 @@ type batchNorm[T Float] struct {
 	y, xhat            []T
 	out                PlacedOut[T] // where y goes: its own buffer, or one placeOut gave
 	mean, uvar, invstd []T
+	// With recompute (set by a seq whose next module reads this output in
+	// its backward), a training Forward writes y into a borrowed buffer,
+	// given back once the next module has read it (releaseOut); the
+	// backward of the next module gets y again from recomputeOut.
+	recompute bool
+	borrowed  bool         // this Forward's y was borrowed: recomputeOut gives it
+	sc        kern.Scratch // the borrowed y until releaseOut
 }
 
 func newBatchNorm[T Float](ctx *Ctx, name string, c int, affine bool) *batchNorm[T] {
@@ -68,9 +75,14 @@ func (m *batchNorm[T]) gb() (g, b []T) {
 }
 func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 	m.n, m.p = in.N, in.Plane()
-	m.y = m.out.Get(len(x))
-	g, b := m.gb()
 	m.training = m.ctx == nil || m.ctx.Training || m.untracked
+	m.releaseOut()
+	if m.borrowed = m.recompute && m.training && m.gamma != nil; m.borrowed {
+		m.sc, m.y = kern.GetScratch[T](len(x))
+	} else {
+		m.y = m.out.Get(len(x))
+	}
+	g, b := m.gb()
 	if m.training {
 		if m.gamma == nil {
 			// Without affine, y is xhat.
@@ -93,6 +105,33 @@ func (m *batchNorm[T]) Forward(x []T, in Shape) []T {
 		}
 	}
 	return m.y
+}
+
+// makeRecomputed implements outRecomputer: with a learned scale and shift
+// (without them y is x̂, which the backward keeps anyway).
+func (m *batchNorm[T]) makeRecomputed(bool) bool {
+	m.recompute = m.gamma != nil
+	return m.recompute
+}
+
+// borrowedOut reports whether the last Forward's output was borrowed.
+func (m *batchNorm[T]) borrowedOut() bool { return m.borrowed }
+
+// releaseOut gives back a borrowed output (see recompute); the output it
+// returned is invalid after it.
+func (m *batchNorm[T]) releaseOut() {
+	if m.borrowed {
+		m.sc.Release()
+		m.sc, m.y = kern.Scratch{}, nil
+	}
+}
+
+// recomputeOut writes the last Forward's borrowed output into buf and
+// returns it: y = x̂·γ + β with the product and the sum rounded as
+// BatchNormTrain rounds them, so the same bits.
+func (m *batchNorm[T]) recomputeOut(buf []T) []T {
+	kern.BatchNormAffine(m.n, m.c, m.p, m.xhat, m.gamma.Value, m.beta.Value, buf)
+	return buf
 }
 
 // canPlaceOut implements outPlacer: with a learned scale and shift the

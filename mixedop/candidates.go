@@ -171,6 +171,11 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 		m.untracked = a.Untracked
 		return m
 	}
+	dw := func(name string, c, k, stride, pad, dil int) *dwConv[T] {
+		m := newDWConv[T](name, c, k, stride, pad, dil)
+		m.recomputable = ctx != nil && ctx.RecomputeDepthwise
+		return m
+	}
 	var m Module[T]
 	switch spec.Kind {
 	case KindZero:
@@ -199,18 +204,18 @@ func buildBuiltin[T Float](spec Spec, ctx *Ctx, prefix string, a Args) (Module[T
 		pad := spec.K / 2
 		m = &seq[T]{mods: []Module[T]{
 			&relu[T]{},
-			newDWConv[T](p("dw1"), a.C, spec.K, a.Stride, pad, 1),
+			dw(p("dw1"), a.C, spec.K, a.Stride, pad, 1),
 			newPWConv[T](p("pw1"), a.C, a.C, false),
 			bn(p("bn1"), a.C, a.Affine),
 			&relu[T]{},
-			newDWConv[T](p("dw2"), a.C, spec.K, 1, pad, 1),
+			dw(p("dw2"), a.C, spec.K, 1, pad, 1),
 			newPWConv[T](p("pw2"), a.C, a.C, false),
 			bn(p("bn2"), a.C, a.Affine),
 		}}
 	case KindDilConv:
 		m = &seq[T]{mods: []Module[T]{
 			&relu[T]{},
-			newDWConv[T](p("dw"), a.C, spec.K, a.Stride, spec.Dil*(spec.K-1)/2, spec.Dil),
+			dw(p("dw"), a.C, spec.K, a.Stride, spec.Dil*(spec.K-1)/2, spec.Dil),
 			newPWConv[T](p("pw"), a.C, a.C, false),
 			bn(p("bn"), a.C, a.Affine),
 		}}

@@ -14,6 +14,38 @@ type dwConv[T Float] struct {
 	reluIn              bool
 	g                   kern.Geom
 	x, y, sdy           []T
+	// With recompute (set by a seq whose next module, a pointwise
+	// convolution, reads this output in its backward), Forward writes y
+	// into a borrowed buffer, given back once the next module has read it;
+	// recomputeOut runs the forward again for that backward.
+	recomputable        bool // Ctx.RecomputeDepthwise when built
+	recompute, borrowed bool
+	sc                  kern.Scratch
+}
+
+// makeRecomputed implements outRecomputer: the forward can run again in the
+// backward if its input is still there (not itself recomputed).
+func (m *dwConv[T]) makeRecomputed(inputBorrowed bool) bool {
+	m.recompute = m.recomputable && !inputBorrowed
+	return m.recompute
+}
+
+// releaseOut gives back a borrowed output.
+func (m *dwConv[T]) releaseOut() {
+	if m.borrowed {
+		m.sc.Release()
+		m.sc, m.y = kern.Scratch{}, nil
+	}
+}
+
+// borrowedOut reports whether the last Forward's output was borrowed.
+func (m *dwConv[T]) borrowedOut() bool { return m.borrowed }
+
+// recomputeOut writes the last Forward's output into buf again (the same
+// kernel on the same input and weights: the same bits) and returns it.
+func (m *dwConv[T]) recomputeOut(buf []T) []T {
+	kern.DepthwiseConv(m.g, m.reluIn, m.x, m.w.Value, buf)
+	return buf
 }
 
 func newDWConv[T Float](name string, c, k, stride, pad, dil int) *dwConv[T] {
@@ -38,10 +70,20 @@ func (m *dwConv[T]) State() []*Param[T]  { return nil }
 func (m *dwConv[T]) Forward(x []T, in Shape) []T {
 	m.g = m.geom(in)
 	m.x = x
-	m.y = grow(m.y, in.N*in.C*m.g.OutH()*m.g.OutW())
+	n := in.N * in.C * m.g.OutH() * m.g.OutW()
+	m.releaseOut()
+	if m.borrowed = m.recompute; m.borrowed {
+		m.sc, m.y = kern.GetScratch[T](n)
+	} else {
+		m.y = grow(m.y, n)
+	}
 	kern.DepthwiseConv(m.g, m.reluIn, x, m.w.Value, m.y)
 	return m.y
 }
+
+// rebindInput implements inputRebinder.
+func (m *dwConv[T]) rebindInput(x []T) { m.x = x }
+
 func (m *dwConv[T]) Backward(dy, dx []T) { m.backward(dy, 1, dx, true) }
 func (m *dwConv[T]) backward(dy []T, s T, dx []T, acc bool) {
 	kern.DepthwiseConvBackward(m.g, m.reluIn, m.x, m.w.Value, scaled(dy, s, &m.sdy), dx, m.w.Grad, acc)

@@ -76,6 +76,14 @@ type Ctx struct {
 	// under different relaxations (training, scoring a candidate) do not
 	// share it through the edges.
 	Skip Skip
+	// RecomputeDepthwise makes the depthwise convolutions of SepConv and
+	// DilConv built with this context run their forward again in the
+	// backward (for the pointwise convolution after them, which reads
+	// their output) instead of keeping the output: one activation fewer
+	// per convolution, for one more depthwise forward. Same bits either
+	// way. The retraining network sets it; the supernet does not (its
+	// steps are the time-critical ones, and its memory is the supernet's).
+	RecomputeDepthwise bool
 }
 
 // Init names a PyTorch version's default parameter initialization. The two

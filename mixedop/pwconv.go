@@ -21,6 +21,9 @@ type pwConv[T Float] struct {
 func (m *pwConv[T]) makeTransient() bool { m.out.transient = true; return true }
 func (m *pwConv[T]) releaseOut()         { m.out.release(); m.y = nil }
 
+// rebindInput implements inputRebinder.
+func (m *pwConv[T]) rebindInput(x []T) { m.x = x }
+
 func newPWConv[T Float](name string, cin, cout int, reluIn bool) *pwConv[T] {
 	return &pwConv[T]{w: newParam[T](name, cout, cin, 1, 1), cin: cin, cout: cout, reluIn: reluIn}
 }

@@ -11,7 +11,30 @@ type seq[T Float] struct {
 	run       []Module[T] // mods after fuse
 	transient []bool      // run[i]'s output is borrowed until run[i+1] has read it
 	shapes    []Shape     // input shape of each module of run
+	recompute []bool      // run[i]'s output is borrowed, and recomputed for run[i+1]'s backward
 	sdy       []T
+}
+
+// outRecomputer is a module whose output can be borrowed until the next
+// module's Forward has read it and written again, with the same bits, for
+// the next module's backward: a BatchNorm's from x̂, a depthwise
+// convolution's by running it again. It saves one activation per module
+// at the cost of the recomputation.
+type outRecomputer[T Float] interface {
+	// makeRecomputed turns recomputation on if the module can do it;
+	// inputBorrowed says the module's own input is recomputed (not kept).
+	makeRecomputed(inputBorrowed bool) bool
+	borrowedOut() bool // the last Forward's output was borrowed
+	releaseOut()
+	recomputeOut(buf []T) []T
+}
+
+// inputRebinder is a module whose backward reads its input and can be
+// given it again, in another buffer with the same contents, after Forward:
+// how a seq hands a depthwise convolution its input BatchNorm's output
+// recomputed from x̂ instead of kept (see batchNorm.recompute).
+type inputRebinder[T Float] interface {
+	rebindInput(x []T)
 }
 
 // fuse makes run: mods with each ReLU that feeds a depthwise or pointwise
@@ -37,10 +60,20 @@ func (m *seq[T]) fuse() {
 	}
 	m.shapes = make([]Shape, len(m.run))
 	m.transient = make([]bool, len(m.run))
+	m.recompute = make([]bool, len(m.run))
 	for i := 0; i+1 < len(m.run); i++ {
 		if _, bn := m.run[i+1].(*batchNorm[T]); bn {
 			if t, ok := m.run[i].(transientOut); ok {
 				m.transient[i] = t.makeTransient()
+			}
+		}
+		// A SepConv's first depthwise convolution feeds a pointwise one
+		// and its first BatchNorm the second depthwise convolution, whose
+		// backwards read them: recompute them there (the BatchNorm's from
+		// x̂, kept for its own backward) instead of keeping them.
+		if r, ok := m.run[i].(outRecomputer[T]); ok {
+			if _, ok := m.run[i+1].(inputRebinder[T]); ok {
+				m.recompute[i] = r.makeRecomputed(i > 0 && m.recompute[i-1])
 			}
 		}
 	}
@@ -82,6 +115,9 @@ func (m *seq[T]) Forward(x []T, in Shape) []T {
 		if i > 0 && m.transient[i-1] {
 			m.run[i-1].(transientOut).releaseOut()
 		}
+		if i > 0 && m.recompute[i-1] {
+			m.run[i-1].(outRecomputer[T]).releaseOut()
+		}
 	}
 	return x
 }
@@ -110,8 +146,15 @@ func (m *seq[T]) backward(dy []T, s T, dx []T, acc bool) {
 	g := dy
 	var held kern.Scratch
 	for i := len(m.run) - 1; i >= 1; i-- {
+		var rc kern.Scratch
+		if r, ok := m.run[i-1].(outRecomputer[T]); ok && m.recompute[i-1] && r.borrowedOut() {
+			var x []T
+			rc, x = kern.GetScratch[T](m.shapes[i].Size())
+			m.run[i].(inputRebinder[T]).rebindInput(r.recomputeOut(x))
+		}
 		sc, buf := kern.GetScratch[T](m.shapes[i].Size())
 		backwardOf(m.run[i], g, s, buf, false, &m.sdy)
+		rc.Release()
 		held.Release()
 		held, g, s = sc, buf, 1
 	}

@@ -263,7 +263,7 @@ func NewDiscrete[T Float](cfg DiscreteConfig, seed uint64) (*Discrete[T], error)
 	}
 	r := rng.New(seed)
 	init, _ := mixedop.ParseInit(cfg.Init)
-	ctx := &mixedop.Ctx{Training: true, Rand: r, Init: init}
+	ctx := &mixedop.Ctx{Training: true, Rand: r, Init: init, RecomputeDepthwise: true}
 	n := &Discrete[T]{Cfg: cfg, Ctx: ctx}
 	if cfg.Space == space.NB201Name {
 		if err := n.buildNB201(r); err != nil {
