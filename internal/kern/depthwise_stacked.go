@@ -52,6 +52,39 @@ func corrStacked[T Float](k, d, pw int, s, w, t []T) {
 	}
 }
 
+// corrRows is corrStacked of the stack s (planes of splane elements at
+// pitch pw) followed by gradRows of each plane's rows×cols outputs into
+// the planes of y (yplane elements apart, x's alike), in one pass with
+// AVX-512 for K = 3 and 5 (corrRows3x512, corrRows5x512: the same
+// operations for each element, so the same bits); it reports false, doing
+// nothing, elsewhere.
+func corrRows[T Float](k, d, pw int, s, w, x, y []T, planes, rows, cols, splane, yplane int, relu, acc bool) bool {
+	if !hasCorrRows[T](k) {
+		return false
+	}
+	if planes == 0 || rows == 0 || cols == 0 {
+		return true
+	}
+	_ = s[(planes-1)*splane+(rows-1+(k-1)*d)*pw+cols-1+(k-1)*d]
+	_ = w[k*k-1]
+	_ = y[(planes-1)*yplane+rows*cols-1]
+	xp := f32p(y) // not read without relu
+	if relu {
+		_ = x[(planes-1)*yplane+rows*cols-1]
+		xp = f32p(x)
+	}
+	if k == 3 {
+		corrRows3x512(f32p(w), d, pw, f32p(s), xp, f32p(y), planes, rows, cols, splane, yplane, relu, acc)
+	} else {
+		corrRows5x512(f32p(w), d, pw, f32p(s), xp, f32p(y), planes, rows, cols, splane, yplane, relu, acc)
+	}
+	return true
+}
+
+// hasCorrRows reports whether corrRows runs for K×K filters (else the
+// caller needs corrStacked's buffer).
+func hasCorrRows[T Float](k int) bool { return is32[T]() && useAVX512 && (k == 3 || k == 5) }
+
 // corrRow is: for i := range t { t[i] = (t[i] if acc, else 0) + Σ_kw
 // w[kw]*s[i+kw*d] }, the taps added in kw order.
 func corrRow[T Float](w []T, d int, s, t []T, acc bool) {
@@ -87,12 +120,18 @@ func depthwiseStacked[T Float](g Geom, reluIn bool, x, w, y []T) {
 	oh, ow, kk := g.OutH(), g.OutW(), g.K*g.K
 	ph, pw, nt := stackDims(g)
 	ns := g.N * ph * pw
+	if hasCorrRows[T](g.K) {
+		nt = 0
+	}
 	parallelFor(g.C, grain(g.N*oh*ow*kk), func(lo, hi int) {
 		sp, buf := getScratch[T](ns + nt)
 		defer putScratch(sp)
 		s, t := buf[:ns], buf[ns:]
 		for c := lo; c < hi; c++ {
 			stack(g, reluIn, x, c, s)
+			if corrRows(g.K, g.Dil, pw, s, w[c*kk:(c+1)*kk], nil, y[c*oh*ow:], g.N, oh, ow, ph*pw, g.C*oh*ow, false, false) {
+				continue
+			}
 			corrStacked(g.K, g.Dil, pw, s, w[c*kk:(c+1)*kk], t)
 			for n := 0; n < g.N; n++ {
 				gradRows(nil, t[n*ph*pw:], y[(n*g.C+c)*oh*ow:], oh, ow, pw, false, false)
@@ -122,30 +161,55 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 	gt := Geom{N: g.N, C: 1, H: oh1, W: ow1, K: g.K, Stride: 1, Pad: g.Dil*(g.K-1) - g.Pad, Dil: g.Dil}
 	pht, pwt, ntt := stackDims(gt)
 	ns, nst := g.N*ph*pw, g.N*pht*pwt
+	// With stride 1 and "same" padding (Dil·(K-1) = 2·Pad, as every DARTS
+	// op has) dy's stack for dx has x's stack's pitch and plane height, and
+	// dy laid out at that pitch with zeros between (dd) is that stack
+	// shifted by Pad rows and Pad columns: the same values (+0 in the
+	// padding), so the filter gradient reads it there instead of a copy.
+	shared := dw != nil && dx != nil && st == 1 && gt.Pad == g.Pad
 	parallelFor(g.C, grain(2*g.N*oh1*ow1*kk), func(lo, hi int) {
 		var size int
 		if dw != nil {
-			size += ns + nt
+			size += ns
+			if !shared {
+				size += nt
+			}
 		}
 		if dx != nil {
-			size += nst + ntt + kk
+			size += nst + kk
+			if !hasCorrRows[T](g.K) {
+				size += ntt
+			}
 		}
 		sp, buf := getScratch[T](size)
 		defer putScratch(sp)
 		var s, dd, sd, tt, wf []T
 		if dw != nil {
-			s, dd, buf = buf[:ns], buf[ns:ns+nt], buf[ns+nt:]
+			s, buf = buf[:ns], buf[ns:]
+			if !shared {
+				dd, buf = buf[:nt], buf[nt:]
+			}
 		}
 		if dx != nil {
-			sd, tt, wf = buf[:nst], buf[nst:nst+ntt], buf[nst+ntt:nst+ntt+kk]
+			sd, wf, buf = buf[:nst], buf[nst:nst+kk], buf[nst+kk:]
+			if !hasCorrRows[T](g.K) {
+				tt = buf[:ntt]
+			}
 		}
 		for c := lo; c < hi; c++ {
 			wc := w[c*kk : (c+1)*kk]
+			if shared {
+				gc := Geom{N: g.N, C: g.C, H: oh, W: ow, Pad: gt.Pad}
+				stack(gc, false, dy, c, sd)
+				dd = sd[g.Pad*pw+g.Pad : g.Pad*pw+g.Pad+nt]
+			}
 			if dw != nil {
 				stack(g1, reluIn, x, c, s)
-				zero(dd)
-				for n := 0; n < g.N; n++ {
-					spreadRows(dd[n*ph*pw:], dy[(n*g.C+c)*oh*ow:], oh, ow, st*pw, st)
+				if !shared {
+					zero(dd)
+					for n := 0; n < g.N; n++ {
+						spreadRows(dd[n*ph*pw:], dy[(n*g.C+c)*oh*ow:], oh, ow, st*pw, st)
+					}
 				}
 				// Up to 8 taps at a time share each read of dd.
 				dwc := dw[c*kk : (c+1)*kk]
@@ -165,14 +229,19 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 			for k := range wf {
 				wf[k] = wc[kk-1-k]
 			}
-			if st == 1 {
+			switch {
+			case shared: // stacked above
+			case st == 1:
 				gc := Geom{N: g.N, C: g.C, H: oh, W: ow, Pad: gt.Pad}
 				stack(gc, false, dy, c, sd)
-			} else {
+			default:
 				zero(sd)
 				for n := 0; n < g.N; n++ {
 					spreadRows(sd[(n*pht+gt.Pad)*pwt+gt.Pad:], dy[(n*g.C+c)*oh*ow:], oh, ow, st*pwt, st)
 				}
+			}
+			if corrRows(g.K, g.Dil, pwt, sd, wf, x[c*hw:], dx[c*hw:], g.N, g.H, g.W, pht*pwt, g.C*hw, reluIn, acc) {
+				continue
 			}
 			corrStacked(g.K, g.Dil, pwt, sd, wf, tt)
 			for n := 0; n < g.N; n++ {

@@ -69,7 +69,12 @@
 // call per row; spread2x512: dy spread at stride 2 by VEXPANDPS), and the
 // K rows of a 3×3 or 5×5 correlation in one pass (corrStack3x512,
 // corrStack5x512: the K passes of corr3x512/corr5x512 with the sum kept in
-// a register between rows). Element-wise adds (kern.Add: the gradient sums
+// a register between rows; corrRows3x512 and corrRows5x512 compute only
+// each plane's output rows of the stack and store them straight into the
+// NCHW planes, as rows512 would: the stride-1 depthwise forward and input
+// gradient without the stacked output and its copy). With stride 1 and
+// "same" padding the depthwise filter gradient reads dy from the input
+// gradient's padded stack of dy instead of a copy of its own. Element-wise adds (kern.Add: the gradient sums
 // that gorgonia's differentiation inserts, node sums) and drop path's
 // per-example scale (ScaleRows; its gradient rounds the product before the
 // add, mulAdd512/mulAddAVX, as the Go loop it replaced did) have AVX2 and

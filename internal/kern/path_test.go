@@ -251,7 +251,7 @@ func TestAVX512GemmSameBits(t *testing.T) {
 // odd ones, for every depthwise and pooling op of DARTS.
 func bigGeoms() []Geom {
 	var gs []Geom
-	for _, hw := range [][2]int{{28, 28}, {14, 14}, {7, 7}, {9, 13}} {
+	for _, hw := range [][2]int{{28, 28}, {14, 14}, {7, 7}, {9, 13}, {16, 16}, {5, 32}} {
 		for _, kd := range [][3]int{{3, 1, 1}, {5, 2, 1}, {3, 2, 2}, {5, 4, 2}, {1, 0, 1}} {
 			for _, s := range []int{1, 2} {
 				gs = append(gs, Geom{N: 3, C: 2, H: hw[0], W: hw[1], K: kd[0], Pad: kd[1], Dil: kd[2], Stride: s})
@@ -506,6 +506,39 @@ func TestAVX512SpreadRowsSameBits(t *testing.T) {
 				spreadRows(d[3:], src, rows, w, dpitch, 2)
 				return [][]float32{d}
 			})
+		}
+	}
+}
+
+// TestDepthwiseFilterGradientSharedStack checks the filter gradient the
+// stacked backward computes from dy's stack for dx (stride 1, "same"
+// padding: DARTS's ops) against the one it computes from its own copy of
+// dy (when dx is not wanted), bit for bit, on every path the machine has,
+// with and without the ReLU read and accumulation into dw.
+func TestDepthwiseFilterGradientSharedStack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 25))
+	for _, g := range []Geom{
+		{N: 3, C: 2, H: 7, W: 7, K: 3, Stride: 1, Pad: 1, Dil: 1},
+		{N: 2, C: 3, H: 8, W: 5, K: 5, Stride: 1, Pad: 2, Dil: 1},
+		{N: 4, C: 2, H: 6, W: 9, K: 3, Stride: 1, Pad: 2, Dil: 2},
+		{N: 2, C: 2, H: 7, W: 7, K: 5, Stride: 1, Pad: 4, Dil: 2},
+		{N: 33, C: 1, H: 4, W: 4, K: 3, Stride: 1, Pad: 1, Dil: 1},
+	} {
+		x, w := specials32(rng, g.inLen(), false), specials32(rng, g.C*g.K*g.K, false)
+		dy, dw0 := specials32(rng, g.outLen(), false), specials32(rng, len(w), false)
+		for p := pathPlain; p <= bestPath; p++ {
+			for _, relu := range []bool{false, true} {
+				onPath(p, func() {
+					shared, own := append([]float32(nil), dw0...), append([]float32(nil), dw0...)
+					DepthwiseConvBackward(g, relu, x, w, dy, make([]float32, g.inLen()), shared, false)
+					DepthwiseConvBackward(g, relu, x, w, dy, nil, own, false)
+					for i := range own {
+						if math.Float32bits(shared[i]) != math.Float32bits(own[i]) {
+							t.Fatalf("%v on %s relu=%v: dw[%d] = %v with dx, %v without", g, pathNames[p], relu, i, shared[i], own[i])
+						}
+					}
+				})
+			}
 		}
 	}
 }

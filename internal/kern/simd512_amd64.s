@@ -1681,6 +1681,350 @@ c5sdone:
 	VZEROUPPER
 	RET
 
+// func corrRows3x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, cols, splane, yplane int, relu, acc bool)
+// For n < planes, i < rows, j < cols, q = n*yplane + i*cols + j:
+//
+//	v := Σ_r Σ_c w[r*3+c]*s[n*splane + i*pitch + j + r*d*pitch + c*d]
+//	if relu && !(x[q] > 0) { v = 0 }
+//	y[q] = v, or (acc) v + y[q] with relu, y[q] + v without
+//
+// corrStack3x512 on a stack of planes (the same operations in the same
+// order for each element: the first tap a plain product, every other
+// fused) with rows512's store of each output row (mask512's zeros, its
+// operand order of the add) in the same pass: the outputs go straight
+// into the planes of y instead of through a stacked buffer.
+TEXT ·corrRows3x512(SB), NOSPLIT, $0-90
+	MOVQ w+0(FP), AX
+	VBROADCASTSS 0(AX), Z0
+	VBROADCASTSS 4(AX), Z1
+	VBROADCASTSS 8(AX), Z2
+	VBROADCASTSS 12(AX), Z3
+	VBROADCASTSS 16(AX), Z4
+	VBROADCASTSS 20(AX), Z5
+	VBROADCASTSS 24(AX), Z6
+	VBROADCASTSS 28(AX), Z7
+	VBROADCASTSS 32(AX), Z8
+	MOVQ d+8(FP), DX
+	SHLQ $2, DX // d in bytes
+	LEAQ (DX)(DX*2), BX
+	MOVQ pitch+16(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, d+8(FP) // the pitch in bytes from here on
+	MOVQ pitch+16(FP), AX
+	IMULQ DX, AX
+	MOVQ AX, pitch+16(FP) // d*pitch in bytes from here on
+	SHLQ $2, splane+72(FP)
+	SHLQ $2, yplane+80(FP)
+	VPXORD Z26, Z26, Z26
+	MOVQ cols+64(FP), CX
+	ANDQ $15, CX
+	TAIL(CX, K1)
+	MOVQ planes+48(FP), R14
+	TESTQ R14, R14
+	JZ   cr3done
+	CMPQ rows+56(FP), $0
+	JEQ  cr3done
+	CMPQ cols+64(FP), $0
+	JEQ  cr3done
+
+cr3plane:
+	MOVQ s+24(FP), SI
+	MOVQ y+40(FP), DI
+	MOVQ x+32(FP), R15
+	MOVQ rows+56(FP), R13
+
+cr3row:
+	MOVQ SI, R8
+	MOVQ pitch+16(FP), AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	MOVQ cols+64(FP), CX
+
+cr316:
+	CMPQ CX, $16
+	JL   cr3tail
+	VMULPS (R8), Z0, Z31
+	VFMADD231PS (R8)(DX*1), Z1, Z31
+	VFMADD231PS (R8)(DX*2), Z2, Z31
+	VFMADD231PS (R9), Z3, Z31
+	VFMADD231PS (R9)(DX*1), Z4, Z31
+	VFMADD231PS (R9)(DX*2), Z5, Z31
+	VFMADD231PS (R10), Z6, Z31
+	VFMADD231PS (R10)(DX*1), Z7, Z31
+	VFMADD231PS (R10)(DX*2), Z8, Z31
+	CMPB relu+88(FP), $0
+	JEQ  cr316plain
+	VMOVUPS (R15), Z30
+	VCMPPS $0x1e, Z26, Z30, K2 // x > 0, ordered, quiet (GT_OQ)
+	VMOVAPS.Z Z31, K2, Z31
+	CMPB acc+89(FP), $0
+	JEQ  cr316set
+	VADDPS (DI), Z31, Z31
+	JMP  cr316set
+
+cr316plain:
+	CMPB acc+89(FP), $0
+	JEQ  cr316set
+	VMOVUPS (DI), Z29
+	VADDPS Z31, Z29, Z31
+
+cr316set:
+	VMOVUPS Z31, (DI)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, DI
+	ADDQ $64, R15
+	SUBQ $16, CX
+	JMP  cr316
+
+cr3tail:
+	TESTQ CX, CX
+	JZ   cr3next
+	VMULPS.Z (R8), Z0, K1, Z31
+	VFMADD231PS (R8)(DX*1), Z1, K1, Z31
+	VFMADD231PS (R8)(DX*2), Z2, K1, Z31
+	VFMADD231PS (R9), Z3, K1, Z31
+	VFMADD231PS (R9)(DX*1), Z4, K1, Z31
+	VFMADD231PS (R9)(DX*2), Z5, K1, Z31
+	VFMADD231PS (R10), Z6, K1, Z31
+	VFMADD231PS (R10)(DX*1), Z7, K1, Z31
+	VFMADD231PS (R10)(DX*2), Z8, K1, Z31
+	CMPB relu+88(FP), $0
+	JEQ  cr3tplain
+	VMOVUPS.Z (R15), K1, Z30
+	VCMPPS $0x1e, Z26, Z30, K1, K2
+	VMOVAPS.Z Z31, K2, Z31
+	CMPB acc+89(FP), $0
+	JEQ  cr3tset
+	VADDPS.Z (DI), Z31, K1, Z31
+	JMP  cr3tset
+
+cr3tplain:
+	CMPB acc+89(FP), $0
+	JEQ  cr3tset
+	VMOVUPS.Z (DI), K1, Z29
+	VADDPS Z31, Z29, Z31
+
+cr3tset:
+	VMOVUPS Z31, K1, (DI)
+	LEAQ (DI)(CX*4), DI
+	LEAQ (R15)(CX*4), R15
+
+cr3next:
+	ADDQ d+8(FP), SI
+	DECQ R13
+	JNZ  cr3row
+	MOVQ splane+72(FP), AX
+	ADDQ AX, s+24(FP)
+	MOVQ yplane+80(FP), AX
+	ADDQ AX, y+40(FP)
+	ADDQ AX, x+32(FP)
+	DECQ R14
+	JNZ  cr3plane
+
+cr3done:
+	VZEROUPPER
+	RET
+
+// func corrRows5x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, cols, splane, yplane int, relu, acc bool)
+// For n < planes, i < rows, j < cols, q = n*yplane + i*cols + j:
+//
+//	v := Σ_r Σ_c w[r*5+c]*s[n*splane + i*pitch + j + r*d*pitch + c*d]
+//	if relu && !(x[q] > 0) { v = 0 }
+//	y[q] = v, or (acc) v + y[q] with relu, y[q] + v without
+//
+// corrStack5x512 on a stack of planes (the same operations in the same
+// order for each element: the first tap a plain product, every other
+// fused) with rows512's store of each output row (mask512's zeros, its
+// operand order of the add) in the same pass: the outputs go straight
+// into the planes of y instead of through a stacked buffer.
+TEXT ·corrRows5x512(SB), NOSPLIT, $0-90
+	MOVQ w+0(FP), AX
+	VBROADCASTSS 0(AX), Z0
+	VBROADCASTSS 4(AX), Z1
+	VBROADCASTSS 8(AX), Z2
+	VBROADCASTSS 12(AX), Z3
+	VBROADCASTSS 16(AX), Z4
+	VBROADCASTSS 20(AX), Z5
+	VBROADCASTSS 24(AX), Z6
+	VBROADCASTSS 28(AX), Z7
+	VBROADCASTSS 32(AX), Z8
+	VBROADCASTSS 36(AX), Z9
+	VBROADCASTSS 40(AX), Z10
+	VBROADCASTSS 44(AX), Z11
+	VBROADCASTSS 48(AX), Z12
+	VBROADCASTSS 52(AX), Z13
+	VBROADCASTSS 56(AX), Z14
+	VBROADCASTSS 60(AX), Z15
+	VBROADCASTSS 64(AX), Z16
+	VBROADCASTSS 68(AX), Z17
+	VBROADCASTSS 72(AX), Z18
+	VBROADCASTSS 76(AX), Z19
+	VBROADCASTSS 80(AX), Z20
+	VBROADCASTSS 84(AX), Z21
+	VBROADCASTSS 88(AX), Z22
+	VBROADCASTSS 92(AX), Z23
+	VBROADCASTSS 96(AX), Z24
+	MOVQ d+8(FP), DX
+	SHLQ $2, DX // d in bytes
+	LEAQ (DX)(DX*2), BX
+	MOVQ pitch+16(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, d+8(FP) // the pitch in bytes from here on
+	MOVQ pitch+16(FP), AX
+	IMULQ DX, AX
+	MOVQ AX, pitch+16(FP) // d*pitch in bytes from here on
+	SHLQ $2, splane+72(FP)
+	SHLQ $2, yplane+80(FP)
+	VPXORD Z26, Z26, Z26
+	MOVQ cols+64(FP), CX
+	ANDQ $15, CX
+	TAIL(CX, K1)
+	MOVQ planes+48(FP), R14
+	TESTQ R14, R14
+	JZ   cr5done
+	CMPQ rows+56(FP), $0
+	JEQ  cr5done
+	CMPQ cols+64(FP), $0
+	JEQ  cr5done
+
+cr5plane:
+	MOVQ s+24(FP), SI
+	MOVQ y+40(FP), DI
+	MOVQ x+32(FP), R15
+	MOVQ rows+56(FP), R13
+
+cr5row:
+	MOVQ SI, R8
+	MOVQ pitch+16(FP), AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	LEAQ (R11)(AX*1), R12
+	MOVQ cols+64(FP), CX
+
+cr516:
+	CMPQ CX, $16
+	JL   cr5tail
+	VMULPS (R8), Z0, Z31
+	VFMADD231PS (R8)(DX*1), Z1, Z31
+	VFMADD231PS (R8)(DX*2), Z2, Z31
+	VFMADD231PS (R8)(BX*1), Z3, Z31
+	VFMADD231PS (R8)(DX*4), Z4, Z31
+	VFMADD231PS (R9), Z5, Z31
+	VFMADD231PS (R9)(DX*1), Z6, Z31
+	VFMADD231PS (R9)(DX*2), Z7, Z31
+	VFMADD231PS (R9)(BX*1), Z8, Z31
+	VFMADD231PS (R9)(DX*4), Z9, Z31
+	VFMADD231PS (R10), Z10, Z31
+	VFMADD231PS (R10)(DX*1), Z11, Z31
+	VFMADD231PS (R10)(DX*2), Z12, Z31
+	VFMADD231PS (R10)(BX*1), Z13, Z31
+	VFMADD231PS (R10)(DX*4), Z14, Z31
+	VFMADD231PS (R11), Z15, Z31
+	VFMADD231PS (R11)(DX*1), Z16, Z31
+	VFMADD231PS (R11)(DX*2), Z17, Z31
+	VFMADD231PS (R11)(BX*1), Z18, Z31
+	VFMADD231PS (R11)(DX*4), Z19, Z31
+	VFMADD231PS (R12), Z20, Z31
+	VFMADD231PS (R12)(DX*1), Z21, Z31
+	VFMADD231PS (R12)(DX*2), Z22, Z31
+	VFMADD231PS (R12)(BX*1), Z23, Z31
+	VFMADD231PS (R12)(DX*4), Z24, Z31
+	CMPB relu+88(FP), $0
+	JEQ  cr516plain
+	VMOVUPS (R15), Z30
+	VCMPPS $0x1e, Z26, Z30, K2 // x > 0, ordered, quiet (GT_OQ)
+	VMOVAPS.Z Z31, K2, Z31
+	CMPB acc+89(FP), $0
+	JEQ  cr516set
+	VADDPS (DI), Z31, Z31
+	JMP  cr516set
+
+cr516plain:
+	CMPB acc+89(FP), $0
+	JEQ  cr516set
+	VMOVUPS (DI), Z29
+	VADDPS Z31, Z29, Z31
+
+cr516set:
+	VMOVUPS Z31, (DI)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, R12
+	ADDQ $64, DI
+	ADDQ $64, R15
+	SUBQ $16, CX
+	JMP  cr516
+
+cr5tail:
+	TESTQ CX, CX
+	JZ   cr5next
+	VMULPS.Z (R8), Z0, K1, Z31
+	VFMADD231PS (R8)(DX*1), Z1, K1, Z31
+	VFMADD231PS (R8)(DX*2), Z2, K1, Z31
+	VFMADD231PS (R8)(BX*1), Z3, K1, Z31
+	VFMADD231PS (R8)(DX*4), Z4, K1, Z31
+	VFMADD231PS (R9), Z5, K1, Z31
+	VFMADD231PS (R9)(DX*1), Z6, K1, Z31
+	VFMADD231PS (R9)(DX*2), Z7, K1, Z31
+	VFMADD231PS (R9)(BX*1), Z8, K1, Z31
+	VFMADD231PS (R9)(DX*4), Z9, K1, Z31
+	VFMADD231PS (R10), Z10, K1, Z31
+	VFMADD231PS (R10)(DX*1), Z11, K1, Z31
+	VFMADD231PS (R10)(DX*2), Z12, K1, Z31
+	VFMADD231PS (R10)(BX*1), Z13, K1, Z31
+	VFMADD231PS (R10)(DX*4), Z14, K1, Z31
+	VFMADD231PS (R11), Z15, K1, Z31
+	VFMADD231PS (R11)(DX*1), Z16, K1, Z31
+	VFMADD231PS (R11)(DX*2), Z17, K1, Z31
+	VFMADD231PS (R11)(BX*1), Z18, K1, Z31
+	VFMADD231PS (R11)(DX*4), Z19, K1, Z31
+	VFMADD231PS (R12), Z20, K1, Z31
+	VFMADD231PS (R12)(DX*1), Z21, K1, Z31
+	VFMADD231PS (R12)(DX*2), Z22, K1, Z31
+	VFMADD231PS (R12)(BX*1), Z23, K1, Z31
+	VFMADD231PS (R12)(DX*4), Z24, K1, Z31
+	CMPB relu+88(FP), $0
+	JEQ  cr5tplain
+	VMOVUPS.Z (R15), K1, Z30
+	VCMPPS $0x1e, Z26, Z30, K1, K2
+	VMOVAPS.Z Z31, K2, Z31
+	CMPB acc+89(FP), $0
+	JEQ  cr5tset
+	VADDPS.Z (DI), Z31, K1, Z31
+	JMP  cr5tset
+
+cr5tplain:
+	CMPB acc+89(FP), $0
+	JEQ  cr5tset
+	VMOVUPS.Z (DI), K1, Z29
+	VADDPS Z31, Z29, Z31
+
+cr5tset:
+	VMOVUPS Z31, K1, (DI)
+	LEAQ (DI)(CX*4), DI
+	LEAQ (R15)(CX*4), R15
+
+cr5next:
+	ADDQ d+8(FP), SI
+	DECQ R13
+	JNZ  cr5row
+	MOVQ splane+72(FP), AX
+	ADDQ AX, s+24(FP)
+	MOVQ yplane+80(FP), AX
+	ADDQ AX, y+40(FP)
+	ADDQ AX, x+32(FP)
+	DECQ R14
+	JNZ  cr5plane
+
+cr5done:
+	VZEROUPPER
+	RET
+
 // func rows512(x, src, dst *float32, rows, w, spitch, dpitch int, relu, acc bool)
 // For each of rows rows of w elements (src at pitch spitch, x and dst at
 // pitch dpitch): v := src[r*spitch+i]; if relu && !(x[r*dpitch+i] > 0) {

@@ -141,6 +141,12 @@ func rows512(x, src, dst *float32, rows, w, spitch, dpitch int, relu, acc bool)
 func corrStack3x512(w *float32, d, pitch int, s, t *float32, n int)
 
 //go:noescape
+func corrRows3x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, cols, splane, yplane int, relu, acc bool)
+
+//go:noescape
+func corrRows5x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, cols, splane, yplane int, relu, acc bool)
+
+//go:noescape
 func corrStack5x512(w *float32, d, pitch int, s, t *float32, n int)
 
 //go:noescape
