@@ -2,6 +2,7 @@ package mixedop
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/darts-go/darts/internal/kern"
@@ -65,6 +66,8 @@ type Mixed[T Float] struct {
 	dxs       [][]T // per-op input gradients of the running backward
 	sdys      [][]T // per-op s·dy for modules from other packages
 	dalpha    []T
+	dotYs     [][]T         // the candidates' outputs, for kern.DotsTo
+	dots      []float64     // their dα in float64
 	params    [][]*Param[T] // per op, its parameters
 	scratches []kern.Scratch
 	coef      []T // WeightedSum arguments
@@ -126,7 +129,6 @@ func (m *Mixed[T]) plan() {
 	}
 	m.bwdTask = func(t int) {
 		i := m.tasks[t]
-		m.dalpha[i] = T(kern.Dot(m.dy, m.outs[i]))
 		if !m.needDX && detached(m.params[i]) {
 			return // the op's backward would compute nothing anyone reads
 		}
@@ -325,6 +327,20 @@ func (m *Mixed[T]) backward(dy []T, din [][]T, acc bool) error {
 	if m.needDX {
 		for _, i := range m.tasks {
 			m.scratches[i], m.dxs[i] = kern.GetScratch[T](m.in.Size())
+		}
+	}
+	if din[1] != nil {
+		// dα for every candidate in one call, before the backwards (which
+		// leave the outputs as they are): the dot products share the reads
+		// of dy.
+		m.dotYs = m.dotYs[:0]
+		for _, i := range m.tasks {
+			m.dotYs = append(m.dotYs, m.outs[i])
+		}
+		m.dots = slices.Grow(m.dots[:0], len(m.tasks))[:len(m.tasks)]
+		kern.DotsTo(dy, m.dotYs, m.dots)
+		for k, i := range m.tasks {
+			m.dalpha[i] = T(m.dots[k])
 		}
 	}
 	m.dy = dy

@@ -192,7 +192,7 @@ func TestAVX512PadSameBits(t *testing.T) {
 	needAVX512(t)
 	rng := rand.New(rand.NewPCG(13, 13))
 	for _, hw := range [][2]int{{1, 1}, {3, 7}, {8, 8}, {5, 9}, {2, 17}, {7, 16}, {4, 31}, {28, 28}, {3, 33}} {
-		for p := 0; p <= 4; p++ {
+		for _, p := range []int{0, 1, 2, 3, 4, 8, 9} { // 2p > 16: pad512's general path
 			h, w := hw[0], hw[1]
 			x := specials32(rng, h*w, true)
 			pp := (h + 2*p) * (w + 2*p)
@@ -538,6 +538,33 @@ func TestDepthwiseFilterGradientSharedStack(t *testing.T) {
 						}
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestDotsToSameBits holds DotsTo (dots64x4 with AVX-512) to Dot, bit for
+// bit, for lengths around the 8-element lanes and for 1 to 9 vectors
+// (short last groups), with zeros of both signs, infinities and NaN.
+func TestDotsToSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 27))
+	for _, n := range []int{1, 7, 8, 9, 31, 64, 1001} {
+		for m := 1; m <= 9; m++ {
+			x := specials32(rng, n, m%3 == 0)
+			ys := make([][]float32, m)
+			for k := range ys {
+				ys[k] = specials32(rng, n, m%3 == 0)
+			}
+			want := make([]float64, m)
+			for k, y := range ys {
+				want[k] = Dot(x, y)
+			}
+			got := make([]float64, m)
+			DotsTo(x, ys, got)
+			for k := range got {
+				if math.Float64bits(got[k]) != math.Float64bits(want[k]) {
+					t.Fatalf("n=%d m=%d: DotsTo[%d] = %v, Dot %v", n, m, k, got[k], want[k])
+				}
 			}
 		}
 	}

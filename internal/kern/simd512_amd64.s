@@ -2221,3 +2221,86 @@ matail:
 madone:
 	VZEROUPPER
 	RET
+// func dots64x4(x *float32, ys *[4]*float32, n int, out *[4]float64)
+// out[k] = Σ_i x[i]*ys[k][i] in float64 for k < 4, each exactly as
+// sumDot64AVX computes its sxy (8 lanes, lane l the elements i ≡ l mod 8
+// fused in order, the lanes added in the same tree, then the last n%8
+// elements fused in order): four dot products with one x share each load
+// of x and keep four independent chains in flight.
+TEXT ·dots64x4(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ ys+8(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), R11
+	MOVQ n+16(FP), CX
+	XORQ DX, DX // byte offset
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+
+d4loop:
+	CMPQ CX, $8
+	JL   d4reduce
+	VCVTPS2PD (SI)(DX*1), Z0
+	VCVTPS2PD (R8)(DX*1), Z1
+	VFMADD231PD Z1, Z0, Z2
+	VCVTPS2PD (R9)(DX*1), Z1
+	VFMADD231PD Z1, Z0, Z3
+	VCVTPS2PD (R10)(DX*1), Z1
+	VFMADD231PD Z1, Z0, Z4
+	VCVTPS2PD (R11)(DX*1), Z1
+	VFMADD231PD Z1, Z0, Z5
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  d4loop
+
+d4reduce:
+	VEXTRACTF64X4 $1, Z2, Y1
+	VADDPD Y1, Y2, Y2
+	VEXTRACTF128 $1, Y2, X1
+	VADDPD X1, X2, X2
+	VHADDPD X2, X2, X2
+	VEXTRACTF64X4 $1, Z3, Y1
+	VADDPD Y1, Y3, Y3
+	VEXTRACTF128 $1, Y3, X1
+	VADDPD X1, X3, X3
+	VHADDPD X3, X3, X3
+	VEXTRACTF64X4 $1, Z4, Y1
+	VADDPD Y1, Y4, Y4
+	VEXTRACTF128 $1, Y4, X1
+	VADDPD X1, X4, X4
+	VHADDPD X4, X4, X4
+	VEXTRACTF64X4 $1, Z5, Y1
+	VADDPD Y1, Y5, Y5
+	VEXTRACTF128 $1, Y5, X1
+	VADDPD X1, X5, X5
+	VHADDPD X5, X5, X5
+
+d4tail:
+	CMPQ CX, $0
+	JE   d4done
+	VCVTSS2SD (SI)(DX*1), X0, X0
+	VCVTSS2SD (R8)(DX*1), X1, X1
+	VFMADD231SD X1, X0, X2
+	VCVTSS2SD (R9)(DX*1), X1, X1
+	VFMADD231SD X1, X0, X3
+	VCVTSS2SD (R10)(DX*1), X1, X1
+	VFMADD231SD X1, X0, X4
+	VCVTSS2SD (R11)(DX*1), X1, X1
+	VFMADD231SD X1, X0, X5
+	ADDQ $4, DX
+	DECQ CX
+	JMP  d4tail
+
+d4done:
+	MOVQ out+24(FP), DI
+	VMOVSD X2, 0(DI)
+	VMOVSD X3, 8(DI)
+	VMOVSD X4, 16(DI)
+	VMOVSD X5, 24(DI)
+	VZEROUPPER
+	RET
+

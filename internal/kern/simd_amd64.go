@@ -213,3 +213,6 @@ func sqDev64x4(x *float32, stride, n int, mu float64, out *[4]float64)
 //
 //go:noescape
 func dw2x512(src *float32, rs int, offs *int, w *float32, k int, y *float32, oh, ow int, first bool)
+
+//go:noescape
+func dots64x4(x *float32, ys *[4]*float32, n int, out *[4]float64)
