@@ -17,8 +17,10 @@
 // Work is split across the caller's goroutine and the pool workers that are
 // idle, up to GOMAXPROCS; reductions over the batch use a fixed chunking and
 // per-channel reductions run on one goroutine, so results are bit-identical
-// whatever GOMAXPROCS is. Scratch memory comes from pools: a call allocates
-// only its closure (1 to 4 small allocations).
+// whatever GOMAXPROCS is. Scratch memory comes from pools (one free list
+// per size class, shared by all threads, emptied when unused for two
+// collections): a call allocates only its closure (1 to 4 small
+// allocations).
 //
 // Three paths run the float32 kernels, chosen once at start and named by
 // Path: plain (the Go loops), avx2 (AVX2 and FMA assembly, simd_amd64.s)
@@ -74,7 +76,10 @@
 // NCHW planes, as rows512 would: the stride-1 depthwise forward and input
 // gradient without the stacked output and its copy). With stride 1 and
 // "same" padding the depthwise filter gradient reads dy from the input
-// gradient's padded stack of dy instead of a copy of its own. Element-wise adds (kern.Add: the gradient sums
+// gradient's padded stack of dy instead of a copy of its own. A mixed
+// edge's α gradients, one float64 dot product of dy with each candidate's
+// output, run four at a time (dots64x4: each with Dot's lanes and order,
+// sharing the reads of dy, four add chains in flight). Element-wise adds (kern.Add: the gradient sums
 // that gorgonia's differentiation inserts, node sums) and drop path's
 // per-example scale (ScaleRows; its gradient rounds the product before the
 // add, mulAdd512/mulAddAVX, as the Go loop it replaced did) have AVX2 and
