@@ -32,18 +32,15 @@ func stack[T Float](g Geom, reluIn bool, x []T, c int, s []T) {
 // corrStacked overwrites t with the correlation of the stack s (pitch pw)
 // with the K×K filter w: one vector pass per kernel row for K = 3 and 5
 // (the row's taps added in one go, see corrRow), else one per tap; with
-// AVX-512 one pass for all rows (corrStack3x512, corrStack5x512).
+// AVX-512 one pass for all rows at K = 3 (corrStack3x512, average pooling's
+// 3×3 sum; the depthwise convolutions store rows with corrRows instead).
 func corrStacked[T Float](k, d, pw int, s, w, t []T) {
 	n := len(t)
-	if n > 0 && is32[T]() && useAVX512 && (k == 3 || k == 5) {
+	if n > 0 && is32[T]() && useAVX512 && k == 3 {
 		// All k passes in one, with the same operations in the same order.
 		_ = s[(k-1)*d*pw+n+(k-1)*d-1]
 		_ = w[k*k-1]
-		if k == 3 {
-			corrStack3x512(f32p(w), d, pw, f32p(s), f32p(t), n)
-		} else {
-			corrStack5x512(f32p(w), d, pw, f32p(s), f32p(t), n)
-		}
+		corrStack3x512(f32p(w), d, pw, f32p(s), f32p(t), n)
 		return
 	}
 	for kh := 0; kh < k; kh++ {

@@ -69,12 +69,12 @@
 // stacked kernels move between a stack and NCHW planes (rows512: copies,
 // ReLU-masked and accumulated gradients, one call per plane instead of a Go
 // call per row; spread2x512: dy spread at stride 2 by VEXPANDPS), and the
-// K rows of a 3×3 or 5×5 correlation in one pass (corrStack3x512,
-// corrStack5x512: the K passes of corr3x512/corr5x512 with the sum kept in
-// a register between rows; corrRows3x512 and corrRows5x512 compute only
-// each plane's output rows of the stack and store them straight into the
-// NCHW planes, as rows512 would: the stride-1 depthwise forward and input
-// gradient without the stacked output and its copy). With stride 1 and
+// K rows of a 3×3 or 5×5 correlation in one pass (corrStack3x512, average
+// pooling's sum: the 3 passes of corr3x512 with the sum kept in a register
+// between rows; corrRows3x512 and corrRows5x512, the same for K = 3 and 5,
+// compute only each plane's output rows of the stack and store them
+// straight into the NCHW planes, as rows512 would: the stride-1 depthwise
+// forward and input gradient without the stacked output and its copy). With stride 1 and
 // "same" padding the depthwise filter gradient reads dy from the input
 // gradient's padded stack of dy instead of a copy of its own. A mixed
 // edge's α gradients, one float64 dot product of dy with each candidate's

@@ -1563,124 +1563,6 @@ c3sdone:
 	VZEROUPPER
 	RET
 
-// func corrStack5x512(w *float32, d, pitch int, s, t *float32, n int)
-// t[i] = Σ_r Σ_c w[r*5+c]*s[i + r*d*pitch + c*d] for i < n: corrStacked's
-// 5 passes of corr5x512 (the first tap a plain product, every other
-// fused, row by row, tap by tap) in one pass, the sum kept in a register
-// between rows instead of stored and reloaded: the same bits.
-TEXT ·corrStack5x512(SB), NOSPLIT, $0-48
-	MOVQ w+0(FP), AX
-	VBROADCASTSS 0(AX), Z0
-	VBROADCASTSS 4(AX), Z1
-	VBROADCASTSS 8(AX), Z2
-	VBROADCASTSS 12(AX), Z3
-	VBROADCASTSS 16(AX), Z4
-	VBROADCASTSS 20(AX), Z5
-	VBROADCASTSS 24(AX), Z6
-	VBROADCASTSS 28(AX), Z7
-	VBROADCASTSS 32(AX), Z8
-	VBROADCASTSS 36(AX), Z9
-	VBROADCASTSS 40(AX), Z10
-	VBROADCASTSS 44(AX), Z11
-	VBROADCASTSS 48(AX), Z12
-	VBROADCASTSS 52(AX), Z13
-	VBROADCASTSS 56(AX), Z14
-	VBROADCASTSS 60(AX), Z15
-	VBROADCASTSS 64(AX), Z16
-	VBROADCASTSS 68(AX), Z17
-	VBROADCASTSS 72(AX), Z18
-	VBROADCASTSS 76(AX), Z19
-	VBROADCASTSS 80(AX), Z20
-	VBROADCASTSS 84(AX), Z21
-	VBROADCASTSS 88(AX), Z22
-	VBROADCASTSS 92(AX), Z23
-	VBROADCASTSS 96(AX), Z24
-	MOVQ d+8(FP), DX
-	SHLQ $2, DX
-	LEAQ (DX)(DX*2), BX
-	MOVQ pitch+16(FP), AX
-	IMULQ DX, AX
-	MOVQ s+24(FP), R8
-	LEAQ (R8)(AX*1), R9
-	LEAQ (R9)(AX*1), R10
-	LEAQ (R10)(AX*1), R11
-	LEAQ (R11)(AX*1), R12
-	MOVQ t+32(FP), DI
-	MOVQ n+40(FP), CX
-
-c5sloop:
-	CMPQ CX, $16
-	JL   c5stail
-	VMULPS (R8), Z0, Z31
-	VFMADD231PS (R8)(DX*1), Z1, Z31
-	VFMADD231PS (R8)(DX*2), Z2, Z31
-	VFMADD231PS (R8)(BX*1), Z3, Z31
-	VFMADD231PS (R8)(DX*4), Z4, Z31
-	VFMADD231PS (R9), Z5, Z31
-	VFMADD231PS (R9)(DX*1), Z6, Z31
-	VFMADD231PS (R9)(DX*2), Z7, Z31
-	VFMADD231PS (R9)(BX*1), Z8, Z31
-	VFMADD231PS (R9)(DX*4), Z9, Z31
-	VFMADD231PS (R10), Z10, Z31
-	VFMADD231PS (R10)(DX*1), Z11, Z31
-	VFMADD231PS (R10)(DX*2), Z12, Z31
-	VFMADD231PS (R10)(BX*1), Z13, Z31
-	VFMADD231PS (R10)(DX*4), Z14, Z31
-	VFMADD231PS (R11), Z15, Z31
-	VFMADD231PS (R11)(DX*1), Z16, Z31
-	VFMADD231PS (R11)(DX*2), Z17, Z31
-	VFMADD231PS (R11)(BX*1), Z18, Z31
-	VFMADD231PS (R11)(DX*4), Z19, Z31
-	VFMADD231PS (R12), Z20, Z31
-	VFMADD231PS (R12)(DX*1), Z21, Z31
-	VFMADD231PS (R12)(DX*2), Z22, Z31
-	VFMADD231PS (R12)(BX*1), Z23, Z31
-	VFMADD231PS (R12)(DX*4), Z24, Z31
-	VMOVUPS Z31, (DI)
-	ADDQ $64, R8
-	ADDQ $64, R9
-	ADDQ $64, R10
-	ADDQ $64, R11
-	ADDQ $64, R12
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP  c5sloop
-
-c5stail:
-	TESTQ CX, CX
-	JZ   c5sdone
-	TAIL(CX, K1)
-	VMULPS.Z (R8), Z0, K1, Z31
-	VFMADD231PS (R8)(DX*1), Z1, K1, Z31
-	VFMADD231PS (R8)(DX*2), Z2, K1, Z31
-	VFMADD231PS (R8)(BX*1), Z3, K1, Z31
-	VFMADD231PS (R8)(DX*4), Z4, K1, Z31
-	VFMADD231PS (R9), Z5, K1, Z31
-	VFMADD231PS (R9)(DX*1), Z6, K1, Z31
-	VFMADD231PS (R9)(DX*2), Z7, K1, Z31
-	VFMADD231PS (R9)(BX*1), Z8, K1, Z31
-	VFMADD231PS (R9)(DX*4), Z9, K1, Z31
-	VFMADD231PS (R10), Z10, K1, Z31
-	VFMADD231PS (R10)(DX*1), Z11, K1, Z31
-	VFMADD231PS (R10)(DX*2), Z12, K1, Z31
-	VFMADD231PS (R10)(BX*1), Z13, K1, Z31
-	VFMADD231PS (R10)(DX*4), Z14, K1, Z31
-	VFMADD231PS (R11), Z15, K1, Z31
-	VFMADD231PS (R11)(DX*1), Z16, K1, Z31
-	VFMADD231PS (R11)(DX*2), Z17, K1, Z31
-	VFMADD231PS (R11)(BX*1), Z18, K1, Z31
-	VFMADD231PS (R11)(DX*4), Z19, K1, Z31
-	VFMADD231PS (R12), Z20, K1, Z31
-	VFMADD231PS (R12)(DX*1), Z21, K1, Z31
-	VFMADD231PS (R12)(DX*2), Z22, K1, Z31
-	VFMADD231PS (R12)(BX*1), Z23, K1, Z31
-	VFMADD231PS (R12)(DX*4), Z24, K1, Z31
-	VMOVUPS Z31, K1, (DI)
-
-c5sdone:
-	VZEROUPPER
-	RET
-
 // func corrRows3x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, cols, splane, yplane int, relu, acc bool)
 // For n < planes, i < rows, j < cols, q = n*yplane + i*cols + j:
 //
@@ -1688,9 +1570,9 @@ c5sdone:
 //	if relu && !(x[q] > 0) { v = 0 }
 //	y[q] = v, or (acc) v + y[q] with relu, y[q] + v without
 //
-// corrStack3x512 on a stack of planes (the same operations in the same
-// order for each element: the first tap a plain product, every other
-// fused) with rows512's store of each output row (mask512's zeros, its
+// The 3 row passes of corr3x512 in one, on a stack of planes (for each
+// element the same operations in the same order: the first tap a plain
+// product, every other fused, row by row) with rows512's store of each output row (mask512's zeros, its
 // operand order of the add) in the same pass: the outputs go straight
 // into the planes of y instead of through a stacked buffer.
 TEXT ·corrRows3x512(SB), NOSPLIT, $0-90
@@ -1834,9 +1716,9 @@ cr3done:
 //	if relu && !(x[q] > 0) { v = 0 }
 //	y[q] = v, or (acc) v + y[q] with relu, y[q] + v without
 //
-// corrStack5x512 on a stack of planes (the same operations in the same
-// order for each element: the first tap a plain product, every other
-// fused) with rows512's store of each output row (mask512's zeros, its
+// The 5 row passes of corr5x512 in one, on a stack of planes (for each
+// element the same operations in the same order: the first tap a plain
+// product, every other fused, row by row) with rows512's store of each output row (mask512's zeros, its
 // operand order of the add) in the same pass: the outputs go straight
 // into the planes of y instead of through a stacked buffer.
 TEXT ·corrRows5x512(SB), NOSPLIT, $0-90

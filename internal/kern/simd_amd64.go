@@ -147,9 +147,6 @@ func corrRows3x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, col
 func corrRows5x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, cols, splane, yplane int, relu, acc bool)
 
 //go:noescape
-func corrStack5x512(w *float32, d, pitch int, s, t *float32, n int)
-
-//go:noescape
 func dotTile512(a, b *float32, k, nb int, c *float32, ldc int, bt *float32, ldbt int)
 
 //go:noescape

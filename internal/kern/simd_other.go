@@ -41,7 +41,6 @@ func dotTile512(a, b *float32, k, nb int, c *float32, ldc int, bt *float32, ldbt
 	panic("kern: no AVX-512")
 }
 func corrStack3x512(w *float32, d, pitch int, s, t *float32, n int) { panic("kern: no AVX-512") }
-func corrStack5x512(w *float32, d, pitch int, s, t *float32, n int) { panic("kern: no AVX-512") }
 func corrRows3x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, cols, splane, yplane int, relu, acc bool) {
 	panic("kern: no AVX-512")
 }
