@@ -32,7 +32,9 @@ type outRecomputer[T Float] interface {
 // inputRebinder is a module whose backward reads its input and can be
 // given it again, in another buffer with the same contents, after Forward:
 // how a seq hands a depthwise convolution its input BatchNorm's output
-// recomputed from x̂ instead of kept (see batchNorm.recompute).
+// recomputed from x̂, and a pointwise convolution its input depthwise
+// convolution's output computed again, instead of keeping them (see
+// outRecomputer). The buffer is the seq's until that backward returns.
 type inputRebinder[T Float] interface {
 	rebindInput(x []T)
 }
