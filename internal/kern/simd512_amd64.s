@@ -1563,6 +1563,8 @@ c3sdone:
 	VZEROUPPER
 	RET
 
+// corrRows3x512 and corrRows5x512 are written by tools/kerngen/corrrows.py.
+
 // func corrRows3x512(w *float32, d, pitch int, s, x, y *float32, planes, rows, cols, splane, yplane int, relu, acc bool)
 // For n < planes, i < rows, j < cols, q = n*yplane + i*cols + j:
 //
@@ -1572,9 +1574,10 @@ c3sdone:
 //
 // The 3 row passes of corr3x512 in one, on a stack of planes (for each
 // element the same operations in the same order: the first tap a plain
-// product, every other fused, row by row) with rows512's store of each output row (mask512's zeros, its
-// operand order of the add) in the same pass: the outputs go straight
-// into the planes of y instead of through a stacked buffer.
+// product, every other fused, row by row), with rows512's store of each
+// output row (mask512's zeros, its operand order of the add) in the same
+// pass: the outputs go straight into the planes of y instead of through a
+// stacked buffer.
 TEXT ·corrRows3x512(SB), NOSPLIT, $0-90
 	MOVQ w+0(FP), AX
 	VBROADCASTSS 0(AX), Z0
@@ -1718,9 +1721,10 @@ cr3done:
 //
 // The 5 row passes of corr5x512 in one, on a stack of planes (for each
 // element the same operations in the same order: the first tap a plain
-// product, every other fused, row by row) with rows512's store of each output row (mask512's zeros, its
-// operand order of the add) in the same pass: the outputs go straight
-// into the planes of y instead of through a stacked buffer.
+// product, every other fused, row by row), with rows512's store of each
+// output row (mask512's zeros, its operand order of the add) in the same
+// pass: the outputs go straight into the planes of y instead of through a
+// stacked buffer.
 TEXT ·corrRows5x512(SB), NOSPLIT, $0-90
 	MOVQ w+0(FP), AX
 	VBROADCASTSS 0(AX), Z0
@@ -2103,6 +2107,8 @@ matail:
 madone:
 	VZEROUPPER
 	RET
+// dots64x4 is written by tools/kerngen/dots.py.
+
 // func dots64x4(x *float32, ys *[4]*float32, n int, out *[4]float64)
 // out[k] = Σ_i x[i]*ys[k][i] in float64 for k < 4, each exactly as
 // sumDot64AVX computes its sxy (8 lanes, lane l the elements i ≡ l mod 8
