@@ -164,6 +164,7 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 	// shifted by Pad rows and Pad columns: the same values (+0 in the
 	// padding), so the filter gradient reads it there instead of a copy.
 	shared := dw != nil && dx != nil && st == 1 && gt.Pad == g.Pad
+	gdy := Geom{N: g.N, C: g.C, H: oh, W: ow, Pad: gt.Pad} // dy's planes, for stack
 	parallelFor(g.C, grain(2*g.N*oh1*ow1*kk), func(lo, hi int) {
 		var size int
 		if dw != nil {
@@ -195,9 +196,19 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 		}
 		for c := lo; c < hi; c++ {
 			wc := w[c*kk : (c+1)*kk]
+			if dx != nil {
+				// dy's padded stack for dx (read by the filter gradient
+				// too when shared).
+				if st == 1 {
+					stack(gdy, false, dy, c, sd)
+				} else {
+					zero(sd)
+					for n := 0; n < g.N; n++ {
+						spreadRows(sd[(n*pht+gt.Pad)*pwt+gt.Pad:], dy[(n*g.C+c)*oh*ow:], oh, ow, st*pwt, st)
+					}
+				}
+			}
 			if shared {
-				gc := Geom{N: g.N, C: g.C, H: oh, W: ow, Pad: gt.Pad}
-				stack(gc, false, dy, c, sd)
 				dd = sd[g.Pad*pw+g.Pad : g.Pad*pw+g.Pad+nt]
 			}
 			if dw != nil {
@@ -225,17 +236,6 @@ func depthwiseBackwardStacked[T Float](g Geom, reluIn bool, x, w, dy, dx, dw []T
 			}
 			for k := range wf {
 				wf[k] = wc[kk-1-k]
-			}
-			switch {
-			case shared: // stacked above
-			case st == 1:
-				gc := Geom{N: g.N, C: g.C, H: oh, W: ow, Pad: gt.Pad}
-				stack(gc, false, dy, c, sd)
-			default:
-				zero(sd)
-				for n := 0; n < g.N; n++ {
-					spreadRows(sd[(n*pht+gt.Pad)*pwt+gt.Pad:], dy[(n*g.C+c)*oh*ow:], oh, ow, st*pwt, st)
-				}
 			}
 			if corrRows(g.K, g.Dil, pwt, sd, wf, x[c*hw:], dx[c*hw:], g.N, g.H, g.W, pht*pwt, g.C*hw, reluIn, acc) {
 				continue
