@@ -1190,7 +1190,11 @@ func TestScratchPool(t *testing.T) {
 	}
 	// Two trims after the last request: the first clears "used", the
 	// second drops the buffers. Collections run them (a finalizer).
+	deadline := time.Now().Add(10 * time.Second)
 	for start := scratchTrims.Load(); scratchTrims.Load() < start+3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("scratchTrim ran %d times in 10 s of collections, want 3", scratchTrims.Load()-start)
+		}
 		runtime.GC()
 		time.Sleep(time.Millisecond)
 	}
