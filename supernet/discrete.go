@@ -555,15 +555,15 @@ func (n *Discrete[T]) cellOutShape(c *discreteCell[T], in1 mixedop.Shape) mixedo
 // number of buffers of that size its forward and backward keep (sep_conv
 // 6: the first BatchNorm's x̂, the second depthwise output, the second x̂,
 // the output and two gradients in its backward, the other outputs being
-// recomputed or borrowed; dil_conv 5; conv_7x1_1x7 6; FactorizedReduce 12;
-// pools 2; identity 1; preprocessing 4), plus 2 (output and gradient) per
-// drop-path, sum and concat node. Measured peak RSS of darts train
-// (18ebbad, DARTS_V2 on 1x28x28 at batch 64, one epoch on 640 images,
-// /usr/bin/time) was 1.16 and 0.75 times this: L5 C8 281 MB estimated, 326
-// MB RSS (the dataset and the runtime are a larger share of a small
-// network); L8 C16 996 MB estimated, 752 MB RSS (the buffers the Machine
-// shares between sums, concatenations and drop-path outputs, which this
-// counts apart).
+// recomputed or borrowed; dil_conv 4: x̂, the output and two gradients;
+// conv_7x1_1x7 6; FactorizedReduce 12; pools 2; identity 1; preprocessing
+// 4), plus 2 (output and gradient) per drop-path, sum and concat node.
+// Measured peak RSS of darts train (18ebbad, DARTS_V2 on 1x28x28 at batch
+// 64, one epoch on 640 images, /usr/bin/time) was 1.17 and 0.76 times this
+// (darts train --dry-run): L5 C8 278 MB estimated, 326 MB RSS (the dataset
+// and the runtime are a larger share of a small network); L8 C16 985 MB
+// estimated, 752 MB RSS (the buffers the Machine shares between sums,
+// concatenations and drop-path outputs, which this counts apart).
 func (n *Discrete[T]) EstimateMemory(batch int) int64 {
 	var z T
 	elem := int64(4)
@@ -604,7 +604,7 @@ func (n *Discrete[T]) EstimateMemory(batch int) int64 {
 			case spec.Kind == mixedop.KindSepConv:
 				f = 6
 			case spec.Kind == mixedop.KindDilConv:
-				f = 5
+				f = 4
 			case spec.Kind == mixedop.KindConvKx1:
 				f = 6
 			case spec.Kind == mixedop.KindSkip:
