@@ -25,6 +25,60 @@ def taps(K, masked):
             t += 1
     return out
 
+def store(L, p, masked):
+    """The ReLU mask, the accumulating add and the store of Z31 (rows512's
+    operations), for a full chunk (p = "16") or the masked tail (p = "t")."""
+    k1, z = (", K1", ".Z") if masked else ("", "")
+    o = []
+    o.append("\tCMPB relu+88(FP), $0")
+    o.append("\tJEQ  %s%splain" % (L, p))
+    o.append("\tVMOVUPS%s (R15)%s, Z30" % (z, k1))
+    if masked:
+        o.append("\tVCMPPS $0x1e, Z26, Z30, K1, K2")
+    else:
+        o.append("\tVCMPPS $0x1e, Z26, Z30, K2 // x > 0, ordered, quiet (GT_OQ)")
+    o.append("\tVMOVAPS.Z Z31, K2, Z31")
+    o.append("\tCMPB acc+89(FP), $0")
+    o.append("\tJEQ  %s%sset" % (L, p))
+    o.append("\tVADDPS%s (DI), Z31%s, Z31" % (z, k1))
+    o.append("\tJMP  %s%sset" % (L, p))
+    o.append("")
+    o.append("%s%splain:" % (L, p))
+    o.append("\tCMPB acc+89(FP), $0")
+    o.append("\tJEQ  %s%sset" % (L, p))
+    o.append("\tVMOVUPS%s (DI)%s, Z29" % (z, k1))
+    o.append("\tVADDPS Z31, Z29, Z31")
+    o.append("")
+    o.append("%s%sset:" % (L, p))
+    o.append("\tVMOVUPS Z31%s, (DI)" % k1)
+    return o
+
+
+def chunk(K, L, masked):
+    """The loop over a row's full chunks of 16 outputs, or its masked tail."""
+    o = []
+    if not masked:
+        o.append("%s16:" % L)
+        o.append("\tCMPQ CX, $16")
+        o.append("\tJL   %stail" % L)
+        o += taps(K, False)
+        o += store(L, "16", False)
+        for r in K_ROWS[:K] + ["DI", "R15"]:
+            o.append("\tADDQ $64, %s" % r)
+        o.append("\tSUBQ $16, CX")
+        o.append("\tJMP  %s16" % L)
+    else:
+        o.append("%stail:" % L)
+        o.append("\tTESTQ CX, CX")
+        o.append("\tJZ   %snext" % L)
+        o += taps(K, True)
+        o += store(L, "t", True)
+        o.append("\tLEAQ (DI)(CX*4), DI")
+        o.append("\tLEAQ (R15)(CX*4), R15")
+    o.append("")
+    return o
+
+
 def gen(K):
     L = "cr%d" % K
     o = []
@@ -81,58 +135,8 @@ def gen(K):
         o.append("\tLEAQ (%s)(AX*1), %s" % (K_ROWS[r - 1], K_ROWS[r]))
     o.append("\tMOVQ cols+64(FP), CX")
     o.append("")
-    o.append("%s16:" % L)
-    o.append("\tCMPQ CX, $16")
-    o.append("\tJL   %stail" % L)
-    o += taps(K, False)
-    o.append("\tCMPB relu+88(FP), $0")
-    o.append("\tJEQ  %s16plain" % L)
-    o.append("\tVMOVUPS (R15), Z30")
-    o.append("\tVCMPPS $0x1e, Z26, Z30, K2 // x > 0, ordered, quiet (GT_OQ)")
-    o.append("\tVMOVAPS.Z Z31, K2, Z31")
-    o.append("\tCMPB acc+89(FP), $0")
-    o.append("\tJEQ  %s16set" % L)
-    o.append("\tVADDPS (DI), Z31, Z31")
-    o.append("\tJMP  %s16set" % L)
-    o.append("")
-    o.append("%s16plain:" % L)
-    o.append("\tCMPB acc+89(FP), $0")
-    o.append("\tJEQ  %s16set" % L)
-    o.append("\tVMOVUPS (DI), Z29")
-    o.append("\tVADDPS Z31, Z29, Z31")
-    o.append("")
-    o.append("%s16set:" % L)
-    o.append("\tVMOVUPS Z31, (DI)")
-    for r in K_ROWS[:K] + ["DI", "R15"]:
-        o.append("\tADDQ $64, %s" % r)
-    o.append("\tSUBQ $16, CX")
-    o.append("\tJMP  %s16" % L)
-    o.append("")
-    o.append("%stail:" % L)
-    o.append("\tTESTQ CX, CX")
-    o.append("\tJZ   %snext" % L)
-    o += taps(K, True)
-    o.append("\tCMPB relu+88(FP), $0")
-    o.append("\tJEQ  %stplain" % L)
-    o.append("\tVMOVUPS.Z (R15), K1, Z30")
-    o.append("\tVCMPPS $0x1e, Z26, Z30, K1, K2")
-    o.append("\tVMOVAPS.Z Z31, K2, Z31")
-    o.append("\tCMPB acc+89(FP), $0")
-    o.append("\tJEQ  %stset" % L)
-    o.append("\tVADDPS.Z (DI), Z31, K1, Z31")
-    o.append("\tJMP  %stset" % L)
-    o.append("")
-    o.append("%stplain:" % L)
-    o.append("\tCMPB acc+89(FP), $0")
-    o.append("\tJEQ  %stset" % L)
-    o.append("\tVMOVUPS.Z (DI), K1, Z29")
-    o.append("\tVADDPS Z31, Z29, Z31")
-    o.append("")
-    o.append("%stset:" % L)
-    o.append("\tVMOVUPS Z31, K1, (DI)")
-    o.append("\tLEAQ (DI)(CX*4), DI")
-    o.append("\tLEAQ (R15)(CX*4), R15")
-    o.append("")
+    o += chunk(K, L, False)
+    o += chunk(K, L, True)
     o.append("%snext:" % L)
     o.append("\tADDQ d+8(FP), SI")
     o.append("\tDECQ R13")
